@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// Three suites: unit (fast, pure), conformance (golden data from ../shared/golden), e2e (built renderer in
+// headless Chromium with the real handlers bridged). `npm test` runs all of them.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 30_000 } },
+      { test: { name: 'conformance', include: ['test/conformance/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 300_000 } },
+      { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 120_000, fileParallelism: false } },
+    ],
+  },
+});
