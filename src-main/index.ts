@@ -1,0 +1,115 @@
+// Electron main process: app lifecycle, the window and its security settings, the engine host, IPC wiring.
+// Everything with logic lives in services/ and engine/ (plain Node); this file only adapts them to Electron.
+import { join } from 'node:path';
+import { app, BrowserWindow, ipcMain, nativeTheme, session, shell, type IpcMainInvokeEvent } from 'electron';
+import Store from 'electron-store';
+import { eventChannel, type Events, type Settings } from './ipc/contract.ts';
+import { PARSERS } from './ipc/parsers/index.ts';
+import { registerHandlers, type IpcLike } from './ipc/register-handlers.ts';
+import { startUtilityEngine } from './electron/utility-engine.ts';
+import { createAppServices } from './services/app-services.ts';
+import { defaultModelsDir } from './services/paths.ts';
+import { SETTINGS_DEFAULTS, SETTINGS_SCHEMA } from './services/settings/settings-schema.ts';
+import { SettingsService } from './services/settings/settings-service.ts';
+
+// Scripts and styles only from the app itself; images may be data:/blob: URLs made by the renderer.
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+let mainWindow: BrowserWindow | null = null;
+
+function isWebLink(url: string): boolean {
+  return /^https?:\/\//i.test(url);
+}
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1440,
+    height: 900,
+    minWidth: 960,
+    minHeight: 640,
+    show: false,
+    title: 'Atelier',
+    backgroundColor: nativeTheme.shouldUseDarkColors ? '#16171b' : '#f6f6f8',
+    webPreferences: {
+      preload: join(import.meta.dirname, '../preload/index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+    },
+  });
+  win.once('ready-to-show', () => win.show());
+  // Links open in the system browser; the window itself never navigates away from the app.
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (isWebLink(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  win.webContents.on('will-navigate', (event, url) => {
+    if (url !== win.webContents.getURL()) {
+      event.preventDefault();
+      if (isWebLink(url)) void shell.openExternal(url);
+    }
+  });
+  if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL);
+  else void win.loadFile(join(import.meta.dirname, '../renderer/index.html'));
+  return win;
+}
+
+/** ipcMain, but answering only our own window's main frame (VS Code's validatedIpcMain idea). */
+function validatedIpc(): IpcLike {
+  return {
+    handle: (channel, handler) =>
+      ipcMain.handle(channel, (event: IpcMainInvokeEvent, ...args: unknown[]) => {
+        if (!mainWindow || event.sender !== mainWindow.webContents || event.senderFrame !== mainWindow.webContents.mainFrame) {
+          return { ok: false, error: { code: 'invalid-request', message: 'request from an unknown frame' } };
+        }
+        return handler(event, ...args);
+      }),
+  };
+}
+
+function start(): void {
+  const modelsDir = defaultModelsDir();
+  const store = new Store<Settings>({ name: 'settings', defaults: SETTINGS_DEFAULTS(modelsDir), schema: SETTINGS_SCHEMA as never, clearInvalidConfig: false });
+  const settings = new SettingsService({ get store() { return store.store; }, set: (patch) => store.set(patch) }, SETTINGS_DEFAULTS(modelsDir));
+  const applyTheme = (s: Settings) => { nativeTheme.themeSource = s.theme; };
+  applyTheme(settings.get());
+  settings.onChange(applyTheme);
+
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
+  });
+
+  const engine = startUtilityEngine(join(import.meta.dirname, 'engine-host.js'));
+  const emit = <E extends keyof Events>(event: E, payload: Events[E]) => mainWindow?.webContents.send(eventChannel(event), payload);
+  const services = createAppServices({
+    engine,
+    settings,
+    emit,
+    shell: 'electron',
+    version: app.getVersion(),
+    openExternal: (url) => shell.openExternal(url),
+  });
+  registerHandlers(validatedIpc(), services.contract, PARSERS, (error, channel) => console.error(`[ipc] ${channel} failed`, error));
+
+  mainWindow = createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow();
+  });
+  app.on('will-quit', () => void engine.dispose());
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (mainWindow) {
+      if (mainWindow.isMinimized()) mainWindow.restore();
+      mainWindow.focus();
+    }
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  void app.whenReady().then(start);
+}

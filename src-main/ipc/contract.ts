@@ -1,0 +1,404 @@
+// The one place that names IPC channels and payload types. Main, preload, renderer and tests derive from it.
+// Payloads are JSON, Uint8Array and Date only (what both Electron's structured clone and the e2e bridge carry).
+// This file has no imports, so it compiles for Node (tsconfig.node.json) and the DOM (tsconfig.web.json).
+
+export type Result<T, E = IpcError> = { ok: true; value: T } | { ok: false; error: E };
+
+/** Every failure that crosses IPC: a code the UI switches on, and a message for people. */
+export interface IpcError {
+  code: IpcErrorCode;
+  message: string;
+  /** Extra facts for the UI (e.g. needed/free bytes), never secrets. */
+  detail?: Record<string, string | number | boolean>;
+}
+export type IpcErrorCode =
+  | 'invalid-request'
+  | 'not-found'
+  | 'cancelled'
+  | 'busy'
+  | 'model-missing'
+  | 'model-damaged'
+  | 'out-of-memory'
+  | 'disk-full'
+  | 'network'
+  | 'corrupt-file'
+  | 'from-future'
+  | 'read-only'
+  | 'unsupported'
+  | 'internal';
+
+// ---------------------------------------------------------------------------------------------------------------
+// app
+export interface AppInfo {
+  name: string;
+  version: string;
+  platform: string;
+  arch: string;
+  /** 'electron' in the desktop app, 'node' when the handlers run in plain Node (CLI, headless tests). */
+  shell: 'electron' | 'node';
+  modelsDir: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// settings
+export type ThemePreference = 'system' | 'light' | 'dark';
+export type ProviderPreference = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
+export interface Settings {
+  theme: ThemePreference;
+  modelsDir: string;
+  hubEndpoint: string;
+  provider: ProviderPreference;
+  memoryMode: 'all-resident' | 'one-at-a-time' | 'low-memory';
+  autosaveSeconds: number;
+  recentProjects: string[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// jobs (generation and the engine host)
+export type JobId = string;
+export type SchedulerName = 'euler' | 'dpmsolver++';
+
+/** Everything that determines an image; stored in history, projects and the PNG text chunk. */
+export interface Recipe {
+  prompt: string;
+  negativePrompt: string;
+  seed: number;
+  steps: number;
+  textGuidance: number;
+  imageGuidance: number;
+  cfgRange: [number, number];
+  scheduler: SchedulerName;
+  width: number;
+  height: number;
+  maxPixels: number;
+  maxSideLength: number;
+  numImages: number;
+  acceleration: 'none' | 'teacache' | 'taylorseer';
+  /** Content hashes (sha256 hex) of the input images, in order "image 1…5". */
+  inputImages: string[];
+  modelId: string;
+  precision: string;
+  appVersion: string;
+}
+
+export interface GenerateRequest {
+  /** Model folder name under the models directory (or an absolute folder). */
+  model: string;
+  recipe: Omit<Recipe, 'inputImages' | 'modelId' | 'precision' | 'appVersion'>;
+  /** Encoded image files (PNG, JPEG, WebP…), at most 5. */
+  images: Uint8Array[];
+}
+
+export interface JobSummary {
+  id: JobId;
+  kind: 'generate' | 'probe' | 'chat' | 'reflect';
+  state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  label: string;
+}
+
+export interface GeneratedImage {
+  /** PNG bytes with the recipe embedded. */
+  png: Uint8Array;
+  width: number;
+  height: number;
+  recipe: Recipe;
+}
+
+/** Proof that inference runs off the caller's thread: a real ONNX Runtime session in the engine host. */
+export interface ProbeRequest {
+  /** Matrix size n for n×n MatMuls, and how many chained runs. */
+  size: number;
+  runs: number;
+}
+export interface ProbeResult {
+  provider: string;
+  runs: number;
+  ms: number;
+  checksum: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// projects (local .atelier files, autosave and crash recovery, PNGs that carry their recipe)
+/** sha256 (lowercase hex) of an image file's encoded bytes; the same hash as Recipe.inputImages. */
+export type ImageHash = string;
+/** Images travel next to documents, which refer to them by hash only. */
+export interface ProjectImage {
+  hash: ImageHash;
+  bytes: Uint8Array;
+}
+
+/** A rectangle in the source image's pixels. */
+export interface CropRect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+/** One input image of the workspace; the array order is the "image 1…5" order the prompt refers to. */
+export interface ProjectInput {
+  hash: ImageHash;
+  label: string;
+  crop: CropRect | null;
+}
+/** The generation settings of the workspace: a Recipe without prompts, inputs and model provenance. */
+export type ProjectParameters = Omit<Recipe, 'prompt' | 'negativePrompt' | 'inputImages' | 'modelId' | 'precision' | 'appVersion'>;
+export interface CanvasState {
+  view: 'grid' | 'single' | 'compare';
+  /** 1 = 100 %. */
+  zoom: number;
+  /** Pan offset in CSS pixels. */
+  pan: [number, number];
+  selectedResultIds: string[];
+}
+export interface Workspace {
+  inputs: ProjectInput[];
+  prompt: string;
+  negativePrompt: string;
+  parameters: ProjectParameters;
+  /** Model folder name, as in GenerateRequest.model. */
+  model: string;
+  canvas: CanvasState;
+}
+export interface ProjectResult {
+  id: string;
+  image: ImageHash;
+  width: number;
+  height: number;
+  recipe: Recipe;
+  /** ISO 8601. */
+  createdAt: string;
+  starred: boolean;
+}
+/** One step of the project's history: a generation, a reflection job or an imported PNG. */
+export interface HistoryEntry {
+  id: string;
+  kind: 'generate' | 'reflect' | 'import';
+  /** ISO 8601. */
+  at: string;
+  label: string;
+  resultIds: string[];
+  /** The ReflectionSession this step ran, for kind 'reflect'. */
+  reflectionId: string | null;
+}
+
+/** Check categories of the reflection checklist (reflection.md §4.2). */
+export type CheckTag = 'object' | 'count' | 'color' | 'attribute' | 'position' | 'text' | 'style';
+export interface ChecklistItem {
+  question: string;
+  tag: CheckTag;
+  /** p_yes from the critic's first-token logits; null when the check was not asked (its object check failed). */
+  probability: number | null;
+  passed: boolean;
+}
+/** A reflection round: a node of the session's tree (reflection.md §4.7). */
+export interface ReflectionRound {
+  id: string;
+  /** The round it continues from; null for round 0. Branches share a parent. */
+  parentId: string | null;
+  /** 'generate' is round 0; later rounds either edit the parent's output or regenerate (§4.5). */
+  mode: 'generate' | 'edit' | 'regenerate';
+  /** The exact prompt (generate, regenerate) or edit instruction sent to the generator. */
+  text: string;
+  seed: number;
+  parameters: ProjectParameters;
+  inputImages: ImageHash[];
+  /** null while the round runs or when it failed. */
+  outputImage: ImageHash | null;
+  checklist: ChecklistItem[];
+  /** The fix the critic proposed for the next round: its raw text and the parsed EDIT line (null if unparsable). */
+  fix: { raw: string; parsed: string | null } | null;
+  /** (checks passed, mean p_yes), the §4.6 ranking; null until critiqued. */
+  score: { passed: number; total: number; meanProbability: number } | null;
+  timings: { generateMs: number | null; critiqueMs: number | null; fixMs: number | null };
+  modelId: string;
+}
+export interface ReflectionSession {
+  id: string;
+  /** The user's prompt: the anchor every round's corrections are computed from. */
+  prompt: string;
+  /** ISO 8601. */
+  createdAt: string;
+  /** τ: a check passes when p_yes ≥ threshold. */
+  threshold: number;
+  /** Parents come before their children. */
+  rounds: ReflectionRound[];
+  bestRoundId: string | null;
+  stopReason: 'done' | 'max-rounds' | 'no-progress' | 'repeated-failures' | 'user' | null;
+}
+
+/** Everything a project file holds except the image bytes. */
+export interface ProjectDocument {
+  /** Stable across saves; names the project's recovery file. */
+  id: string;
+  /** ISO 8601. */
+  createdAt: string;
+  /** ISO 8601; set by main when the project is saved. */
+  modifiedAt: string;
+  /** The Atelier version that last saved it. */
+  appVersion: string;
+  workspace: Workspace;
+  results: ProjectResult[];
+  history: HistoryEntry[];
+  reflections: ReflectionSession[];
+}
+export interface OpenedProject {
+  /** The file it is saved to; null for a new project, or one recovered before it was ever saved. */
+  path: string | null;
+  source: 'new' | 'file' | 'recovery';
+  document: ProjectDocument;
+  images: ProjectImage[];
+}
+/**
+ * `images` needs only the images main has not seen yet: main keeps those of the open project (from open, save,
+ * autosave and recover), so each image crosses IPC once.
+ */
+export interface SaveProjectRequest {
+  document: ProjectDocument;
+  images: ProjectImage[];
+}
+export interface SaveProjectAsRequest extends SaveProjectRequest {
+  /** Absolute; ".atelier" is appended when missing. */
+  path: string;
+}
+export interface SavedProject {
+  path: string;
+  modifiedAt: string;
+  sizeBytes: number;
+}
+export interface AutosaveRequest extends SaveProjectRequest {
+  /** Write now (e.g. after a finished generation) instead of within the autosave interval. */
+  immediate: boolean;
+}
+export interface AutosaveState {
+  /** ISO 8601 of the last recovery file written for this project. */
+  lastAutosavedAt: string | null;
+  /** A change waits for the next interval. */
+  pending: boolean;
+}
+export interface RecentProject {
+  path: string;
+  name: string;
+  exists: boolean;
+}
+/** Unsaved work found after a crash: autosaved later than its project file was saved. */
+export interface RecoverableProject {
+  /** The project's document id; pass it to recover / discardRecovery. */
+  id: string;
+  projectPath: string | null;
+  /** ISO 8601. */
+  autosavedAt: string;
+  /** ISO 8601 of the project file's last save; null when it was never saved or is gone. */
+  savedAt: string | null;
+  prompt: string;
+  resultCount: number;
+}
+export interface ExportPngRequest {
+  /** Absolute folder the PNGs are written to. */
+  folder: string;
+  items: { image: ImageHash; recipe: Recipe; fileName: string }[];
+  images: ProjectImage[];
+}
+export interface ProjectSummary {
+  path: string;
+  formatVersion: number;
+  sizeBytes: number;
+  createdAt: string;
+  modifiedAt: string;
+  appVersion: string;
+  prompt: string;
+  counts: { inputs: number; results: number; history: number; reflections: number; rounds: number; images: number };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The contract: namespace → method. Every method returns a Result.
+export interface Contract {
+  app: {
+    info(): Promise<Result<AppInfo>>;
+    openExternal(url: string): Promise<Result<void>>;
+  };
+  settings: {
+    get(): Promise<Result<Settings>>;
+    update(patch: Partial<Settings>): Promise<Result<Settings>>;
+  };
+  jobs: {
+    probe(req: ProbeRequest): Promise<Result<JobId>>;
+    generate(req: GenerateRequest): Promise<Result<JobId>>;
+    cancel(id: JobId): Promise<Result<void>>;
+    list(): Promise<Result<JobSummary[]>>;
+  };
+  projects: {
+    create(): Promise<Result<OpenedProject>>;
+    open(path: string): Promise<Result<OpenedProject>>;
+    /** Saves to the open project's file; an untitled project needs saveAs. */
+    save(req: SaveProjectRequest): Promise<Result<SavedProject>>;
+    saveAs(req: SaveProjectAsRequest): Promise<Result<SavedProject>>;
+    /** The user closed the project: main forgets its images and deletes its recovery file. */
+    close(): Promise<Result<void>>;
+    info(path: string): Promise<Result<ProjectSummary>>;
+    recent(): Promise<Result<RecentProject[]>>;
+    forgetRecent(path: string): Promise<Result<RecentProject[]>>;
+    autosave(req: AutosaveRequest): Promise<Result<AutosaveState>>;
+    recoverable(): Promise<Result<RecoverableProject[]>>;
+    recover(id: string): Promise<Result<OpenedProject>>;
+    discardRecovery(id: string): Promise<Result<void>>;
+    /** Returns the paths written. */
+    exportPng(req: ExportPngRequest): Promise<Result<string[]>>;
+    /** The recipe an Atelier PNG carries. */
+    readRecipe(png: Uint8Array): Promise<Result<Recipe>>;
+  };
+}
+
+/** Events pushed from main to the renderer. */
+export interface Events {
+  'job.queued': { job: JobSummary };
+  'job.started': { jobId: JobId };
+  'job.progress': { jobId: JobId; step: number; total: number; etaMs: number | null; stage: string; preview?: Uint8Array };
+  'job.finished': { jobId: JobId; images: GeneratedImage[]; probe?: ProbeResult };
+  'job.failed': { jobId: JobId; error: IpcError };
+  'settings.changed': { settings: Settings };
+}
+
+// Exhaustive by construction: a Contract method missing here fails to compile.
+export const METHODS: { [N in keyof Contract]: { [M in keyof Contract[N]]: true } } = {
+  app: { info: true, openExternal: true },
+  settings: { get: true, update: true },
+  jobs: { probe: true, generate: true, cancel: true, list: true },
+  projects: {
+    create: true, open: true, save: true, saveAs: true, close: true, info: true, recent: true, forgetRecent: true,
+    autosave: true, recoverable: true, recover: true, discardRecovery: true, exportPng: true, readRecipe: true,
+  },
+};
+export const EVENTS: { [E in keyof Events]: true } = {
+  'job.queued': true,
+  'job.started': true,
+  'job.progress': true,
+  'job.finished': true,
+  'job.failed': true,
+  'settings.changed': true,
+};
+
+export const invokeChannel = (ns: string, method: string): string => `atelier:${ns}.${method}`;
+export const eventChannel = (event: keyof Events): string => `atelier:event:${event}`;
+
+export type AtelierApi = Contract & {
+  on<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): () => void;
+};
+
+/** What carries calls and events: Electron's preload and the headless test bridge each provide one. */
+export interface Transport {
+  invoke(channel: string, args: unknown[]): Promise<unknown>;
+  subscribe(channel: string, listener: (payload: unknown) => void): () => void;
+}
+
+export function makeApi(transport: Transport): AtelierApi {
+  const api: Record<string, unknown> = {
+    on: (event: keyof Events, listener: (p: never) => void) =>
+      transport.subscribe(eventChannel(event), listener as (p: unknown) => void),
+  };
+  for (const [ns, methods] of Object.entries(METHODS)) {
+    api[ns] = Object.fromEntries(
+      Object.keys(methods).map((m) => [m, (...args: unknown[]) => transport.invoke(invokeChannel(ns, m), args)]),
+    );
+  }
+  return api as unknown as AtelierApi; // METHODS fixes the shape; the data crossed a process boundary
+}

@@ -1,0 +1,22 @@
+import type { Settings } from '../../ipc/contract.ts';
+
+export const SETTINGS_DEFAULTS = (modelsDir: string): Settings => ({
+  theme: 'system',
+  modelsDir,
+  hubEndpoint: 'https://huggingface.co',
+  provider: 'auto',
+  memoryMode: 'one-at-a-time',
+  autosaveSeconds: 30,
+  recentProjects: [],
+});
+
+/** JSON schema handed to electron-store / conf, which reject a settings file that does not match it. */
+export const SETTINGS_SCHEMA = {
+  theme: { type: 'string', enum: ['system', 'light', 'dark'] },
+  modelsDir: { type: 'string', minLength: 1 },
+  hubEndpoint: { type: 'string', pattern: '^https?://' },
+  provider: { type: 'string', enum: ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'] },
+  memoryMode: { type: 'string', enum: ['all-resident', 'one-at-a-time', 'low-memory'] },
+  autosaveSeconds: { type: 'number', minimum: 5, maximum: 3600 },
+  recentProjects: { type: 'array', items: { type: 'string' }, maxItems: 20 },
+} as const;

@@ -1,0 +1,7 @@
+import type { AtelierApi } from '../../src-main/ipc/contract.ts';
+
+declare global {
+  interface Window {
+    readonly api: AtelierApi;
+  }
+}

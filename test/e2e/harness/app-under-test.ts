@@ -1,0 +1,119 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Conf from 'conf';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { METHODS, EVENTS, eventChannel, invokeChannel, type Events, type Settings } from '../../../src-main/ipc/contract.ts';
+import { PARSERS } from '../../../src-main/ipc/parsers/index.ts';
+import { registerHandlers } from '../../../src-main/ipc/register-handlers.ts';
+import { startWorkerEngine } from '../../../src-main/engine/host/worker-engine.ts';
+import { createAppServices, type AppServices } from '../../../src-main/services/app-services.ts';
+import { SETTINGS_DEFAULTS, SETTINGS_SCHEMA } from '../../../src-main/services/settings/settings-schema.ts';
+import { SettingsService } from '../../../src-main/services/settings/settings-service.ts';
+import { repoRoot } from '../../helpers/golden.ts';
+import { serveStatic } from './static-server.ts';
+
+export const CHROMIUM = process.env.ATELIER_CHROMIUM ?? '/usr/bin/chromium';
+export const SCREENSHOT_DIR = join(repoRoot, 'test-results', 'screenshots');
+
+/** Why the headless suite cannot run here, or null when it can. */
+export function headlessUnavailable(): string | null {
+  if (!existsSync(join(repoRoot, 'out/renderer/index.html'))) return 'the renderer is not built (run `npm run build`)';
+  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (install Debian's chromium or set ATELIER_CHROMIUM)`;
+  return null;
+}
+
+/**
+ * The app as a user meets it, minus Electron: the built renderer in headless Chromium, with `window.api`
+ * bridged to the same handlers the main process registers, over plain-Node services and a worker-thread engine.
+ */
+export class AppUnderTest {
+  private constructor(
+    readonly page: Page,
+    readonly services: AppServices,
+    private readonly browser: Browser,
+    private readonly close: () => Promise<void>,
+  ) {}
+
+  static async launch(): Promise<AppUnderTest> {
+    const userData = mkdtempSync(join(tmpdir(), 'atelier-e2e-'));
+    const defaults = SETTINGS_DEFAULTS(join(userData, 'models'));
+    const conf = new Conf<Settings>({ cwd: userData, configName: 'settings', defaults, schema: SETTINGS_SCHEMA as never, projectName: 'atelier-test' });
+    const settings = new SettingsService({ get store() { return conf.store; }, set: (patch) => conf.set(patch) }, defaults);
+    const engine = startWorkerEngine();
+    const { url, server } = await serveStatic(join(repoRoot, 'out/renderer'));
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    let ready = false;
+    const early: [string, unknown][] = [];
+    const deliver = (channel: string, payload: unknown) =>
+      page.evaluate(([c, p]) => (window as unknown as { __atelierDeliver(c: string, p: unknown): void }).__atelierDeliver(c, p), [channel, payload] as const).catch(() => {});
+    const emit = <E extends keyof Events>(event: E, payload: Events[E]) => {
+      if (ready) void deliver(eventChannel(event), payload);
+      else early.push([eventChannel(event), payload]);
+    };
+    const services = createAppServices({ engine, settings, emit, shell: 'node', version: readVersion(), openExternal: async () => {} });
+    const handlers = new Map<string, (event: unknown, ...args: unknown[]) => unknown>();
+    registerHandlers({ handle: (channel, fn) => handlers.set(channel, fn) }, services.contract, PARSERS);
+    await page.exposeBinding('__atelierInvoke', async (_source, channel: string, args: unknown[]) => {
+      const handler = handlers.get(channel);
+      if (!handler) return { ok: false, error: { code: 'invalid-request', message: `no handler for ${channel}` } };
+      return handler({}, ...args);
+    });
+    const channels = {
+      methods: Object.fromEntries(Object.entries(METHODS).map(([ns, ms]) => [ns, Object.fromEntries(Object.keys(ms).map((m) => [m, invokeChannel(ns, m)]))])),
+      events: Object.fromEntries(Object.keys(EVENTS).map((e) => [e, eventChannel(e as keyof Events)])),
+    };
+    await page.addInitScript(installBridge, channels);
+    await page.goto(url);
+    ready = true;
+    for (const [c, p] of early.splice(0)) await deliver(c, p);
+    return new AppUnderTest(page, services, browser, async () => {
+      await engine.dispose();
+      server.close();
+      rmSync(userData, { recursive: true, force: true });
+    });
+  }
+
+  async screenshot(name: string): Promise<string> {
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    const path = join(SCREENSHOT_DIR, `${name}.png`);
+    await this.page.screenshot({ path, fullPage: true });
+    return path;
+  }
+
+  async dispose(): Promise<void> {
+    await this.browser.close();
+    await this.close();
+  }
+}
+
+function readVersion(): string {
+  return (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/**
+ * Runs in the page before the app: builds `window.api` from the channel names the contract produced in Node,
+ * as the preload does in Electron (no channel name is spelled here).
+ */
+function installBridge(channels: { methods: Record<string, Record<string, string>>; events: Record<string, string> }): void {
+  const w = window as unknown as Record<string, unknown>;
+  const invoke = w.__atelierInvoke as (channel: string, args: unknown[]) => Promise<unknown>;
+  const listeners = new Map<string, Set<(p: unknown) => void>>();
+  w.__atelierDeliver = (channel: string, payload: unknown) => listeners.get(channel)?.forEach((l) => l(payload));
+  const api: Record<string, unknown> = {
+    on: (event: string, listener: (p: unknown) => void) => {
+      const channel = channels.events[event]!;
+      if (!listeners.has(channel)) listeners.set(channel, new Set());
+      listeners.get(channel)!.add(listener);
+      return () => listeners.get(channel)?.delete(listener);
+    },
+  };
+  for (const [ns, methods] of Object.entries(channels.methods)) {
+    api[ns] = Object.fromEntries(Object.entries(methods).map(([m, channel]) => [m, (...args: unknown[]) => invoke(channel, args)]));
+  }
+  Object.defineProperty(window, 'api', { value: Object.freeze(api), writable: false });
+}
