@@ -1,0 +1,5 @@
+export { Graph, type LinearWeights, type Tuple } from './graph.ts';
+export { GraphError, type GraphOptions, type OnnxModel, type Value } from './graph-core.ts';
+export type { Dim, ElemType } from './onnx-proto.ts';
+export { Checkpoint, Weights, type WeightsOptions } from './weights.ts';
+export { OnnxSession, OnnxSessionError, f32, i64, type Feeds, type SessionOptions } from './session.ts';
