@@ -310,8 +310,109 @@ export interface ProjectSummary {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// models (hub downloads, the registry of installed models, import and verification)
+/** A hub repository id, "owner/name" (e.g. "OmniGen2/OmniGen2"). */
+export type RepoId = string;
+/**
+ * not-installed: nothing on disk · downloading / verifying: work in progress · paused: partial files kept, resumable
+ * (also after a crash or kill) · ready: every file verified · damaged: a verification found missing or altered files.
+ */
+export type ModelState = 'not-installed' | 'downloading' | 'paused' | 'verifying' | 'ready' | 'damaged';
+
+export interface CatalogueEntry {
+  repo: RepoId;
+  title: string;
+  description: string;
+  /** Approximate download size, shown before the hub listing gives the exact one. */
+  approxBytes: number;
+  license: string;
+  homepage: string;
+}
+
+export interface InstalledModel {
+  repo: RepoId;
+  state: ModelState;
+  revision: string;
+  /** Commit the files came from; null for a plain folder imported without hub checksums. */
+  commit: string | null;
+  /** Absolute path of the model folder: a plain mirror of the repository, no symlinks. */
+  folder: string;
+  source: 'download' | 'import';
+  /** Where the reference checksums came from: hub listing, hub-cache blob names, or computed at import. */
+  checksums: 'hub' | 'hub-cache' | 'local';
+  totalBytes: number;
+  /** Bytes on disk: finished files plus partial downloads. */
+  doneBytes: number;
+  fileCount: number;
+  verifiedFiles: number;
+  updatedAt: string;
+  /** Why the last download or verification stopped. */
+  error?: IpcError;
+  /** Files that failed the last verification. */
+  damagedFiles?: string[];
+}
+
+export interface DownloadRequest {
+  repo: RepoId;
+  /** Branch, tag or commit; 'main' when absent. */
+  revision?: string;
+}
+export interface CancelDownloadRequest {
+  repo: RepoId;
+  /** Keep partial files (the model stays paused and can be resumed) instead of deleting them. */
+  keepPartial: boolean;
+}
+export interface ImportModelRequest {
+  /** A plain snapshot folder, or the hub cache (`models--owner--name`, or a `snapshots/<rev>` folder inside it). */
+  folder: string;
+  /** Repository id to register it as; derived from the hub-cache folder name when absent. */
+  repo?: RepoId;
+}
+
+export interface FileProgress {
+  path: string;
+  doneBytes: number;
+  totalBytes: number;
+  bytesPerSec: number;
+  etaMs: number | null;
+}
+export interface DownloadProgress {
+  repo: RepoId;
+  phase: 'downloading' | 'verifying' | 'importing';
+  doneBytes: number;
+  totalBytes: number;
+  /** Over the last few seconds; falls while a connection stalls. */
+  bytesPerSec: number;
+  /** null while the speed is unknown. */
+  etaMs: number | null;
+  filesDone: number;
+  fileCount: number;
+  /** Files in flight. */
+  files: FileProgress[];
+  /** The latest retry/restart notice ("connection lost, retrying in 4 s"), null once bytes flow again. */
+  notice: string | null;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // The contract: namespace → method. Every method returns a Result.
 export interface Contract {
+  models: {
+    catalogue(): Promise<Result<CatalogueEntry[]>>;
+    /** Models known to the registry of the models folder (catalogue entries absent here are not installed). */
+    list(): Promise<Result<InstalledModel[]>>;
+    /** Starts or resumes a download; answers once the listing and the disk-space check passed. Progress and the
+     *  outcome arrive as 'download.progress' and 'model.state' events. */
+    download(req: DownloadRequest): Promise<Result<InstalledModel>>;
+    pause(repo: RepoId): Promise<Result<InstalledModel>>;
+    resume(repo: RepoId): Promise<Result<InstalledModel>>;
+    /** Stops a download; without keepPartial its files are deleted and the model is no longer installed. */
+    cancel(req: CancelDownloadRequest): Promise<Result<void>>;
+    /** Re-hashes every file; answers with 'ready' or 'damaged' (listing the bad files). */
+    verify(repo: RepoId): Promise<Result<InstalledModel>>;
+    remove(repo: RepoId): Promise<Result<void>>;
+    /** Copies (or hard-links) an existing folder into the models folder as plain files, verified. */
+    import(req: ImportModelRequest): Promise<Result<InstalledModel>>;
+  };
   app: {
     info(): Promise<Result<AppInfo>>;
     openExternal(url: string): Promise<Result<void>>;
@@ -350,6 +451,8 @@ export interface Contract {
 
 /** Events pushed from main to the renderer. */
 export interface Events {
+  'download.progress': DownloadProgress;
+  'model.state': { repo: RepoId; state: ModelState; model: InstalledModel | null };
   'job.queued': { job: JobSummary };
   'job.started': { jobId: JobId };
   'job.progress': { jobId: JobId; step: number; total: number; etaMs: number | null; stage: string; preview?: Uint8Array };
@@ -360,6 +463,10 @@ export interface Events {
 
 // Exhaustive by construction: a Contract method missing here fails to compile.
 export const METHODS: { [N in keyof Contract]: { [M in keyof Contract[N]]: true } } = {
+  models: {
+    catalogue: true, list: true, download: true, pause: true, resume: true, cancel: true, verify: true, remove: true,
+    import: true,
+  },
   app: { info: true, openExternal: true },
   settings: { get: true, update: true },
   jobs: { probe: true, generate: true, cancel: true, list: true },
@@ -369,6 +476,8 @@ export const METHODS: { [N in keyof Contract]: { [M in keyof Contract[N]]: true 
   },
 };
 export const EVENTS: { [E in keyof Events]: true } = {
+  'download.progress': true,
+  'model.state': true,
   'job.queued': true,
   'job.started': true,
   'job.progress': true,
