@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { CliError, type CliContext } from './command.ts';
 import { COMMANDS } from './commands.ts';
 
-function version(): string {
+/** The app version from package.json (recipes and `--version` report it). */
+export function cliVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
@@ -32,7 +33,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === '-v' || name === '--version') {
-    ctx.stdout(`${version()}\n`);
+    ctx.stdout(`${cliVersion()}\n`);
     return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);

@@ -1,6 +1,8 @@
-import type { AppInfo, Contract, GeneratedImage, ProbeResult } from '../ipc/contract.ts';
+import type { AppInfo, Contract, ProbeResult } from '../ipc/contract.ts';
+import type { GeneratedPng } from '../engine/pipeline/generate-job.ts';
 import { ok } from '../ipc/register-handlers.ts';
 import type { Engine } from '../engine/host/engine-client.ts';
+import { toGenerateJob, toGeneratedImages } from './generation/generation-jobs.ts';
 import { JobQueue, type Emit } from './jobs/job-queue.ts';
 import type { SettingsService } from './settings/settings-service.ts';
 
@@ -42,8 +44,9 @@ export function createAppServices(deps: AppDeps): AppServices {
     jobs: {
       probe: async (req) => ok(queue.submit('probe', `Engine check (${req.size}², ${req.runs} runs)`, { kind: 'probe', ...req },
         (result) => ({ images: [], probe: result as ProbeResult }))),
-      generate: async (req) => ok(queue.submit('generate', req.recipe.prompt.slice(0, 80) || 'Untitled', { kind: 'generate', request: req },
-        (result) => ({ images: result as GeneratedImage[] }))),
+      generate: async (req) => ok(queue.submit('generate', req.recipe.prompt.slice(0, 80) || 'Untitled',
+        { kind: 'generate', job: toGenerateJob(req, deps.settings.get().modelsDir) },
+        (result) => ({ images: toGeneratedImages(req, result as GeneratedPng[], deps.version) }))),
       cancel: async (id) => {
         if (!queue.cancel(id)) throw Object.assign(new Error(`no running or queued job ${id}`), { code: 'not-found' });
         return ok(undefined);

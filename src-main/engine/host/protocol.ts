@@ -1,10 +1,11 @@
 // Messages between the app (main process, CLI, tests) and the engine host (utilityProcess or worker thread).
 // Plain structured-clone data only, so the same messages cross a MessagePort, a worker boundary or parentPort.
+import type { GenerateJob } from '../pipeline/generate-job.ts';
 
 /** What a job asks the engine to do. Each kind has one handler in the engine host (see tasks.ts). */
 export type EngineTask =
   | { kind: 'probe'; size: number; runs: number }
-  | { kind: 'generate'; request: unknown };
+  | { kind: 'generate'; job: GenerateJob };
 
 export type ToEngine =
   | { type: 'run'; jobId: string; task: EngineTask }

@@ -1,7 +1,11 @@
-import { EngineError } from './engine-error.ts';
 import type { TaskContext } from './engine-server.ts';
 import { runProbe } from './probe-task.ts';
 import type { EngineTask } from './protocol.ts';
+import { runGenerateJob } from '../pipeline/generate-job.ts';
+import { ModelSet } from '../pipeline/model-set.ts';
+
+/** The engine host's loaded models, shared by every job it runs. */
+const models = new ModelSet();
 
 /** Dispatches an engine task to its implementation. */
 export async function runTask(task: EngineTask, ctx: TaskContext): Promise<unknown> {
@@ -9,6 +13,6 @@ export async function runTask(task: EngineTask, ctx: TaskContext): Promise<unkno
     case 'probe':
       return runProbe(task.size, task.runs, ctx);
     case 'generate':
-      throw new EngineError('unsupported', 'image generation is not part of this build yet');
+      return runGenerateJob(task.job, models, ctx);
   }
 }

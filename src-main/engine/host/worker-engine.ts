@@ -21,7 +21,5 @@ export function startWorkerEngine(): EngineClient {
   worker.on('message', (m: FromEngine) => listeners.forEach((l) => l(m)));
   worker.on('error', (e) => client.failAll(new EngineError('internal', `the engine stopped: ${e.message}`)));
   worker.on('exit', (code) => client.failAll(new EngineError('internal', `the engine exited (code ${code})`)));
-  // The worker must not keep a CLI alive once its work is done.
-  worker.unref();
   return client;
 }

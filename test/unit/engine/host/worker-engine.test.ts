@@ -34,6 +34,10 @@ describe('engine host in a worker thread', () => {
   });
 
   test('a failing task reports its code across the boundary', async () => {
-    await expect(engine.run('gen', { kind: 'generate', request: {} })).rejects.toMatchObject({ code: 'unsupported' });
+    const job = {
+      modelDir: '/nonexistent/model', prompt: 'a cat', negative: '', images: [], numImages: 1, previews: false,
+      params: { steps: 1, textGuidance: 1, imageGuidance: 1, cfgRange: [0, 1] as const, scheduler: 'euler' as const, width: 64, height: 64, maxPixels: 4096, maxSideLength: 64, seed: 0 },
+    };
+    await expect(engine.run('gen', { kind: 'generate', job })).rejects.toMatchObject({ code: 'model-missing', message: expect.stringMatching(/no model folder/) });
   });
 });

@@ -1,0 +1,79 @@
+import { decodeImage } from '../image/decode-image.ts';
+import { encodePng } from '../image/encode-png.ts';
+import type { TaskContext } from '../host/engine-server.ts';
+import { throwIfCancelled } from '../host/engine-server.ts';
+import { generateImage, type GenerationParams, type GenerationProgress, type PromptEmbedding } from './generate.ts';
+import { predictedClean, type LatentPreviewer } from './latent-preview.ts';
+import type { ModelSet } from './model-set.ts';
+
+/** What the app asks the engine host for: everything plain data, so it crosses the process boundary. */
+export interface GenerateJob {
+  modelDir: string;
+  /** A prompt string (encoded by the model's MLLM) or its embedding (reproducing a reference run). */
+  prompt: string | PromptEmbedding;
+  negative: string | PromptEmbedding;
+  /** Encoded input images (PNG, JPEG, WebP…), in order "image 1…5". */
+  images: Uint8Array[];
+  params: GenerationParams;
+  numImages: number;
+  /** Replaces the seeded noise: `numImages` latents `[C, h, w]` at the generation size, back to back. */
+  initialLatents?: Float32Array;
+  /** Send a small preview image with each step's progress. */
+  previews: boolean;
+}
+
+export interface GeneratedPng {
+  png: Uint8Array;
+  width: number;
+  height: number;
+  /** The seed whose noise made this image (the job's seed + its index, so each image reproduces alone). */
+  seed: number;
+}
+
+const toBytes = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+
+/**
+ * Runs a generation job in the engine host: decode inputs, encode prompts, then one image after another with
+ * per-step progress (and previews), checking for cancellation between steps.
+ */
+export async function runGenerateJob(job: GenerateJob, models: ModelSet, ctx: TaskContext): Promise<GeneratedPng[]> {
+  const total = job.params.steps * job.numImages;
+  ctx.progress({ step: 0, total, stage: 'loading', etaMs: null });
+  const images = await Promise.all(job.images.map((bytes, i) => decodeImage(bytes, `image ${i + 1}`)));
+  const set = models.open(job.modelDir);
+  const prompt = typeof job.prompt === 'string' ? await set.encodePrompt(job.prompt) : job.prompt;
+  const guided = job.params.textGuidance > 1;
+  const negative = !guided ? null : typeof job.negative === 'string' ? await set.encodePrompt(job.negative) : job.negative;
+  const [dit, vae] = await Promise.all([set.dit(), set.vae()]);
+  const previewer = job.previews ? await set.previewer() : null;
+  throwIfCancelled(ctx.signal);
+
+  const results: GeneratedPng[] = [];
+  const samplingStart = performance.now();
+  for (let n = 0; n < job.numImages; n++) {
+    const seed = (job.params.seed + n) >>> 0;
+    const size = job.initialLatents ? job.initialLatents.length / job.numImages : 0;
+    const onProgress = async (p: GenerationProgress) => {
+      if (p.stage !== 'denoising' || !p.record) return;
+      const done = n * job.params.steps + p.step;
+      const etaMs = ((performance.now() - samplingStart) / done) * (total - done);
+      const preview = previewer ? await previewPng(previewer, p) : undefined;
+      ctx.progress({ step: done, total, stage: 'denoising', etaMs, ...(preview ? { preview } : {}) });
+    };
+    const result = await generateImage(dit, vae, {
+      prompt,
+      negative,
+      images,
+      params: { ...job.params, seed },
+      ...(job.initialLatents ? { initialLatents: job.initialLatents.subarray(n * size, (n + 1) * size) } : {}),
+    }, { signal: ctx.signal, onProgress });
+    throwIfCancelled(ctx.signal);
+    results.push({ png: toBytes(await encodePng(result.rgb)), width: result.rgb.width, height: result.rgb.height, seed });
+  }
+  return results;
+}
+
+async function previewPng(previewer: LatentPreviewer, p: GenerationProgress): Promise<Uint8Array> {
+  const r = p.record!;
+  return toBytes(await encodePng(previewer.toRgb({ data: predictedClean(r.sampleIn, r.velocity, r.t), dims: r.dims })));
+}

@@ -1,0 +1,36 @@
+import { isAbsolute, join } from 'node:path';
+import type { GenerateRequest, GeneratedImage } from '../../ipc/contract.ts';
+import type { GenerateJob, GeneratedPng } from '../../engine/pipeline/generate-job.ts';
+import { embedRecipe } from '../projects/png-recipe.ts';
+import { completeRecipe, modelIdOf } from './recipe.ts';
+
+/** The model folder a request names: an absolute folder, or a folder inside the models directory. */
+export function modelFolder(model: string, modelsDir: string): string {
+  return isAbsolute(model) ? model : join(modelsDir, model);
+}
+
+/** A renderer request as the engine host's job (the same parameters, the images as the bytes given). */
+export function toGenerateJob(req: GenerateRequest, modelsDir: string): GenerateJob {
+  const { recipe } = req;
+  return {
+    modelDir: modelFolder(req.model, modelsDir),
+    prompt: recipe.prompt,
+    negative: recipe.negativePrompt,
+    images: req.images,
+    params: {
+      steps: recipe.steps, textGuidance: recipe.textGuidance, imageGuidance: recipe.imageGuidance, cfgRange: recipe.cfgRange,
+      scheduler: recipe.scheduler, width: recipe.width, height: recipe.height, maxPixels: recipe.maxPixels,
+      maxSideLength: recipe.maxSideLength, seed: recipe.seed,
+    },
+    numImages: recipe.numImages,
+    previews: true,
+  };
+}
+
+/** The engine's PNGs with each image's complete recipe embedded, ready for the renderer and for export. */
+export function toGeneratedImages(req: GenerateRequest, pngs: readonly GeneratedPng[], appVersion: string): GeneratedImage[] {
+  return pngs.map((p) => {
+    const recipe = completeRecipe(req.recipe, { seed: p.seed, inputImages: req.images, modelId: modelIdOf(req.model), precision: 'fp32', appVersion });
+    return { png: embedRecipe(p.png, recipe), width: p.width, height: p.height, recipe };
+  });
+}
