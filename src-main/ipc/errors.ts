@@ -10,7 +10,7 @@ const ALIASES: Record<string, IpcErrorCode> = {
   ENOSPC: 'disk-full', EROFS: 'read-only', EACCES: 'read-only', EPERM: 'read-only', ENOENT: 'not-found',
   truncated: 'corrupt-file', 'bad-header': 'corrupt-file', 'bad-offsets': 'corrupt-file', 'unknown-dtype': 'corrupt-file',
   'missing-tensor': 'model-damaged', 'wrong-shape': 'model-damaged', 'wrong-dtype': 'model-damaged', 'bad-index': 'model-damaged',
-  corrupt: 'corrupt-file',
+  corrupt: 'corrupt-file', unreadable: 'corrupt-file', 'bad-png': 'corrupt-file', 'bad-size': 'invalid-request',
 };
 
 /**

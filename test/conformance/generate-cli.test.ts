@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { encodePng } from '../../src-main/engine/image/encode-png.ts';
 import { readRecipe } from '../../src-main/services/projects/png-recipe.ts';
 import { goldenCases, goldenDir, repoRoot } from '../helpers/golden.ts';
-import { goldenRun } from './pipeline.test.ts';
+import { goldenRun } from '../helpers/golden-pipeline.ts';
 
 const files = goldenCases('pipeline', /\.safetensors$/);
 const work = mkdtempSync(join(tmpdir(), 'atelier-generate-cli-'));

@@ -51,7 +51,7 @@ export async function denoise(o: DenoiseOptions): Promise<Float32Array> {
   const timesteps = flowMatchTimesteps(o.steps, h * w); // §5.5: latent pixels, not patch tokens
   const dpm = o.scheduler === 'dpmsolver++' ? new DpmSolverPlusPlus2M(timesteps) : null;
   const settings: GuidanceSettings = { ...o.guidance, inputImages: o.branches.refs.length };
-  let x = Float32Array.from(o.initial.data);
+  let x: Float32Array = Float32Array.from(o.initial.data);
   for (let i = 0; i < o.steps; i++) {
     throwIfCancelled(o.signal ?? new AbortController().signal);
     const g = stepGuidance(settings, i, o.steps);
