@@ -105,8 +105,7 @@ export class ChatPipeline {
       const piece = stream.push(token);
       if (piece !== '') request.onText?.(piece);
     }
-    // When the first token ends the reply nothing was pushed, and the tokenizer cannot decode zero ids.
-    const rest = tokens.length > (stopped ? 1 : 0) ? stream.flush() : '';
+    const rest = stream.flush();
     if (rest !== '') request.onText?.(rest);
     const reply = readChatReply(this.tokenizer.decode(tokens));
     return { ...reply, tokens, stopReason: stopped ? 'stop-token' : 'max-tokens', promptTokens: prompt.ids.length };

@@ -54,6 +54,7 @@ export class Tokenizer {
 
   /** Accepts int64 ids as the ONNX runtime returns them. Ids outside the vocabulary are dropped, as in `tokenizers`. */
   decode(ids: ArrayLike<number | bigint>, options: DecodeOptions = {}): string {
+    if (ids.length === 0) return ''; // the underlying decoder throws on an empty list
     return this.hf.decode(Array.from(ids, Number), {
       skip_special_tokens: options.skipSpecialTokens ?? false,
       // OmniGen2 decodes with clean_up_tokenization_spaces=False (§7.1); the cleanup would eat spaces before punctuation.

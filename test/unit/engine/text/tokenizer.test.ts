@@ -108,6 +108,10 @@ describe('Tokenizer on the golden tiny tokenizer', () => {
     const want = { imStart: 1002, imEnd: 1003, visionStart: 998, visionEnd: 999, imagePad: 1000, endOfText: 1004, img: 1005 };
     for (const [key, token] of Object.entries(SPECIAL_TOKENS)) expect(tok.specialTokenId(token), token).toBe(want[key as keyof typeof want]);
   });
+  test('decoding nothing gives empty text, and so does flushing an unused stream', () => {
+    expect(tok.decode([])).toBe('');
+    expect(tok.streamDecoder().flush()).toBe('');
+  });
   test('an unknown special token is missing-special-token', () => {
     expect(tok.hasSpecialToken('<|box_start|>')).toBe(false);
     expect(() => tok.specialTokenId('<|box_start|>')).toThrow(expect.objectContaining({ code: 'missing-special-token', path: processorDir }));
