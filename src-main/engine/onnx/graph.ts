@@ -1,6 +1,7 @@
 import { float32ToFloat16 } from '../weights/dtype.ts';
-import { GraphCore, GraphError, MS_DOMAIN, type Value } from './graph-core.ts';
-import { ONNX_DATA_TYPE, type AttributeValue, type Dim, type ElemType } from './onnx-proto.ts';
+import { GraphError, MS_DOMAIN, type Value } from './graph-core.ts';
+import { PrecisionGraph, type QuantizedLinearWeights } from './graph-precision.ts';
+import type { AttributeValue, Dim, ElemType } from './onnx-proto.ts';
 import { axisOf, broadcast, concatShape, expectDim, fmt, reshapeShape, type Shape } from './shapes.ts';
 
 /** y = x·Wᵀ + b with W kept `[out, in]` as checkpoints store it. */
@@ -21,7 +22,7 @@ const ints = (value: readonly number[]): AttributeValue => ({ kind: 'ints', valu
  * what it cheaply can (ranks, known sizes, broadcasting) so a wrong graph fails where it is built.
  * Ops follow the ONNX opset the graph declares (23 by default) plus `com.microsoft` contrib ops.
  */
-export class Graph extends GraphCore {
+export class Graph extends PrecisionGraph {
   // ── element-wise ──────────────────────────────────────────────────────────────
   add(a: Value, b: Value): Value { return this.binary('Add', a, b); }
   sub(a: Value, b: Value): Value { return this.binary('Sub', a, b); }
@@ -39,11 +40,6 @@ export class Graph extends GraphCore {
   silu(x: Value): Value { return this.mul(x, this.sigmoid(x)); }
   addScalar(x: Value, s: number): Value { return this.add(x, this.scalar(s, x.dtype)); }
   mulScalar(x: Value, s: number): Value { return this.mul(x, this.scalar(s, x.dtype)); }
-
-  cast(x: Value, to: ElemType): Value {
-    if (x.dtype === to) return x;
-    return this.one('Cast', [x], to, x.shape, { to: int(ONNX_DATA_TYPE[to]) });
-  }
 
   /** A scalar constant of a floating type (deduplicated). */
   scalar(s: number, dtype: ElemType = 'float32'): Value {
@@ -80,20 +76,28 @@ export class Graph extends GraphCore {
     return this.one('Gemm', [a, b, o.c ?? null], a.dtype, [a.shape[0]!, n], attrs);
   }
 
-  /** x·Wᵀ + b over the last axis; x may have any rank ≥ 2 (rank > 2 is flattened around a Gemm). */
-  linear(x: Value, w: LinearWeights): Value {
+  /**
+   * x·Wᵀ + b over the last axis; x may have any rank ≥ 2 (rank > 2 is flattened around a Gemm). Computes in the
+   * precision's matmul type and returns x's type; a quantised weight becomes one MatMulNBits node.
+   */
+  linear(x: Value, w: LinearWeights | QuantizedLinearWeights): Value {
+    if ('quantized' in w) return this.matMulNBits(x, w);
     const ws = w.weight.shape;
     if (ws?.length !== 2) throw new GraphError(`linear: weight ${w.weight.name} must be [out, in], got ${fmt(ws)}`);
     if (x.shape === null || x.shape.length < 2) throw new GraphError(`linear: input must have rank ≥ 2 and known rank, got ${fmt(x.shape)}`);
     expectDim('linear', `input features of ${fmt(x.shape)} for weight ${w.weight.name} ${fmt(ws)}`, x.shape.at(-1), ws[1]!);
-    const gemm = (x2: Value) => this.gemm(x2, w.weight, { c: w.bias ?? undefined, transB: true });
-    if (x.shape.length === 2) return gemm(x);
+    const gemm = (x2: Value) => this.gemm(x2, this.lower(w.weight), { c: w.bias ? this.lower(w.bias) : undefined, transB: true });
+    if (x.shape.length === 2) return this.raise(gemm(this.lower(x)), x.dtype);
     const [out, inp] = ws;
     if (typeof out !== 'number' || typeof inp !== 'number') throw new GraphError(`linear: weight ${w.weight.name} needs a static shape, got ${fmt(ws)}`);
-    const y = gemm(this.reshape(x, [-1, inp]));
-    const lead = this.slice(this.shapeOf(x), { starts: [0], ends: [x.shape.length - 1], axes: [0] });
-    const target = this.concat([lead, this.int64s([out])], 0);
-    return this.one('Reshape', [y, target], y.dtype, [...x.shape.slice(0, -1), out]);
+    return this.raise(this.restoreLead(x, gemm(this.reshape(this.lower(x), [-1, inp])), out), x.dtype);
+  }
+
+  /** y `[rows, out]` back to x's leading dims `[…, out]`. */
+  private restoreLead(x: Value, y: Value, out: number): Value {
+    const rank = x.shape!.length;
+    const lead = this.slice(this.shapeOf(x), { starts: [0], ends: [rank - 1], axes: [0] });
+    return this.one('Reshape', [y, this.concat([lead, this.int64s([out])], 0)], y.dtype, [...x.shape!.slice(0, -1), out]);
   }
 
   // ── shapes ────────────────────────────────────────────────────────────────────
@@ -195,13 +199,13 @@ export class Graph extends GraphCore {
   /** RMSNorm over the last axis with statistics in fp32 (opset-23 RMSNormalization). */
   rmsNorm(x: Value, scale: Value, eps: number): Value {
     expectDim('RMSNormalization', `size of scale ${scale.name} ${fmt(scale.shape)} vs input ${fmt(x.shape)}`, scale.shape?.at(-1), x.shape?.at(-1) ?? null);
-    return this.one('RMSNormalization', [x, scale], x.dtype, x.shape, { axis: int(-1), epsilon: float(eps), stash_type: int(1) });
+    return this.one('RMSNormalization', [x, this.cast(scale, x.dtype)], x.dtype, x.shape, { axis: int(-1), epsilon: float(eps), stash_type: int(1) });
   }
 
   /** LayerNorm over the last axis; `scale` is required by ONNX (pass ones for no affine). */
   layerNorm(x: Value, scale: Value, bias: Value | null, eps: number): Value {
     expectDim('LayerNormalization', `size of scale ${scale.name} vs input ${fmt(x.shape)}`, scale.shape?.at(-1), x.shape?.at(-1) ?? null);
-    return this.one('LayerNormalization', [x, scale, bias], x.dtype, x.shape, { axis: int(-1), epsilon: float(eps), stash_type: int(1) });
+    return this.one('LayerNormalization', [x, this.cast(scale, x.dtype), bias && this.cast(bias, x.dtype)], x.dtype, x.shape, { axis: int(-1), epsilon: float(eps), stash_type: int(1) });
   }
 
   softmax(x: Value, axis: number): Value {
@@ -227,15 +231,23 @@ export class Graph extends GraphCore {
   }
 
   /**
-   * Non-causal attention (com.microsoft.MultiHeadAttention): q `[B, S, heads·d]`, k/v `[B, S_kv, heads·d]`,
-   * softmax(q·kᵀ·scale)·v per head; scale defaults to 1/√d.
+   * Attention (com.microsoft.MultiHeadAttention): q `[B, S, heads·d]`, k/v `[B, S_kv, heads·d]`,
+   * softmax(q·kᵀ·scale + bias)·v per head; scale defaults to 1/√d. Non-causal unless `attentionBias`
+   * (additive, `[B or 1, heads or 1, S, S_kv]`) masks keys, e.g. a causal mask. Runs in the precision's matmul
+   * type (the kernel keeps the softmax statistics in fp32) and returns q's type.
    */
-  multiHeadAttention(q: Value, k: Value, v: Value, o: { numHeads: number; scale?: number }): Value {
+  multiHeadAttention(q: Value, k: Value, v: Value, o: { numHeads: number; scale?: number; attentionBias?: Value }): Value {
     if (q.shape?.length !== 3) throw new GraphError(`MultiHeadAttention: query must be [B, S, hidden], got ${fmt(q.shape)}`);
     expectDim('MultiHeadAttention', `key width ${fmt(k.shape)} vs query ${fmt(q.shape)}`, k.shape?.[2], q.shape[2] ?? null);
+    if (o.attentionBias && o.attentionBias.shape?.length !== 4) throw new GraphError(`MultiHeadAttention: attention bias must be [B, heads, S, S_kv], got ${fmt(o.attentionBias.shape)}`);
     const attrs: Record<string, AttributeValue> = { num_heads: int(o.numHeads) };
     if (o.scale !== undefined) attrs.scale = float(o.scale);
-    return this.one('MultiHeadAttention', [q, k, v], q.dtype, [q.shape[0] ?? null, q.shape[1] ?? null, v.shape?.[2] ?? null], attrs, MS_DOMAIN);
+    // Inputs 3 and 4 (packed bias, key padding mask) are unused; input 5 is attention_bias. A masking bias of
+    // float32's lowest is clipped first: as fp16 it would be −∞, and a fully masked row would turn into NaN.
+    const [ql, kl, vl] = [this.lower(q), this.lower(k), this.lower(v)];
+    const bias = o.attentionBias && (ql.dtype === o.attentionBias.dtype ? o.attentionBias : this.lower(this.clip(o.attentionBias, -65504, 65504)));
+    const inputs = bias ? [ql, kl, vl, null, null, bias] : [ql, kl, vl];
+    return this.raise(this.one('MultiHeadAttention', inputs, ql.dtype, [q.shape[0] ?? null, q.shape[1] ?? null, v.shape?.[2] ?? null], attrs, MS_DOMAIN), q.dtype);
   }
 
   /**
@@ -250,7 +262,7 @@ export class Graph extends GraphCore {
   }
 
   // ── convolution ───────────────────────────────────────────────────────────────
-  /** N-D convolution, x `[N, C, …]`, w `[M, C/group, k…]`. */
+  /** N-D convolution, x `[N, C, …]`, w `[M, C/group, k…]`; computes in the precision's matmul type, returns x's type. */
   conv(x: Value, w: Value, b: Value | null, o: { pads?: readonly number[]; strides?: readonly number[]; dilations?: readonly number[]; group?: number } = {}): Value {
     const attrs: Record<string, AttributeValue> = {};
     if (o.pads) attrs.pads = ints(o.pads);
@@ -269,12 +281,48 @@ export class Graph extends GraphCore {
         return Math.floor((d + pad - (o.dilations?.[i] ?? 1) * (k - 1) - 1) / (o.strides?.[i] ?? 1)) + 1;
       })];
     }
-    return this.one('Conv', [x, w, b], x.dtype, shape, attrs);
+    return this.raise(this.one('Conv', [this.lower(x), this.lower(w), b && this.lower(b)], this.lower(x).dtype, shape, attrs), x.dtype);
+  }
+
+  // ── image ops (VAE) ───────────────────────────────────────────────────────────
+  /**
+   * InstanceNormalization: per (n, c), normalise over all remaining axes; scale/bias `[C]`. Reshaping to
+   * `[N, G, …]` around it gives a GroupNorm that GPU EPs run (opset-21 GroupNormalization falls back to CPU
+   * on WebGPU, tech-stack §1.6).
+   */
+  instanceNorm(x: Value, scale: Value, bias: Value, eps: number): Value {
+    expectDim('InstanceNormalization', `size of scale ${scale.name} ${fmt(scale.shape)} vs channels of ${fmt(x.shape)}`, scale.shape?.[0], x.shape?.[1] ?? null);
+    return this.one('InstanceNormalization', [x, this.cast(scale, x.dtype), this.cast(bias, x.dtype)], x.dtype, x.shape, { epsilon: float(eps) });
+  }
+
+  /** Resize by constant per-axis scales. Nearest with `asymmetric` + `floor` is torch's `interpolate(mode='nearest')`. */
+  resize(x: Value, scales: readonly number[], o: {
+    mode: 'nearest' | 'linear' | 'cubic';
+    coordinateTransformationMode?: 'half_pixel' | 'pytorch_half_pixel' | 'align_corners' | 'asymmetric';
+    nearestMode?: 'round_prefer_floor' | 'round_prefer_ceil' | 'floor' | 'ceil';
+  }): Value {
+    if (x.shape && x.shape.length !== scales.length) throw new GraphError(`Resize: ${scales.length} scales do not fit ${fmt(x.shape)}`);
+    const attrs: Record<string, AttributeValue> = { mode: { kind: 'string', value: o.mode } };
+    if (o.coordinateTransformationMode) attrs.coordinate_transformation_mode = { kind: 'string', value: o.coordinateTransformationMode };
+    if (o.nearestMode) attrs.nearest_mode = { kind: 'string', value: o.nearestMode };
+    const shape = x.shape && x.shape.map((d, i) => (typeof d === 'number' ? Math.floor(d * scales[i]!) : scales[i] === 1 ? d : null));
+    return this.one('Resize', [x, null, this.constant(Float32Array.from(scales), 'float32', [scales.length])], x.dtype, shape, attrs);
+  }
+
+  /** Clamps to [min, max]. */
+  clip(x: Value, min: number, max: number): Value {
+    return this.one('Clip', [x, this.scalar(min, x.dtype), this.scalar(max, x.dtype)], x.dtype, x.shape);
+  }
+
+  /** Reshape to a target computed in the graph (int64 `[rank]`), e.g. `shapeOf(y)` when y's sizes are dynamic. */
+  reshapeDynamic(x: Value, target: Value): Value {
+    const rank = target.shape?.[0];
+    return this.one('Reshape', [x, target], x.dtype, typeof rank === 'number' ? Array.from({ length: rank }, () => null) : null);
   }
 
   // ── helpers ───────────────────────────────────────────────────────────────────
   private one(op: string, inputs: readonly (Value | null)[], dtype: ElemType, shape: Shape, attrs: Record<string, AttributeValue> = {}, domain = ''): Value {
-    return this.node(op, inputs, [{ dtype, shape }], attrs, domain)[0]!;
+    return this.stored(this.node(op, inputs, [{ dtype, shape }], attrs, domain)[0]!, op);
   }
 
   private unary(op: string, x: Value): Value {
