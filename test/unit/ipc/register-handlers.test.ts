@@ -7,13 +7,16 @@ type Handler = (event: unknown, ...args: unknown[]) => unknown;
 const ok = <T>(value: T) => ({ ok: true as const, value });
 const settings: Settings = { theme: 'system', modelsDir: '/m', hubEndpoint: 'https://huggingface.co', provider: 'auto', memoryMode: 'one-at-a-time', autosaveSeconds: 30, recentProjects: [] };
 
+/** Every method records its call, except a few that fail in the ways the tests need. */
 function fakeServices(calls: string[]): Contract {
-  const record = (name: string) => async (...a: unknown[]) => { calls.push(`${name}:${JSON.stringify(a)}`); return ok(undefined as never); };
-  return {
-    app: { info: record('app.info'), openExternal: record('app.openExternal') },
-    settings: { get: async () => ok(settings), update: async () => { throw Object.assign(new Error('disk went away'), { code: 'EROFS' }); } },
-    jobs: { probe: record('jobs.probe'), generate: record('jobs.generate'), cancel: record('jobs.cancel'), list: async () => { throw new Error('boom'); } },
-  } as Contract;
+  const services: Record<string, Record<string, (...a: unknown[]) => Promise<unknown>>> = {};
+  for (const [ns, methods] of Object.entries(METHODS)) {
+    services[ns] = Object.fromEntries(Object.keys(methods).map((m) => [m, async (...a: unknown[]) => { calls.push(`${ns}.${m}:${JSON.stringify(a)}`); return ok(undefined); }]));
+  }
+  services.settings!.get = async () => ok(settings);
+  services.settings!.update = async () => { throw Object.assign(new Error('disk went away'), { code: 'EROFS' }); };
+  services.jobs!.list = async () => { throw new Error('boom'); };
+  return services as unknown as Contract;
 }
 
 function register(calls: string[] = [], unexpected: unknown[] = []) {

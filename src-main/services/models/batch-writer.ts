@@ -1,0 +1,70 @@
+import type { FileHasher } from './verify.ts';
+
+/**
+ * Collects received chunks into batches and writes one batch while the next one is being received, so the disk
+ * and the network work at the same time. The hasher sees a batch right after it is on disk: it always covers
+ * exactly the bytes in the file, which is what a resume after a failure relies on.
+ */
+export class BatchWriter {
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #inFlight: Promise<void> = Promise.resolve();
+  #error: { error: unknown } | null = null;
+  /** Bytes on disk. */
+  written: number;
+  /** Bytes accepted: on disk, being written, or waiting. */
+  queued: number;
+
+  constructor(
+    private readonly write: (chunks: Uint8Array[]) => Promise<void>,
+    private readonly hasher: FileHasher,
+    offset: number,
+    private readonly onWritten: (written: number) => void,
+    private readonly batchBytes: number,
+  ) {
+    this.written = offset;
+    this.queued = offset;
+  }
+
+  /** Takes a chunk; waits only when a full batch has to queue behind the previous write (backpressure). */
+  async push(chunk: Uint8Array): Promise<void> {
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.byteLength;
+    this.queued += chunk.byteLength;
+    if (this.#pendingBytes >= this.batchBytes) await this.#startWrite();
+  }
+
+  /** Writes whatever is waiting and resolves when everything is on disk; rethrows a write failure. */
+  async finish(): Promise<void> {
+    await this.#startWrite();
+    await this.#inFlight;
+    this.#rethrow();
+  }
+
+  /** Waits for the write in progress without writing more (before closing the file after a failure). */
+  async settle(): Promise<void> {
+    await this.#inFlight;
+  }
+
+  async #startWrite(): Promise<void> {
+    await this.#inFlight;
+    this.#rethrow();
+    if (this.#pendingBytes === 0) return;
+    const batch = this.#pending;
+    const bytes = this.#pendingBytes;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    // The failure is kept and rethrown by the next call, so it is never an unhandled rejection meanwhile.
+    this.#inFlight = this.write(batch).then(() => {
+      for (const chunk of batch) this.hasher.update(chunk);
+      this.written += bytes;
+      this.onWritten(this.written);
+    }, (error: unknown) => {
+      this.#error = { error };
+    });
+  }
+
+  #rethrow(): void {
+    if (this.#error) throw this.#error.error;
+  }
+}

@@ -1,0 +1,35 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { InstalledModel, ModelState } from '../../ipc/contract.ts';
+import type { RegistryEntry } from './registry.ts';
+import { referenceDigest, type ExpectedFile } from './verify.ts';
+
+/** A registry entry as the UI sees it; `activeState` overrides the stored state while work is in progress. */
+export async function describeEntry(entry: RegistryEntry, modelsDir: string, activeState?: ModelState): Promise<InstalledModel> {
+  const folder = join(modelsDir, entry.folder);
+  const verified = new Set(entry.verified);
+  let doneBytes = 0;
+  for (const f of entry.files) {
+    doneBytes += verified.has(f.path) ? f.size : Math.min(f.size, await partSize(join(folder, `${f.path}.part`)));
+  }
+  const model: InstalledModel = {
+    repo: entry.repo, state: activeState ?? entry.state, revision: entry.revision, commit: entry.commit, folder,
+    source: entry.source, checksums: entry.checksums, totalBytes: entry.files.reduce((n, f) => n + f.size, 0), doneBytes,
+    fileCount: entry.files.length, verifiedFiles: entry.verified.length, updatedAt: entry.updatedAt,
+  };
+  if (entry.error) model.error = entry.error;
+  if (entry.damagedFiles) model.damagedFiles = entry.damagedFiles;
+  return model;
+}
+
+/** A finished file may skip re-hashing only if it was verified against the very checksum the new listing names. */
+export function isTrusted(entry: RegistryEntry | undefined, file: ExpectedFile): boolean {
+  if (!entry?.verified.includes(file.path)) return false;
+  const before = entry.files.find((f) => f.path === file.path);
+  const digest = referenceDigest(file);
+  return before !== undefined && digest !== null && before.size === file.size && referenceDigest(before) === digest;
+}
+
+async function partSize(path: string): Promise<number> {
+  return stat(path).then((s) => s.size, () => 0);
+}
