@@ -19,7 +19,9 @@ const ALIASES: Record<string, IpcErrorCode> = {
  */
 export function toIpcError(e: unknown): IpcError {
   if (e instanceof Error) {
-    const raw = (e as { code?: unknown }).code;
+    // Domain errors that know their IPC code carry it as `ipcCode` (their own `code` is finer-grained).
+    const ipcCode = (e as { ipcCode?: unknown }).ipcCode;
+    const raw = typeof ipcCode === 'string' ? ipcCode : (e as { code?: unknown }).code;
     const detail = (e as { detail?: IpcError['detail'] }).detail;
     const code = typeof raw === 'string' ? (KNOWN.has(raw as IpcErrorCode) ? (raw as IpcErrorCode) : ALIASES[raw]) : undefined;
     if (code) return detail ? { code, message: e.message, detail } : { code, message: e.message };

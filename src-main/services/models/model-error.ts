@@ -13,7 +13,8 @@ export type ModelErrorCode =
   | 'cancelled'          // paused or cancelled by the user
   | 'busy'               // another download of the same model is running (this or another process)
   | 'invalid-request'    // a malformed repository id, revision or folder
-  | 'corrupt';           // the registry file cannot be parsed
+  | 'corrupt'            // the registry file cannot be parsed
+  | 'incomplete';        // the model's download is paused or unfinished
 
 const RETRYABLE: ReadonlySet<ModelErrorCode> = new Set(['network', 'stalled']);
 
@@ -21,7 +22,7 @@ const IPC_CODE: Record<ModelErrorCode, IpcErrorCode> = {
   network: 'network', stalled: 'network', unauthorized: 'network', 'bad-response': 'network',
   'not-found': 'not-found', 'checksum-mismatch': 'model-damaged', 'disk-full': 'disk-full',
   'read-only': 'read-only', cancelled: 'cancelled', busy: 'busy', 'invalid-request': 'invalid-request',
-  corrupt: 'corrupt-file',
+  corrupt: 'corrupt-file', incomplete: 'model-missing',
 };
 
 export class ModelError extends Error {
