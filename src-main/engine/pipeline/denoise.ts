@@ -1,4 +1,4 @@
-import type { DitModel, FloatTensor, TextContext } from '../models/dit.ts';
+import { DitStepCache, type DitAcceleration, type DitModel, type DitStepCacheStats, type FloatTensor, type TextContext } from '../models/dit.ts';
 import { throwIfCancelled } from '../host/engine-server.ts';
 import { DpmSolverPlusPlus2M } from '../sampling/dpm-solver.ts';
 import { eulerStep } from '../sampling/euler.ts';
@@ -38,6 +38,10 @@ export interface DenoiseOptions {
   guidance: Omit<GuidanceSettings, 'inputImages'>;
   branches: BranchInputs;
   signal?: AbortSignal;
+  /** TeaCache or TaylorSeer (§6); each guidance branch keeps its own state. Absent: every layer every step. */
+  acceleration?: DitAcceleration;
+  /** Receives how many calls per branch ran the main layers (for reports and benchmarks). */
+  onCacheStats?: (stats: Partial<Record<GuidanceBranch, DitStepCacheStats>>) => void;
   /** Awaited after every step (progress, previews, golden checks). */
   onStep?: (record: StepRecord) => void | Promise<void>;
 }
@@ -51,6 +55,9 @@ export async function denoise(o: DenoiseOptions): Promise<Float32Array> {
   const timesteps = flowMatchTimesteps(o.steps, h * w); // §5.5: latent pixels, not patch tokens
   const dpm = o.scheduler === 'dpmsolver++' ? new DpmSolverPlusPlus2M(timesteps) : null;
   const settings: GuidanceSettings = { ...o.guidance, inputImages: o.branches.refs.length };
+  const acceleration = o.acceleration;
+  const caches: Partial<Record<GuidanceBranch, DitStepCache>> = {};
+  const cacheFor = (branch: GuidanceBranch) => (acceleration ? (caches[branch] ??= new DitStepCache(acceleration, o.steps)) : undefined);
   let x: Float32Array = Float32Array.from(o.initial.data);
   for (let i = 0; i < o.steps; i++) {
     throwIfCancelled(o.signal ?? new AbortController().signal);
@@ -59,13 +66,15 @@ export async function denoise(o: DenoiseOptions): Promise<Float32Array> {
     const latent: FloatTensor = { data: x, dims: o.initial.dims };
     const outputs: { -readonly [K in keyof BranchOutputs]: BranchOutputs[K] } = { cond: new Float32Array(0) };
     for (const branch of g.branches) {
-      outputs[branch] = await o.dit.forwardOne({ latent, timestep: t, ...branchConditioning(branch, o.branches) });
+      const cache = cacheFor(branch);
+      outputs[branch] = await o.dit.forwardOne({ latent, timestep: t, ...branchConditioning(branch, o.branches) }, cache ? { cache, step: i } : {});
     }
     const velocity = combineGuidance(g, outputs);
     const next = dpm ? dpm.step(i, x, velocity) : eulerStep(x, velocity, t, timesteps[i + 1]!);
     await o.onStep?.({ step: i, steps: o.steps, t, sampleIn: x, velocity, sampleOut: next, branches: g.branches, dims: o.initial.dims });
     x = next;
   }
+  if (acceleration) o.onCacheStats?.(Object.fromEntries(Object.entries(caches).map(([b, c]) => [b, c.stats])));
   return x;
 }
 

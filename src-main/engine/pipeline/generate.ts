@@ -1,4 +1,4 @@
-import type { DitModel, FloatTensor } from '../models/dit.ts';
+import type { DitAcceleration, DitModel, FloatTensor } from '../models/dit.ts';
 import { throwIfCancelled } from '../host/engine-server.ts';
 import { planOutputSize, vaeInputSize, type OutputSizePlan, type Size } from '../image/image-sizes.ts';
 import { decodedToRgb, resizeBilinear, type PlanarImage } from '../image/postprocess.ts';
@@ -28,6 +28,8 @@ export interface GenerationParams {
   maxPixels: number;
   maxSideLength: number;
   seed: number;
+  /** TeaCache / TaylorSeer (§6); off when absent. */
+  acceleration?: DitAcceleration;
 }
 
 /** Text conditioning of one prompt: the MLLM's last hidden states of its valid tokens, `[length, text_feat_dim]`. */
@@ -106,6 +108,7 @@ export async function generateImage(dit: DitModel, vae: LatentCodec, spec: Gener
     scheduler: params.scheduler,
     guidance: { textScale: params.textGuidance, imageScale: params.imageGuidance, cfgRange: params.cfgRange },
     branches: { prompt, negative, refs },
+    ...(params.acceleration ? { acceleration: params.acceleration } : {}),
     signal,
     onStep: (record) => o.onProgress?.({ stage: 'denoising', step: record.step + 1, steps: record.steps, record }),
   });
