@@ -7,10 +7,12 @@ import { eventChannel, type Events, type Settings } from './ipc/contract.ts';
 import { PARSERS } from './ipc/parsers/index.ts';
 import { registerHandlers, type IpcLike } from './ipc/register-handlers.ts';
 import { startUtilityEngine } from './electron/utility-engine.ts';
+import { PROVIDER_CACHE_FILE } from './engine/onnx/providers.ts';
 import { createAppServices } from './services/app-services.ts';
 import { defaultModelsDir } from './services/paths.ts';
 import { SETTINGS_DEFAULTS, SETTINGS_SCHEMA } from './services/settings/settings-schema.ts';
 import { SettingsService } from './services/settings/settings-service.ts';
+import { SETTINGS_FILE_NAME } from './services/settings/node-settings.ts';
 
 // Scripts and styles only from the app itself; images may be data:/blob: URLs made by the renderer.
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -70,7 +72,7 @@ function validatedIpc(): IpcLike {
 
 function start(): void {
   const modelsDir = defaultModelsDir();
-  const store = new Store<Settings>({ name: 'settings', defaults: SETTINGS_DEFAULTS(modelsDir), schema: SETTINGS_SCHEMA as never, clearInvalidConfig: false });
+  const store = new Store<Settings>({ name: SETTINGS_FILE_NAME, defaults: SETTINGS_DEFAULTS(modelsDir), schema: SETTINGS_SCHEMA as never, clearInvalidConfig: false });
   const settings = new SettingsService({ get store() { return store.store; }, set: (patch) => store.set(patch) }, SETTINGS_DEFAULTS(modelsDir));
   const applyTheme = (s: Settings) => { nativeTheme.themeSource = s.theme; };
   applyTheme(settings.get());
@@ -89,6 +91,10 @@ function start(): void {
     shell: 'electron',
     version: app.getVersion(),
     openExternal: (url) => shell.openExternal(url),
+    providerCacheFile: join(app.getPath('userData'), PROVIDER_CACHE_FILE),
+    userDataDir: app.getPath('userData'),
+    env: process.env,
+    log: (error) => console.error('[background]', error),
   });
   registerHandlers(validatedIpc(), services.contract, PARSERS, (error, channel) => console.error(`[ipc] ${channel} failed`, error));
 

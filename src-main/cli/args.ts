@@ -25,3 +25,8 @@ export function numberOption(name: string, raw: string | undefined, fallback: nu
   if (!Number.isFinite(v) || v < range.min || v > range.max) throw new UsageError(`--${name} must be a number from ${range.min} to ${range.max}, got "${raw}"`);
   return v;
 }
+
+export function choiceOption<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
+  if (!allowed.includes(v as T)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got "${v}"`);
+  return v as T;
+}

@@ -1,16 +1,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { startWorkerEngine } from '../engine/host/worker-engine.ts';
+import { PROVIDER_CACHE_FILE, PROVIDER_PREFERENCES, selectionSummary, type ProviderRequest, type ProviderSelection } from '../engine/onnx/providers.ts';
+import { MEMORY_MODES } from '../engine/pipeline/memory-mode.ts';
 import type { GenerateJob, GeneratedPng } from '../engine/pipeline/generate-job.ts';
 import type { PromptEmbedding } from '../engine/pipeline/generate.ts';
 import { OFFICIAL_NEGATIVE_PROMPT } from '../engine/text/prompts.ts';
 import { SafetensorsFile } from '../engine/weights/safetensors.ts';
-import { completeRecipe, DEFAULT_RECIPE_PARAMS, modelIdOf, type RecipeParams } from '../services/generation/recipe.ts';
+import { assertModelUsable } from '../services/models/usable-model.ts';
+import { generationParams, completeRecipe, DEFAULT_RECIPE_PARAMS, modelIdOf, type RecipeParams } from '../services/generation/recipe.ts';
 import { writeFileAtomic } from '../services/projects/atomic-write.ts';
+import { userDataDir } from '../services/paths.ts';
 import { nodeFileSystem } from '../services/projects/file-system.ts';
 import { embedRecipe } from '../services/projects/png-recipe.ts';
-import { intOption, numberOption, parseCommandArgs } from './args.ts';
+import { choiceOption as oneOf, intOption, numberOption, parseCommandArgs } from './args.ts';
 import { CliError, UsageError, type CliCommand, type CliContext } from './command.ts';
 import { ProgressBar } from './progress-bar.ts';
 import { cliVersion } from './run-cli.ts';
@@ -34,7 +38,10 @@ Writes a PNG that carries its complete recipe, so the image alone can reproduce 
   --num-images N          how many images (seeds N, N+1, …; files get -1, -2… suffixes)
   --max-pixels N          pixel budget for inputs and output (default 1048576)
   --max-side N            longest input side (default 1024)
-  --provider NAME         execution provider: auto | cpu (default auto)
+  --provider NAME         execution provider: auto | cpu | cuda | dml | coreml | webgpu (default auto: the
+                          best that works here; the choice and why are printed on stderr)
+  --memory-mode MODE      all-resident | one-at-a-time | low-memory (default one-at-a-time); see atelier estimate
+  --accel NAME            none | teacache | taylorseer: skip or extrapolate transformer layers (default none)
   --out FILE.png          where to write the image (default ./atelier.png)
   --prompt-embeds FILE    use these text embeddings (safetensors: prompt_embeds, prompt_attention_mask,
                           optional negative_prompt_embeds, negative_prompt_attention_mask) instead of the MLLM
@@ -46,7 +53,8 @@ const OPTIONS = {
   width: { type: 'string' }, height: { type: 'string' }, steps: { type: 'string' }, 'text-guidance': { type: 'string' },
   'image-guidance': { type: 'string' }, 'cfg-range': { type: 'string' }, scheduler: { type: 'string' }, seed: { type: 'string' },
   'num-images': { type: 'string' }, 'max-pixels': { type: 'string' }, 'max-side': { type: 'string' }, provider: { type: 'string' },
-  out: { type: 'string' }, 'prompt-embeds': { type: 'string' }, latents: { type: 'string' },
+  'memory-mode': { type: 'string' },
+  accel: { type: 'string' }, out: { type: 'string' }, 'prompt-embeds': { type: 'string' }, latents: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
@@ -60,22 +68,25 @@ export const generateCommand: CliCommand = {
     const params = readParams(values);
     const modelDir = resolve(ctx.cwd, required(values.model, '--model'));
     if (!existsSync(modelDir)) throw new CliError(`no model folder at ${modelDir}`);
+    await assertModelUsable(modelDir).catch((e: Error) => { throw new CliError(e.message); });
     const images = (values.image ?? []).map((f) => readInput(resolve(ctx.cwd, f)));
     if (images.length > 5) throw new UsageError('OmniGen2 takes at most 5 input images (--image)');
     const embeds = values['prompt-embeds'] ? readEmbeddings(resolve(ctx.cwd, values['prompt-embeds'])) : null;
     if (!embeds && values.prompt === undefined) throw new UsageError('--prompt is required (or --prompt-embeds)');
-    const provider = values.provider ?? 'auto';
-    if (provider !== 'auto' && provider !== 'cpu') throw new CliError(`execution provider "${provider}" is not available in this build (use auto or cpu)`);
+    const preference = oneOf('provider', values.provider ?? 'auto', PROVIDER_PREFERENCES);
+    const memoryMode = oneOf('memory-mode', values['memory-mode'] ?? 'one-at-a-time', MEMORY_MODES);
     const out = resolve(ctx.cwd, values.out ?? 'atelier.png');
 
-    const job: GenerateJob = {
+    const job: GenerateJob & { provider: ProviderRequest } = {
       modelDir,
       prompt: embeds?.prompt ?? params.prompt,
       negative: embeds?.negative ?? params.negativePrompt,
       images,
-      params: { ...params, cfgRange: params.cfgRange },
+      params: generationParams(params),
       numImages: params.numImages,
       previews: false,
+      provider: { preference, cacheFile: join(userDataDir(ctx.env), PROVIDER_CACHE_FILE), appVersion: cliVersion() },
+      memoryMode,
       ...(values.latents ? { initialLatents: readLatents(resolve(ctx.cwd, values.latents)) } : {}),
     };
     if (embeds && params.textGuidance > 1 && !embeds.negative) throw new UsageError('--prompt-embeds has no negative_prompt_embeds, which text guidance > 1 needs');
@@ -92,12 +103,15 @@ export const generateCommand: CliCommand = {
   },
 };
 
-async function runJob(job: GenerateJob, ctx: CliContext): Promise<GeneratedPng[]> {
+async function runJob(job: GenerateJob & { provider: ProviderRequest }, ctx: CliContext): Promise<GeneratedPng[]> {
   const engine = startWorkerEngine();
   const bar = new ProgressBar(ctx);
   const controller = new AbortController();
   ctx.signal.addEventListener('abort', () => controller.abort(), { once: true });
   try {
+    // The same choice the job makes next (the engine host keeps it), printed first so a slow CPU run explains itself.
+    const selection = await engine.run('cli-providers', { kind: 'providers', request: job.provider }) as ProviderSelection;
+    ctx.stderr(`${selectionSummary(selection)}\n`);
     const result = await engine.run('cli', { kind: 'generate', job }, {
       signal: controller.signal,
       onProgress: (p) => bar.update({ label: p.stage === 'denoising' ? 'Generating' : 'Loading', done: p.step, total: p.total, unit: 'steps', etaMs: p.etaMs }),
@@ -127,7 +141,7 @@ function readParams(v: Values): RecipeParams {
     maxPixels: intOption('max-pixels', v['max-pixels'], d.maxPixels, { min: 256, max: 64 * 1024 * 1024 }),
     maxSideLength: intOption('max-side', v['max-side'], d.maxSideLength, { min: 16, max: 16384 }),
     numImages: intOption('num-images', v['num-images'], d.numImages, { min: 1, max: 8 }),
-    acceleration: 'none',
+    acceleration: oneOf('accel', v.accel ?? 'none', ['none', 'teacache', 'taylorseer'] as const),
   };
 }
 
@@ -137,6 +151,7 @@ function cfgRange(raw: string | undefined): [number, number] | null {
   if (parts.length !== 2 || parts.some((p) => !(p >= 0 && p <= 1)) || parts[0]! > parts[1]!) throw new UsageError(`--cfg-range must be two fractions A,B with 0 ≤ A ≤ B ≤ 1, got "${raw}"`);
   return [parts[0]!, parts[1]!];
 }
+
 
 function required(v: string | undefined, flag: string): string {
   if (v === undefined || v === '') throw new UsageError(`${flag} is required`);

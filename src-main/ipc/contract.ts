@@ -39,6 +39,29 @@ export interface AppInfo {
   modelsDir: string;
 }
 
+/** An onnxruntime execution provider (engine/onnx/providers.ts). */
+export type ExecutionProviderName = 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
+export interface ProviderAttempt {
+  provider: ExecutionProviderName;
+  ok: boolean;
+  /** Why it is not used, in words ("CUDA provider libraries are not installed"); null when ok. */
+  error: string | null;
+  /** onnxruntime's own message, for a details view or a bug report. */
+  detail: string | null;
+  /** The failure was remembered from an earlier start rather than probed now. */
+  cached: boolean;
+  /** Ops that would run on the CPU node by node under this provider. */
+  cpuOps: string[];
+}
+/** Where inference runs and why: the app shows `summary` ("Running on WebGPU (CUDA provider libraries are not installed)"). */
+export interface ProviderStatus {
+  provider: ExecutionProviderName;
+  preference: ProviderPreference;
+  reason: string;
+  summary: string;
+  tried: ProviderAttempt[];
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // settings
 export type ThemePreference = 'system' | 'light' | 'dark';
@@ -310,6 +333,43 @@ export interface ProjectSummary {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// reflection (reflection.md §4): the model checks its result against the request with yes/no questions, fixes what
+// fails by editing or regenerating, and the best round is delivered. Rounds are stored as ReflectionSession above.
+/** Live state of a round (§4.7); 'listing-checks' precedes round 0. */
+export type ReflectionStage = 'listing-checks' | 'generating' | 'checking' | 'writing-fix';
+/** Where the checklist came from: the GenEval-style template parser, the MLLM, its fallback, or the user (§4.2). */
+export type ChecklistSource = 'template' | 'model' | 'fallback' | 'user';
+/** A per-revision override of the edit/regenerate choice (§4.5). */
+export type ReflectionModeChoice = 'auto' | 'edit' | 'regenerate';
+export interface CheckSpec {
+  question: string;
+  tag: CheckTag;
+}
+export interface ReflectRequest {
+  model: string;
+  /** Round 0's recipe; its prompt anchors every correction and its seed is the base of each round's seed. */
+  recipe: GenerateRequest['recipe'];
+  /** The user's input images (an edit or composition job), at most 5. */
+  images: Uint8Array[];
+  /** Revisions after round 0, 0–5 (default 3, §4.6). */
+  maxRevisions: number;
+  /** τ: a check passes when p_yes ≥ threshold (0.5 default, 0.65 strict, §4.4). */
+  threshold: number;
+  /** Mode of revision 1, 2, …; missing entries are 'auto'. */
+  force: ReflectionModeChoice[];
+  /** The user's checks (edited before round 0 or before continuing); null derives them from the prompt. */
+  checklist: CheckSpec[] | null;
+  /** "Continue from here": branch from a stored round, optionally with the user's own fix; the new rounds join that session. */
+  continueFrom: {
+    session: ReflectionSession;
+    roundId: string;
+    /** The chosen round's output image (the other rounds' images are not needed). */
+    image: ProjectImage;
+    fix: string | null;
+  } | null;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // models (hub downloads, the registry of installed models, import and verification)
 /** A hub repository id, "owner/name" (e.g. "OmniGen2/OmniGen2"). */
 export type RepoId = string;
@@ -410,12 +470,16 @@ export interface Contract {
     /** Re-hashes every file; answers with 'ready' or 'damaged' (listing the bad files). */
     verify(repo: RepoId): Promise<Result<InstalledModel>>;
     remove(repo: RepoId): Promise<Result<void>>;
-    /** Copies (or hard-links) an existing folder into the models folder as plain files, verified. */
+    /** Brings an existing folder into the models folder as plain files (hub-cache blobs hard-linked, the rest
+     *  copied), verified; a failed check leaves the models folder unchanged. */
     import(req: ImportModelRequest): Promise<Result<InstalledModel>>;
   };
   app: {
     info(): Promise<Result<AppInfo>>;
     openExternal(url: string): Promise<Result<void>>;
+    /** The execution provider jobs run on (settings.provider, with the fallback chain for 'auto'); `refresh`
+     *  forgets remembered failures and probes again. A requested provider that cannot run fails 'unsupported'. */
+    providers(req: { refresh: boolean }): Promise<Result<ProviderStatus>>;
   };
   settings: {
     get(): Promise<Result<Settings>>;
@@ -426,6 +490,10 @@ export interface Contract {
     generate(req: GenerateRequest): Promise<Result<JobId>>;
     cancel(id: JobId): Promise<Result<void>>;
     list(): Promise<Result<JobSummary[]>>;
+    /** Starts a reflection job; its rounds arrive as 'reflect.*' events, the best round's image also in 'job.finished'. */
+    reflect(req: ReflectRequest): Promise<Result<JobId>>;
+    /** Stops a running reflection now and delivers its best round so far (§4.6 e); 'reflect.finished' follows. */
+    acceptReflection(id: JobId): Promise<Result<void>>;
   };
   projects: {
     create(): Promise<Result<OpenedProject>>;
@@ -458,6 +526,12 @@ export interface Events {
   'job.progress': { jobId: JobId; step: number; total: number; etaMs: number | null; stage: string; preview?: Uint8Array };
   'job.finished': { jobId: JobId; images: GeneratedImage[]; probe?: ProbeResult };
   'job.failed': { jobId: JobId; error: IpcError };
+  'reflect.checklist': { jobId: JobId; sessionId: string; checks: CheckSpec[]; source: ChecklistSource };
+  'reflect.stage': { jobId: JobId; sessionId: string; roundId: string | null; stage: ReflectionStage };
+  /** A round's record whenever it changes; its output image (recipe embedded) comes once, with the first record naming it. */
+  'reflect.round': { jobId: JobId; sessionId: string; round: ReflectionRound; image: ProjectImage | null };
+  /** The session with this run's rounds, best round and stop reason ('user' after accept). */
+  'reflect.finished': { jobId: JobId; session: ReflectionSession };
   'settings.changed': { settings: Settings };
 }
 
@@ -467,9 +541,9 @@ export const METHODS: { [N in keyof Contract]: { [M in keyof Contract[N]]: true 
     catalogue: true, list: true, download: true, pause: true, resume: true, cancel: true, verify: true, remove: true,
     import: true,
   },
-  app: { info: true, openExternal: true },
+  app: { info: true, openExternal: true, providers: true },
   settings: { get: true, update: true },
-  jobs: { probe: true, generate: true, cancel: true, list: true },
+  jobs: { probe: true, generate: true, cancel: true, list: true, reflect: true, acceptReflection: true },
   projects: {
     create: true, open: true, save: true, saveAs: true, close: true, info: true, recent: true, forgetRecent: true,
     autosave: true, recoverable: true, recover: true, discardRecovery: true, exportPng: true, readRecipe: true,
@@ -483,6 +557,10 @@ export const EVENTS: { [E in keyof Events]: true } = {
   'job.progress': true,
   'job.finished': true,
   'job.failed': true,
+  'reflect.checklist': true,
+  'reflect.stage': true,
+  'reflect.round': true,
+  'reflect.finished': true,
   'settings.changed': true,
 };
 

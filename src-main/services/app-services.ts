@@ -2,8 +2,13 @@ import type { AppInfo, Contract, ProbeResult } from '../ipc/contract.ts';
 import type { GeneratedPng } from '../engine/pipeline/generate-job.ts';
 import { ok } from '../ipc/register-handlers.ts';
 import type { Engine } from '../engine/host/engine-client.ts';
-import { toGenerateJob, toGeneratedImages } from './generation/generation-jobs.ts';
+import { modelFolder, toGenerateJob, toGeneratedImages } from './generation/generation-jobs.ts';
+import { assertModelUsable } from './models/usable-model.ts';
+import { ReflectionJobs, withTaskReports } from './generation/reflection-jobs.ts';
 import { JobQueue, type Emit } from './jobs/job-queue.ts';
+import { createModelsFolderApi } from './models/models-folder.ts';
+import { createProjectsApi } from './projects/projects-api.ts';
+import { ProviderStatusService } from './runtime/provider-status.ts';
 import type { SettingsService } from './settings/settings-service.ts';
 
 /** What differs between the desktop app, the CLI and the headless tests; everything else is shared. */
@@ -14,6 +19,13 @@ export interface AppDeps {
   shell: AppInfo['shell'];
   version: string;
   openExternal(url: string): Promise<void>;
+  /** The provider failure cache under userData (engine/onnx/provider-cache.ts); absent: none across starts. */
+  providerCacheFile?: string;
+  /** Where recovery files go (Electron's userData). */
+  userDataDir: string;
+  env: NodeJS.ProcessEnv;
+  /** Background failures nobody awaits (timer-driven autosaves, cleanups). */
+  log(error: unknown): void;
 }
 
 export interface AppServices {
@@ -23,7 +35,9 @@ export interface AppServices {
 
 /** Builds the implementation of every contract method from plain-Node services. */
 export function createAppServices(deps: AppDeps): AppServices {
-  const queue = new JobQueue(deps.engine, deps.emit);
+  const reflections = new ReflectionJobs({ emit: deps.emit, version: deps.version, modelsDir: () => deps.settings.get().modelsDir });
+  const queue = new JobQueue(withTaskReports(deps.engine, reflections), deps.emit);
+  const providers = new ProviderStatusService({ engine: deps.engine, settings: () => deps.settings.get(), cacheFile: deps.providerCacheFile ?? null, appVersion: deps.version });
   deps.settings.onChange((settings) => deps.emit('settings.changed', { settings }));
   const contract: Contract = {
     app: {
@@ -36,17 +50,39 @@ export function createAppServices(deps: AppDeps): AppServices {
         modelsDir: deps.settings.get().modelsDir,
       }),
       openExternal: async (url) => ok(await deps.openExternal(url)),
+      providers: async (req) => ok(await providers.status(req.refresh)),
     },
     settings: {
       get: async () => ok(deps.settings.get()),
       update: async (patch) => ok(deps.settings.update(patch)),
     },
+    models: createModelsFolderApi({
+      modelsDir: () => deps.settings.get().modelsDir,
+      hubEndpoint: () => deps.settings.get().hubEndpoint,
+      env: deps.env,
+      emit: deps.emit,
+    }),
+    projects: createProjectsApi({
+      userDataDir: deps.userDataDir,
+      appVersion: deps.version,
+      recent: { get: () => deps.settings.get().recentProjects, set: (recentProjects) => { deps.settings.update({ recentProjects }); } },
+      autosaveIntervalMs: () => deps.settings.get().autosaveSeconds * 1000,
+      onBackgroundError: deps.log,
+    }),
     jobs: {
       probe: async (req) => ok(queue.submit('probe', `Engine check (${req.size}², ${req.runs} runs)`, { kind: 'probe', ...req },
         (result) => ({ images: [], probe: result as ProbeResult }))),
-      generate: async (req) => ok(queue.submit('generate', req.recipe.prompt.slice(0, 80) || 'Untitled',
-        { kind: 'generate', job: toGenerateJob(req, deps.settings.get().modelsDir) },
-        (result) => ({ images: toGeneratedImages(req, result as GeneratedPng[], deps.version) }))),
+      generate: async (req) => {
+        await assertModelUsable(modelFolder(req.model, deps.settings.get().modelsDir));
+        return ok(queue.submit('generate', req.recipe.prompt.slice(0, 80) || 'Untitled',
+        { kind: 'generate', job: toGenerateJob(req, deps.settings.get().modelsDir, { provider: providers.request(), memoryMode: deps.settings.get().memoryMode }) },
+        (result) => ({ images: toGeneratedImages(req, result as GeneratedPng[], deps.version) })));
+      },
+      reflect: async (req) => {
+        await assertModelUsable(modelFolder(req.model, deps.settings.get().modelsDir));
+        return ok(reflections.submit(queue, req, { provider: providers.request(), memoryMode: deps.settings.get().memoryMode }));
+      },
+      acceptReflection: async (id) => ok(reflections.accept(queue, id)),
       cancel: async (id) => {
         if (!queue.cancel(id)) throw Object.assign(new Error(`no running or queued job ${id}`), { code: 'not-found' });
         return ok(undefined);

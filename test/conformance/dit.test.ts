@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -6,6 +6,7 @@ import { DitModel, ditRopeTables } from '../../src-main/engine/models/dit.ts';
 import { float32ToBf16 } from '../../src-main/engine/weights/dtype.ts';
 import { SafetensorsFile } from '../../src-main/engine/weights/safetensors.ts';
 import { writeSafetensors, type TensorToWrite } from '../../src-main/engine/weights/safetensors-writer.ts';
+import { WEIGHT_CACHE_FOLDER, type WeightCacheProgress } from '../../src-main/engine/weights/weight-cache.ts';
 import { WeightError } from '../../src-main/engine/weights/weight-error.ts';
 import { goldenCases, goldenDir } from '../helpers/golden.ts';
 import { closeness, expectClose } from '../helpers/tensors.ts';
@@ -106,23 +107,45 @@ describe('damaged and converted checkpoints', () => {
     expect((err as Error).message).toMatch(/"ref_image_refiner\.0\.ffn_norm2\.weight" is missing from .*transformer\/diffusion_pytorch_model\.safetensors/);
   });
 
-  test('a bf16 copy of the weights reproduces the golden outputs within bf16 tolerance, and exactly its fp32 twin', async () => {
-    const bf16 = await DitModel.load(writeVariant(join(tmp, 'bf16'), (_, t) => ({ ...t, dtype: 'BF16', data: float32ToBf16(t.data as Float32Array) })));
-    // Same bf16-rounded values stored as F32: isolates the in-graph Cast from the rounding itself.
+  test('a bf16 copy of the weights loads through the converted-weight cache once and reproduces the golden outputs within bf16 tolerance', async () => {
+    const root = writeVariant(join(tmp, 'bf16'), (_, t) => ({ ...t, dtype: 'BF16', data: float32ToBf16(t.data as Float32Array) }));
+    const events: WeightCacheProgress[] = [];
+    const bf16 = await DitModel.load(root, { onConvertProgress: (p) => events.push(p) });
+    const converted = join(root, WEIGHT_CACHE_FOLDER, 'transformer-float32', 'diffusion_pytorch_model.safetensors');
+    expect(events.at(-1)).toEqual({ doneBytes: statSync(converted).size, totalBytes: statSync(converted).size, tensor: null });
+    const written = statSync(converted).mtimeMs;
+    const again: WeightCacheProgress[] = [];
+    const reloaded = await DitModel.load(root, { onConvertProgress: (p) => again.push(p) });
+    expect(again, 'the second load reuses the cache').toEqual([]);
+    expect(statSync(converted).mtimeMs).toBe(written);
+    // Same bf16-rounded values stored as F32: widening bf16 is exact, so the cached model must equal it.
     const twin = await DitModel.load(writeVariant(join(tmp, 'twin'), (_, t) => {
       const rounded = new Float32Array(new Uint32Array(float32ToBf16(t.data as Float32Array)).map((b) => b << 16).buffer);
       return { ...t, data: rounded };
     }));
+    // The in-graph Cast path (no cache) computes the same values.
+    const cast = await DitModel.load(root, { convert: 'cast' });
     try {
       for (const c of cases) {
         const got = await bf16.forward(c.inputs);
         expectClose(got.data, c.output.data, BF16_TOL, `${c.name} bf16`);
         expectClose(got.data, (await twin.forward(c.inputs)).data, { atol: 1e-6 }, `${c.name} bf16 vs fp32 twin`);
+        expectClose(got.data, (await reloaded.forward(c.inputs)).data, { atol: 0 }, `${c.name} reloaded from the cache`);
+        expectClose(got.data, (await cast.forward(c.inputs)).data, { atol: 1e-6 }, `${c.name} cache vs in-graph Cast`);
         expect(closeness(got.data, c.output.data).maxAbs, `${c.name}: bf16 must differ from fp32 at all`).toBeGreaterThan(0);
       }
     } finally {
-      await bf16.release();
-      await twin.release();
+      await Promise.all([bf16, reloaded, twin, cast].map((m) => m.release()));
     }
+  });
+
+  test('a truncated bf16 checkpoint is a WeightError naming the file, and no cache is written', async () => {
+    const root = writeVariant(join(tmp, 'truncated'), (_, t) => ({ ...t, dtype: 'BF16', data: float32ToBf16(t.data as Float32Array) }));
+    const file = join(root, 'transformer', 'diffusion_pytorch_model.safetensors');
+    truncateSync(file, statSync(file).size - 100);
+    const err = await DitModel.load(root).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WeightError);
+    expect(err).toMatchObject({ code: 'truncated', file });
+    expect(existsSync(join(root, WEIGHT_CACHE_FOLDER))).toBe(false);
   });
 });

@@ -1,11 +1,15 @@
 // Messages between the app (main process, CLI, tests) and the engine host (utilityProcess or worker thread).
 // Plain structured-clone data only, so the same messages cross a MessagePort, a worker boundary or parentPort.
+import type { ProviderRequest } from '../onnx/providers.ts';
 import type { GenerateJob } from '../pipeline/generate-job.ts';
+import type { ReflectJob, ReflectReport } from '../pipeline/reflection/reflect-job.ts';
 
 /** What a job asks the engine to do. Each kind has one handler in the engine host (see tasks.ts). */
 export type EngineTask =
   | { kind: 'probe'; size: number; runs: number }
-  | { kind: 'generate'; job: GenerateJob };
+  | { kind: 'generate'; job: GenerateJob }
+  | { kind: 'providers'; request: ProviderRequest }
+  | { kind: 'reflect'; job: ReflectJob };
 
 export type ToEngine =
   | { type: 'run'; jobId: string; task: EngineTask }
@@ -17,7 +21,11 @@ export interface EngineProgress {
   stage: string;
   etaMs: number | null;
   preview?: Uint8Array;
+  /** Task state that is not step progress (a reflection's rounds and stages); the app routes it by kind, not as progress. */
+  report?: EngineReport;
 }
+
+export type EngineReport = ReflectReport;
 
 /** An error that crossed the boundary: its class is lost, so the code travels as data. */
 export interface EngineFailure {

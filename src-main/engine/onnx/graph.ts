@@ -78,10 +78,16 @@ export class Graph extends PrecisionGraph {
 
   /**
    * x·Wᵀ + b over the last axis; x may have any rank ≥ 2 (rank > 2 is flattened around a Gemm). Computes in the
-   * precision's matmul type and returns x's type; a quantised weight becomes one MatMulNBits node.
+   * precision's matmul type and returns x's type; a quantised weight becomes one MatMulNBits node. `outliers`: x
+   * may exceed fp16's range, so under fp16 matmuls its rows are scaled into range first (float16RowScale).
    */
-  linear(x: Value, w: LinearWeights | QuantizedLinearWeights): Value {
+  linear(x: Value, w: LinearWeights | QuantizedLinearWeights, o: { outliers?: boolean } = {}): Value {
     if ('quantized' in w) return this.matMulNBits(x, w);
+    if (o.outliers && this.precision.policy.outlierScaling && this.precision.policy.matmul === 'float16' && x.dtype === 'float32') {
+      const s = this.float16RowScale(x);
+      const y = this.mul(this.linear(this.div(x, s), { weight: w.weight, bias: null }), s);
+      return w.bias ? this.add(y, this.cast(w.bias, y.dtype)) : y;
+    }
     const ws = w.weight.shape;
     if (ws?.length !== 2) throw new GraphError(`linear: weight ${w.weight.name} must be [out, in], got ${fmt(ws)}`);
     if (x.shape === null || x.shape.length < 2) throw new GraphError(`linear: input must have rank ≥ 2 and known rank, got ${fmt(x.shape)}`);

@@ -4,8 +4,10 @@ import type { DType } from '../weights/dtype.ts';
 import { SafetensorsFile, type TensorInfo } from '../weights/safetensors.ts';
 import { WeightError } from '../weights/weight-error.ts';
 import type { Value } from './graph-core.ts';
+import type { QuantizedLinearWeights } from './graph-precision.ts';
 import type { Graph, LinearWeights } from './graph.ts';
 import type { ElemType } from './onnx-proto.ts';
+import type { QuantSpec } from './precision.ts';
 
 const ELEM_OF_DTYPE: Record<DType, ElemType> = {
   F64: 'float64', F32: 'float32', F16: 'float16', BF16: 'bfloat16',
@@ -78,6 +80,11 @@ export class Checkpoint {
     return [...this.shard(this.path).tensors.keys()];
   }
 
+  /** The weights files this checkpoint reads: the single file, or every shard the index names. */
+  files(): string[] {
+    return this.weightMap ? [...new Set(this.weightMap.values())] : [this.path];
+  }
+
   private fileOf(key: string): string | null {
     if (this.weightMap) return this.weightMap.get(key) ?? null;
     return this.shard(this.path).has(key) ? this.path : null;
@@ -96,8 +103,16 @@ export class Checkpoint {
 export interface WeightsOptions {
   /** Folder the session resolves external data against; every weights file must lie inside it. */
   root: string;
-  /** Floating type the graph computes in; stored tensors of another floating type are Cast in-graph. */
+  /**
+   * Floating type the graph computes in; stored tensors of another floating type are Cast in-graph. Default: the
+   * graph precision's type for values outside linears (fp32 unless fp16-pure; fp32 under fp16 emulation).
+   */
   computeType?: 'float32' | 'float16';
+  /**
+   * Blockwise-quantised linear weights (weights/quant-cache.ts: `<key>.packed`, `<key>.scales` for each quantised
+   * `<key>` = `<prefix>.weight`). `linear()` returns these for every weight the checkpoint holds.
+   */
+  quantized?: { readonly checkpoint: Checkpoint; readonly spec: QuantSpec };
 }
 
 /**
@@ -111,46 +126,68 @@ export class Weights {
   private constructor(
     private readonly g: Graph,
     private readonly ckpt: Checkpoint,
-    private readonly options: Required<WeightsOptions>,
+    private readonly options: Required<Omit<WeightsOptions, 'quantized'>> & Pick<WeightsOptions, 'quantized'>,
     private readonly prefix: string,
     private readonly cache: Map<string, Value>,
   ) {}
 
   static of(g: Graph, ckpt: Checkpoint, options: WeightsOptions): Weights {
-    return new Weights(g, ckpt, { computeType: 'float32', ...options }, '', new Map());
+    const { policy, emulateFloat16 } = g.precision;
+    return new Weights(g, ckpt, { computeType: emulateFloat16 ? 'float32' : policy.rest, ...options }, '', new Map());
   }
 
   scope(prefix: string): Weights {
     return new Weights(this.g, this.ckpt, this.options, this.key(prefix), this.cache);
   }
 
-  /** The tensor `key` (relative to this view's prefix) in the compute type; the stored shape must equal `shape`. */
-  tensor(key: string, shape: readonly number[]): Value {
+  /**
+   * The tensor `key` (relative to this view's prefix) in the compute type (or `type`); the stored shape must
+   * equal `shape`.
+   */
+  tensor(key: string, shape: readonly number[], type: 'float32' | 'float16' = this.options.computeType): Value {
     const full = this.key(key);
-    const info = this.ckpt.info(full);
-    if (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
-      throw new WeightError('wrong-shape', info.file, `tensor "${full}" in ${info.file} has shape [${info.shape.join(', ')}] but the model config expects [${shape.join(', ')}]`, full);
-    }
-    const cached = this.cache.get(full);
+    const cached = this.cache.get(`${full}|${type}`);
     if (cached) return cached;
-    const stored = ELEM_OF_DTYPE[info.dtype];
-    if (!['float32', 'float16', 'bfloat16', 'float64'].includes(stored)) {
-      throw new WeightError('wrong-dtype', info.file, `tensor "${full}" in ${info.file} is ${info.dtype}, expected a floating type`, full);
-    }
-    const init = this.g.externalInitializer({ name: full, dtype: stored, dims: info.shape, file: info.file, offset: info.dataOffset, length: info.byteLength }, this.options.root);
-    const value = this.g.cast(init, this.options.computeType);
-    this.cache.set(full, value);
+    const init = this.external(this.ckpt, full, shape, ['float32', 'float16', 'bfloat16', 'float64']);
+    const value = this.g.cast(init, type);
+    this.cache.set(`${full}|${type}`, value);
     return value;
   }
 
-  /** `<prefix>.weight` `[out, in]` and, when `bias` is set, `<prefix>.bias` `[out]`. */
-  linear(prefix: string, out: number, inp: number, o: { bias: boolean } = { bias: false }): LinearWeights {
+  /**
+   * `<prefix>.weight` `[out, in]` and, when `bias` is set, `<prefix>.bias` `[out]`: quantised when the quantised
+   * checkpoint holds the weight, else in the precision's matmul type (fp16 weights need no fold under fp16-mixed).
+   */
+  linear(prefix: string, out: number, inp: number, o: { bias: boolean } = { bias: false }): LinearWeights | QuantizedLinearWeights {
     const w = this.scope(prefix);
-    return { weight: w.tensor('weight', [out, inp]), bias: o.bias ? w.tensor('bias', [out]) : null };
+    const q = this.options.quantized;
+    const key = w.key('weight');
+    if (q?.checkpoint.has(`${key}.packed`)) {
+      const blocks = Math.ceil(inp / q.spec.blockSize);
+      const packed = this.external(q.checkpoint, `${key}.packed`, [out, blocks, (q.spec.blockSize * q.spec.bits) / 8], ['uint8']);
+      const scales = this.external(q.checkpoint, `${key}.scales`, [out, blocks], ['float32', 'float16']);
+      return { quantized: { packed, scales, out, in: inp, spec: q.spec }, bias: o.bias ? w.tensor('bias', [out]) : null };
+    }
+    const { policy, emulateFloat16 } = this.g.precision;
+    const type = emulateFloat16 ? this.options.computeType : policy.matmul;
+    return { weight: w.tensor('weight', [out, inp], type), bias: o.bias ? w.tensor('bias', [out], type) : null };
   }
 
   has(key: string): boolean {
     return this.ckpt.has(this.key(key));
+  }
+
+  /** `full` of `ckpt` as an external initializer after checking its shape and stored type. */
+  private external(ckpt: Checkpoint, full: string, shape: readonly number[], types: readonly ElemType[]): Value {
+    const info = ckpt.info(full);
+    if (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
+      throw new WeightError('wrong-shape', info.file, `tensor "${full}" in ${info.file} has shape [${info.shape.join(', ')}] but the model config expects [${shape.join(', ')}]`, full);
+    }
+    const stored = ELEM_OF_DTYPE[info.dtype];
+    if (!types.includes(stored)) {
+      throw new WeightError('wrong-dtype', info.file, `tensor "${full}" in ${info.file} is ${info.dtype}, expected ${types.join(' or ')}`, full);
+    }
+    return this.g.externalInitializer({ name: full, dtype: stored, dims: info.shape, file: info.file, offset: info.dataOffset, length: info.byteLength }, this.options.root);
   }
 
   private key(k: string): string {

@@ -4,7 +4,9 @@ import type { TaskContext } from '../host/engine-server.ts';
 import { throwIfCancelled } from '../host/engine-server.ts';
 import { generateImage, type GenerationParams, type GenerationProgress, type PromptEmbedding } from './generate.ts';
 import { predictedClean, type LatentPreviewer } from './latent-preview.ts';
+import type { MemoryMode } from './memory-mode.ts';
 import type { ModelSet } from './model-set.ts';
+import type { ProviderRequest } from '../onnx/providers.ts';
 
 /** What the app asks the engine host for: everything plain data, so it crosses the process boundary. */
 export interface GenerateJob {
@@ -20,6 +22,10 @@ export interface GenerateJob {
   initialLatents?: Float32Array;
   /** Send a small preview image with each step's progress. */
   previews: boolean;
+  /** Where to run (settings / --provider); absent: the CPU. */
+  provider?: ProviderRequest;
+  /** What stays loaded between stages (settings); absent: all-resident. */
+  memoryMode?: MemoryMode;
 }
 
 export interface GeneratedPng {
@@ -40,7 +46,7 @@ export async function runGenerateJob(job: GenerateJob, models: ModelSet, ctx: Ta
   const total = job.params.steps * job.numImages;
   ctx.progress({ step: 0, total, stage: 'loading', etaMs: null });
   const images = await Promise.all(job.images.map((bytes, i) => decodeImage(bytes, `image ${i + 1}`)));
-  const set = models.open(job.modelDir);
+  const set = await models.openFor(job.modelDir, job);
   const prompt = typeof job.prompt === 'string' ? await set.encodePrompt(job.prompt) : job.prompt;
   const guided = job.params.textGuidance > 1;
   const negative = !guided ? null : typeof job.negative === 'string' ? await set.encodePrompt(job.negative) : job.negative;

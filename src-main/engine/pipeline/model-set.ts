@@ -2,46 +2,154 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EngineError } from '../host/engine-error.ts';
 import { DitModel } from '../models/dit.ts';
+import { defaultVaeAttention, type VaeAttentionOptions } from '../models/vae.ts';
+import type { QwenTextModel } from '../models/qwen-text.ts';
+import { QwenVisionModel } from '../models/qwen-vision.ts';
+import { ProviderSelector } from '../onnx/provider-selector.ts';
+import { executionProvidersFor, type ExecutionProvider, type ProviderRequest } from '../onnx/providers.ts';
+import type { SessionOptions } from '../onnx/session.ts';
+import type { Tokenizer } from '../text/tokenizer.ts';
 import { TextConditioner } from './conditioning.ts';
 import type { LatentCodec, PromptEmbedding } from './generate.ts';
 import { LatentPreviewer } from './latent-preview.ts';
+import { LOW_MEMORY_VAE_QUERY_CHUNKS, type MemoryMode } from './memory-mode.ts';
 import { loadVaeCodec } from './vae-codec.ts';
 
-/** The components of one model folder, loaded on first use and kept until another folder is opened. */
+type Codec = LatentCodec & { release(): Promise<void> };
+
+/** How every component of a job is loaded. */
+export interface ComponentRuntime {
+  readonly provider: ExecutionProvider;
+  readonly mode: MemoryMode;
+  readonly session: SessionOptions;
+  readonly vaeAttention: VaeAttentionOptions;
+}
+
+export function componentRuntime(provider: ExecutionProvider, mode: MemoryMode): ComponentRuntime {
+  const executionProviders = executionProvidersFor(provider);
+  const vaeAttention = defaultVaeAttention(executionProviders);
+  if (mode !== 'low-memory') return { provider, mode, session: { executionProviders }, vaeAttention };
+  // Prepacking keeps a second, repacked copy of every CPU MatMul weight (peak 2×, tech-stack §1.4).
+  return { provider, mode, session: { executionProviders, disablePrepacking: true }, vaeAttention: { ...vaeAttention, queryChunks: LOW_MEMORY_VAE_QUERY_CHUNKS } };
+}
+
+/** Prompt embeddings kept per open model: a repeated prompt must not reload the MLLM in one-at-a-time mode. */
+const PROMPT_CACHE_SIZE = 16;
+
+/**
+ * The components of one model folder, loaded on first use. What stays loaded follows the memory mode
+ * (memory-mode.ts): each accessor is called just before its component runs and frees the sessions that must
+ * not share memory with it. A freed component keeps its built graphs and recreates its sessions on next use.
+ */
 export class OpenModel {
   #dit?: Promise<DitModel>;
-  #vae?: Promise<LatentCodec & { release(): Promise<void> }>;
+  #vae?: Promise<Codec>;
   #text?: Promise<TextConditioner>;
   #previewer?: Promise<LatentPreviewer>;
+  #vision?: Promise<QwenVisionModel>;
+  readonly #prompts = new Map<string, PromptEmbedding>();
 
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string, private runtimeNow: ComponentRuntime = componentRuntime('cpu', 'all-resident')) {}
 
-  dit(): Promise<DitModel> {
-    this.#dit ??= this.load('transformer', () => DitModel.load(this.dir));
+  get runtime(): ComponentRuntime {
+    return this.runtimeNow;
+  }
+
+  /** Switching between modes that load sessions alike needs no reload (ModelSet reopens otherwise). */
+  setMode(mode: MemoryMode): void {
+    this.runtimeNow = { ...this.runtimeNow, mode };
+  }
+
+  /** The DiT; outside all-resident mode the MLLM is freed first (its prompts are encoded by now). */
+  async dit(): Promise<DitModel> {
+    if (this.runtimeNow.mode !== 'all-resident') await this.releaseMllm();
+    this.#dit ??= this.load('transformer', () => DitModel.load(this.dir, { session: this.runtimeNow.session }));
     return this.#dit;
   }
 
-  vae(): Promise<LatentCodec> {
-    this.#vae ??= this.load('vae', () => loadVaeCodec(this.dir));
-    return this.#vae;
+  /** Outside all-resident mode each encode/decode loads the VAE and frees it again (low-memory: the DiT too). */
+  async vae(): Promise<LatentCodec> {
+    const codec = await this.codec();
+    if (this.runtimeNow.mode === 'all-resident') return codec;
+    return {
+      latentChannels: codec.latentChannels,
+      encode: (image, size) => this.withVae(codec, () => codec.encode(image, size)),
+      decode: (latent) => this.withVae(codec, () => codec.decode(latent)),
+    };
   }
 
   previewer(): Promise<LatentPreviewer> {
-    this.#previewer ??= this.vae().then((vae) => LatentPreviewer.fit(vae));
+    this.#previewer ??= this.codec().then((codec) => this.withVae(codec, () => LatentPreviewer.fit(codec)));
     return this.#previewer;
   }
 
   /** The MLLM's conditioning for a prompt (§2.1); the same template serves negative prompts. */
   async encodePrompt(prompt: string): Promise<PromptEmbedding> {
-    this.#text ??= this.load('mllm', () => TextConditioner.load(this.dir), 'processor');
-    const c = await (await this.#text).encodePrompt(prompt);
-    return { hidden: c.hiddenStates, length: c.length };
+    const known = this.#prompts.get(prompt);
+    if (known) {
+      this.#prompts.delete(prompt); // re-insert: Map order is the recency order
+      this.#prompts.set(prompt, known);
+      return known;
+    }
+    const c = await (await this.conditioner()).encodePrompt(prompt);
+    const embedding = { hidden: c.hiddenStates, length: c.length };
+    this.#prompts.set(prompt, embedding);
+    while (this.#prompts.size > PROMPT_CACHE_SIZE) this.#prompts.delete(this.#prompts.keys().next().value!);
+    return embedding;
+  }
+
+  /**
+   * The MLLM for understanding calls (reflection critiques, reflection.md §4.1): the tokenizer and text decoder
+   * prompt encoding holds, so one copy sits in memory, and the vision tower, loaded on first use.
+   */
+  async mllm(): Promise<{ tokenizer: Tokenizer; text: QwenTextModel; vision: () => Promise<QwenVisionModel> }> {
+    const { tokenizer, model } = await this.conditioner();
+    const vision = () => {
+      const mllmDir = join(this.dir, 'mllm');
+      this.#vision ??= this.load('mllm', () => QwenVisionModel.load(mllmDir, mllmDir, { session: this.runtimeNow.session }));
+      return this.#vision;
+    };
+    return { tokenizer, text: model, vision };
   }
 
   async release(): Promise<void> {
-    const loaded = [this.#dit, this.#vae, this.#text].filter((p) => p !== undefined);
-    this.#dit = this.#vae = this.#text = this.#previewer = undefined;
+    const loaded = [this.#dit, this.#vae, this.#text, this.#vision].filter((p) => p !== undefined);
+    this.#dit = this.#vae = this.#text = this.#previewer = this.#vision = undefined;
     await Promise.all(loaded.map(async (p) => (await p.catch(() => null))?.release()));
+  }
+
+  /** Outside all-resident mode the DiT and the VAE are freed before the MLLM runs. */
+  private async conditioner(): Promise<TextConditioner> {
+    if (this.runtimeNow.mode !== 'all-resident') await Promise.all([this.releaseDit(), this.releaseLoaded(this.#vae)]);
+    this.#text ??= this.load('mllm', () => TextConditioner.load(this.dir, { model: { session: this.runtimeNow.session } }), 'processor');
+    return this.#text;
+  }
+
+  private codec(): Promise<Codec> {
+    this.#vae ??= this.load('vae', () => loadVaeCodec(this.dir, { session: this.runtimeNow.session, attention: this.runtimeNow.vaeAttention }));
+    return this.#vae;
+  }
+
+  private async withVae<T>(codec: Codec, call: () => Promise<T>): Promise<T> {
+    if (this.runtimeNow.mode === 'low-memory') await this.releaseDit();
+    try {
+      return await call();
+    } finally {
+      if (this.runtimeNow.mode !== 'all-resident') await codec.release();
+    }
+  }
+
+  private releaseDit(): Promise<void> {
+    return this.releaseLoaded(this.#dit);
+  }
+
+  /** Frees the text decoder's and vision tower's sessions; the conditioner keeps its tokenizer and cache. */
+  private async releaseMllm(): Promise<void> {
+    await Promise.all([this.#text?.then((t) => t.model.release(), () => undefined), this.releaseLoaded(this.#vision)]);
+  }
+
+  private async releaseLoaded(component: Promise<{ release(): Promise<void> }> | undefined): Promise<void> {
+    await component?.then((c) => c.release(), () => undefined);
   }
 
   /** Loads a component, turning a missing folder into a message that says which one and what to do. */
@@ -55,17 +163,38 @@ export class OpenModel {
   }
 }
 
+/** What a job asks of the model set: where to run and how much to keep loaded (plain data, from the job). */
+export interface RuntimeRequest {
+  /** Absent: the CPU (jobs built before provider selection, tests). */
+  readonly provider?: ProviderRequest;
+  /** Absent: all-resident. */
+  readonly memoryMode?: MemoryMode;
+}
+
 /** The engine host's model cache: one open model folder at a time, so two models never share the memory. */
 export class ModelSet {
   #open: OpenModel | null = null;
 
-  open(dir: string): OpenModel {
+  constructor(readonly providers: ProviderSelector = new ProviderSelector()) {}
+
+  /**
+   * The model folder on the job's provider and memory mode. A different folder, provider or session setup
+   * (low-memory sessions differ) reopens it; a switch between all-resident and one-at-a-time does not.
+   */
+  async openFor(dir: string, request: RuntimeRequest = {}): Promise<OpenModel> {
+    const provider = request.provider ? (await this.providers.select(request.provider)).provider : 'cpu';
+    return this.open(dir, componentRuntime(provider, request.memoryMode ?? 'all-resident'));
+  }
+
+  open(dir: string, runtime: ComponentRuntime = componentRuntime('cpu', 'all-resident')): OpenModel {
     const abs = resolve(dir);
     if (!existsSync(abs)) throw new EngineError('model-missing', `no model folder at ${abs}`);
-    if (this.#open?.dir !== abs) {
+    const loadsAlike = (a: ComponentRuntime) => JSON.stringify([a.session, a.vaeAttention]) === JSON.stringify([runtime.session, runtime.vaeAttention]);
+    if (this.#open?.dir !== abs || !loadsAlike(this.#open.runtime)) {
       void this.#open?.release();
-      this.#open = new OpenModel(abs);
+      this.#open = new OpenModel(abs, runtime);
     }
+    this.#open.setMode(runtime.mode);
     return this.#open;
   }
 

@@ -1,13 +1,16 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { VaeModel } from '../models/vae/vae-model.ts';
+import { VaeModel, type VaeLoadOptions } from '../models/vae/vae-model.ts';
 import type { LatentCodec } from './generate.ts';
 
-/** The model folder's VAE as the pipeline uses it: encode to the DiT's scaled latent (§5.2), decode from it (§5.9). */
-export async function loadVaeCodec(modelDir: string): Promise<LatentCodec & { release(): Promise<void> }> {
+/**
+ * The model folder's VAE as the pipeline uses it: encode to the DiT's scaled latent (§5.2), decode from it (§5.9).
+ * `release` frees the sessions; the next call creates them again.
+ */
+export async function loadVaeCodec(modelDir: string, options: VaeLoadOptions = {}): Promise<LatentCodec & { release(): Promise<void> }> {
   const root = resolve(modelDir);
   const componentDir = existsSync(join(root, 'vae', 'config.json')) ? join(root, 'vae') : root;
-  const vae = await VaeModel.load(componentDir, root);
+  const vae = await VaeModel.load(componentDir, root, options);
   return {
     latentChannels: vae.config.latentChannels,
     async encode(image, size) {

@@ -1,4 +1,4 @@
-import { PayloadError, args, str } from '../validate.ts';
+import { PayloadError, args, bool, obj, str } from '../validate.ts';
 
 export const appParsers = {
   info: args(),
@@ -8,4 +8,5 @@ export const appParsers = {
     if (!/^https?:\/\//i.test(url)) throw new PayloadError(`${p} must be an http(s) link`);
     return url;
   }),
+  providers: args(obj({ refresh: bool })),
 };

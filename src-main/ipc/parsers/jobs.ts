@@ -1,4 +1,5 @@
 import { arr, args, bytes, num, obj, oneOf, str, tuple2 } from '../validate.ts';
+import { reflectionJobParsers } from './reflection.ts';
 
 const MAX_IMAGE_BYTES = 200 * 1024 * 1024;
 
@@ -28,4 +29,5 @@ export const jobsParsers = {
   })),
   cancel: args(str({ nonEmpty: true, max: 200 })),
   list: args(),
+  ...reflectionJobParsers(recipeInput),
 };

@@ -2,28 +2,28 @@ import { isAbsolute, join } from 'node:path';
 import type { GenerateRequest, GeneratedImage } from '../../ipc/contract.ts';
 import type { GenerateJob, GeneratedPng } from '../../engine/pipeline/generate-job.ts';
 import { embedRecipe } from '../projects/png-recipe.ts';
-import { completeRecipe, modelIdOf } from './recipe.ts';
+import { completeRecipe, generationParams, modelIdOf } from './recipe.ts';
 
 /** The model folder a request names: an absolute folder, or a folder inside the models directory. */
 export function modelFolder(model: string, modelsDir: string): string {
   return isAbsolute(model) ? model : join(modelsDir, model);
 }
 
-/** A renderer request as the engine host's job (the same parameters, the images as the bytes given). */
-export function toGenerateJob(req: GenerateRequest, modelsDir: string): GenerateJob {
+/**
+ * A renderer request as the engine host's job (the same parameters, the images as the bytes given), run where
+ * `runtime` says (the provider and memory mode from settings).
+ */
+export function toGenerateJob(req: GenerateRequest, modelsDir: string, runtime: Pick<GenerateJob, 'provider' | 'memoryMode'> = {}): GenerateJob {
   const { recipe } = req;
   return {
     modelDir: modelFolder(req.model, modelsDir),
     prompt: recipe.prompt,
     negative: recipe.negativePrompt,
     images: req.images,
-    params: {
-      steps: recipe.steps, textGuidance: recipe.textGuidance, imageGuidance: recipe.imageGuidance, cfgRange: recipe.cfgRange,
-      scheduler: recipe.scheduler, width: recipe.width, height: recipe.height, maxPixels: recipe.maxPixels,
-      maxSideLength: recipe.maxSideLength, seed: recipe.seed,
-    },
+    params: generationParams(recipe),
     numImages: recipe.numImages,
     previews: true,
+    ...runtime,
   };
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Recipe } from '../../ipc/contract.ts';
+import type { GenerationParams } from '../../engine/pipeline/generate.ts';
 
 /** The parameters a person chooses; the rest of a Recipe is filled in from the run. */
 export type RecipeParams = Omit<Recipe, 'inputImages' | 'modelId' | 'precision' | 'appVersion'>;
@@ -43,5 +44,14 @@ export function completeRecipe(params: RecipeParams, run: { seed: number; inputI
     modelId: run.modelId,
     precision: run.precision,
     appVersion: run.appVersion,
+  };
+}
+
+/** The sampler's parameters of a recipe (the acceleration by name becomes the DiT's cache policy, §6). */
+export function generationParams(r: RecipeParams): GenerationParams {
+  return {
+    steps: r.steps, textGuidance: r.textGuidance, imageGuidance: r.imageGuidance, cfgRange: [r.cfgRange[0], r.cfgRange[1]],
+    scheduler: r.scheduler, width: r.width, height: r.height, maxPixels: r.maxPixels, maxSideLength: r.maxSideLength, seed: r.seed,
+    ...(r.acceleration === 'none' ? {} : { acceleration: { kind: r.acceleration } }),
   };
 }

@@ -107,7 +107,7 @@ const round: Check<ReflectionRound> = shape({
   modelId: text({ max: 4096 }),
 });
 
-const reflection: Check<ReflectionSession> = shape({
+export const reflection: Check<ReflectionSession> = shape({
   id,
   prompt: PROMPT,
   createdAt: time,

@@ -47,6 +47,7 @@ describe('registerHandlers', () => {
     ['too many arguments', 'app', 'info', [1], /expected 0 argument/],
     ['an unknown setting value', 'settings', 'update', [{ theme: 'purple' }], /theme must be one of/],
     ['a non-web link', 'app', 'openExternal', ['file:///etc/passwd'], /http\(s\) link/],
+    ['a providers call without its refresh flag', 'app', 'providers', [{}], /refresh must be true or false/],
   ])('rejects %s with invalid-request and never calls the service', async (_name, ns, method, args, message) => {
     const calls: string[] = [];
     const { handlers } = register(calls);

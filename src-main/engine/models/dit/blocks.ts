@@ -36,7 +36,22 @@ export function swiGlu(g: Graph, w: Weights, cfg: DitConfig, z: Value): Value {
   const { hiddenSize: D, ffnDim: F } = cfg;
   const gate = g.scope('linear_1', () => g.silu(g.linear(z, w.linear('linear_1', F, D))));
   const up = g.scope('linear_3', () => g.linear(z, w.linear('linear_3', F, D)));
-  return g.scope('linear_2', () => g.linear(g.mul(gate, up), w.linear('linear_2', D, F)));
+  // The product is the fp16 risk spot of §9.3.2: under fp16 matmuls its rows are scaled into range (graph.ts linear).
+  return g.scope('linear_2', () => g.linear(g.mul(gate, up), w.linear('linear_2', D, F), { outliers: true }));
+}
+
+/**
+ * `norm1` of a modulated block, §3.3 steps 1–2: the modulation vectors and the modulated input `u`.
+ * With layers.0's weights over the joint sequence, `u` is TeaCache's distance input m (§6.1).
+ */
+export function modulatedNorm1(g: Graph, w: Weights, cfg: DitConfig, x: Value, temb: Value): { u: Value; gateAttn: Value; scaleFfn: Value; gateFfn: Value } {
+  const D = cfg.hiddenSize;
+  // 1. [s_a, g_a, s_f, g_f] = split4(W_mod·silu(temb) + b_mod)                 4 × [1, D]
+  const modulation = g.scope('norm1.linear', () => g.linear(g.silu(temb), w.linear('norm1.linear', 4 * D, cfg.tembDim, { bias: true })));
+  const [scaleAttn, gateAttn, scaleFfn, gateFfn] = g.split(modulation, 4, -1);
+  // 2. u = RMSNorm(x)·g_norm1 ∘ (1 + s_a)                                        [S, D]
+  const u = g.mul(g.rmsNorm(x, w.tensor('norm1.norm.weight', [D]), cfg.normEps), g.addScalar(scaleAttn, 1));
+  return { u, gateAttn, scaleFfn, gateFfn };
 }
 
 /**
@@ -46,11 +61,8 @@ export function swiGlu(g: Graph, w: Weights, cfg: DitConfig, z: Value): Value {
 export function modulatedBlock(g: Graph, w: Weights, cfg: DitConfig, x: Value, temb: Value, rope: Rope): Value {
   const D = cfg.hiddenSize;
   const norm = (v: Value, key: string) => g.rmsNorm(v, w.tensor(key, [D]), cfg.normEps);
-  // 1. [s_a, g_a, s_f, g_f] = split4(W_mod·silu(temb) + b_mod)                 4 × [1, D]
-  const modulation = g.scope('norm1.linear', () => g.linear(g.silu(temb), w.linear('norm1.linear', 4 * D, cfg.tembDim, { bias: true })));
-  const [scaleAttn, gateAttn, scaleFfn, gateFfn] = g.split(modulation, 4, -1);
-  // 2. u = RMSNorm(x)·g_norm1 ∘ (1 + s_a)                                        [S, D]
-  const u = g.mul(norm(x, 'norm1.norm.weight'), g.addScalar(scaleAttn, 1));
+  // 1–2. modulation split4 and u = RMSNorm(x)·g_norm1 ∘ (1 + s_a)
+  const { u, gateAttn, scaleFfn, gateFfn } = modulatedNorm1(g, w, cfg, x, temb);
   // 3. x ← x + tanh(g_a) ∘ (RMSNorm(Attn(u))·g_norm2)                         (updated x is `h`)
   const attn = g.tap('attn_out', g.scope('attn', () => selfAttention(g, w.scope('attn'), cfg, u, rope)));
   const h = g.add(x, g.mul(g.tanh(gateAttn), norm(attn, 'norm2.weight')));

@@ -1,28 +1,39 @@
-import { Graph, Weights, type Checkpoint, type OnnxModel, type Value } from '../../onnx/index.ts';
-import { captionEmbedding, finalLayer, modulatedBlock, plainBlock, timestepEmbedding, type Rope } from './blocks.ts';
+import { Graph, Weights, type Checkpoint, type GraphBuildOptions, type OnnxModel, type Value, type WeightsOptions } from '../../onnx/index.ts';
+import { captionEmbedding, finalLayer, modulatedBlock, modulatedNorm1, plainBlock, timestepEmbedding, type Rope } from './blocks.ts';
 import { MAX_REFERENCE_IMAGES, TIMESTEP_FEATURES, type DitConfig } from './config.ts';
 
 /**
- * The DiT as four graphs (omnigen2-inference.md §9.1), all batch 1 with dynamic token axes so one
- * session serves every text length, reference size and output size:
+ * The DiT as graphs (omnigen2-inference.md §9.1), all batch 1 with dynamic token axes so one session
+ * serves every text length, reference size and output size:
  *
- * | graph      | inputs                                                    | output              | runs          |
- * |------------|-----------------------------------------------------------|---------------------|---------------|
- * | `dit_text` | text_hidden_states [L, F], rope_cos/sin [L, P]            | text_tokens [L, D]  | once a branch |
- * | `dit_temb` | timestep_features [1, 256]                                | temb [1, D_t]       | per step      |
- * | `dit_ref`  | ref_patches [N_j, p²C], image_index [1], temb, rope [N_j] | ref_tokens [N_j, D] | per step·ref  |
- * | `dit_main` | text_tokens, ref_tokens [R, D], noise_patches [N, p²C],   | output [N, p²C_out] | per step      |
- * |            | temb, rope_cos/sin [S, P] over text ‖ refs ‖ image        |                     |               |
+ * | graph          | inputs                                                    | output                 | runs          |
+ * |----------------|-----------------------------------------------------------|------------------------|---------------|
+ * | `dit_text`     | text_hidden_states [L, F], rope_cos/sin [L, P]            | text_tokens [L, D]     | once a branch |
+ * | `dit_temb`     | timestep_features [1, 256]                                | temb [1, D_t]          | per step      |
+ * | `dit_ref`      | ref_patches [N_j, p²C], image_index [1], temb, rope [N_j] | ref_tokens [N_j, D]    | per step·ref  |
+ * | `dit_main`     | text_tokens, ref_tokens [R, D], noise_patches [N, p²C],   | output [N, p²C_out]    | per step      |
+ * |                | temb, rope_cos/sin [S, P] over text ‖ refs ‖ image        |                        |               |
+ *
+ * With TeaCache or TaylorSeer (§6) `dit_main` is replaced by three pieces, so the host can skip or
+ * extrapolate the main layers between them:
+ *
+ * | `dit_joint_in` | the inputs of `dit_main`                                  | joint, modulated [S, D]| per step      |
+ * | `dit_layers`   | joint [S, D], temb, rope_cos/sin [S, P]                   | hidden [S, D]          | when computed |
+ * | `dit_final`    | hidden [N, D] (image tokens of layer 31's output), temb   | output [N, p²C_out]    | per step      |
  *
  * Patchify, RoPE tables and timestep features are computed in TypeScript. P = d_h / 2.
  */
-export type DitGraphName = 'dit_text' | 'dit_temb' | 'dit_ref' | 'dit_main';
+export type DitGraphName = 'dit_text' | 'dit_temb' | 'dit_ref' | 'dit_main' | 'dit_joint_in' | 'dit_layers' | 'dit_final';
 
 export interface DitGraphOptions {
   /** Folder the sessions resolve weight locations against (contains the safetensors files). */
   root: string;
   /** Expose `tap()` intermediates (attention/FFN outputs per block) as extra outputs. */
   taps?: boolean;
+  /** How the graphs compute (onnx/precision.ts); default fp32. */
+  precision?: GraphBuildOptions['precision'];
+  /** Quantised linear weights for the int8/int4 precisions (weights/quant-cache.ts). */
+  quantized?: WeightsOptions['quantized'];
 }
 
 interface Builder {
@@ -31,8 +42,8 @@ interface Builder {
 }
 
 function start(name: DitGraphName, ckpt: Checkpoint, o: DitGraphOptions): Builder {
-  const g = new Graph({ name, taps: o.taps ?? false });
-  return { g, w: Weights.of(g, ckpt, { root: o.root }) };
+  const g = new Graph({ name, taps: o.taps ?? false, precision: o.precision });
+  return { g, w: Weights.of(g, ckpt, { root: o.root, quantized: o.quantized }) };
 }
 
 /** cos/sin inputs `[tokens, P]`, lifted to `[1, tokens, P]` for RotaryEmbedding. */
@@ -90,12 +101,8 @@ export function buildRefGraph(cfg: DitConfig, ckpt: Checkpoint, o: DitGraphOptio
   return g.build();
 }
 
-/**
- * Noise refiner over the output-image tokens, the joint layers over [text ‖ refs ‖ image], and the
- * final layer on the image tokens only (it is per token, so slicing first is exact and cheaper).
- */
-export function buildMainGraph(cfg: DitConfig, ckpt: Checkpoint, o: DitGraphOptions): OnnxModel {
-  const b = start('dit_main', ckpt, o);
+/** Joint sequence j = text ‖ refs ‖ noise_refiner(x_embedder(patches)), the input of layers.0 (§3.7). */
+function jointSequence(b: Builder, cfg: DitConfig): { joint: Value; temb: Value; rope: Rope; imageTail: (x: Value, axis: number) => Value } {
   const { g, w } = b;
   const D = cfg.hiddenSize;
   const text = g.input('text_tokens', 'float32', ['text_tokens', D]);
@@ -106,20 +113,65 @@ export function buildMainGraph(cfg: DitConfig, ckpt: Checkpoint, o: DitGraphOpti
 
   // The image tokens are the tail of the joint sequence, so their rotation is the tail of the joint table.
   const imageTokens = g.slice(g.shapeOf(patches), { starts: [0], ends: [1], axes: [0] });
-  const tail = (x: Value, axis: number) => g.sliceDynamic(x, { starts: g.neg(imageTokens), ends: g.int64s([Number.MAX_SAFE_INTEGER]), axes: [axis] });
-  const imageRope: Rope = { cos: tail(rope.cos, 1), sin: tail(rope.sin, 1) };
+  const imageTail = (x: Value, axis: number) => g.sliceDynamic(x, { starts: g.neg(imageTokens), ends: g.int64s([Number.MAX_SAFE_INTEGER]), axes: [axis] });
+  const imageRope: Rope = { cos: imageTail(rope.cos, 1), sin: imageTail(rope.sin, 1) };
 
-  let x = g.scope('x_embedder', () => g.linear(patches, w.linear('x_embedder', D, cfg.patchDim, { bias: true })));
-  x = refinerStack(b, cfg, 'noise_refiner', x, temb, imageRope);
-  let joint = g.concat([text, refs, x], 0);
+  const x = g.scope('x_embedder', () => g.linear(patches, w.linear('x_embedder', D, cfg.patchDim, { bias: true })));
+  const joint = g.concat([text, refs, refinerStack(b, cfg, 'noise_refiner', x, temb, imageRope)], 0);
+  return { joint, temb, rope, imageTail };
+}
+
+function mainLayers(b: Builder, cfg: DitConfig, joint: Value, temb: Value, rope: Rope): Value {
+  let x = joint;
   for (let i = 0; i < cfg.numLayers; i++) {
     const p = `layers.${i}`;
-    const h = joint;
-    joint = g.scope(p, () => modulatedBlock(g, w.scope(p), cfg, h, temb, rope));
+    const h = x;
+    x = b.g.scope(p, () => modulatedBlock(b.g, b.w.scope(p), cfg, h, temb, rope));
   }
-  const out = g.scope('norm_out', () => finalLayer(g, w.scope('norm_out'), cfg, tail(joint, 0), temb));
-  g.output(out, 'output');
-  return g.build();
+  return x;
+}
+
+function final(b: Builder, cfg: DitConfig, x: Value, temb: Value): Value {
+  return b.g.scope('norm_out', () => finalLayer(b.g, b.w.scope('norm_out'), cfg, x, temb));
+}
+
+/**
+ * Noise refiner over the output-image tokens, the joint layers over [text ‖ refs ‖ image], and the
+ * final layer on the image tokens only (it is per token, so slicing first is exact and cheaper).
+ */
+export function buildMainGraph(cfg: DitConfig, ckpt: Checkpoint, o: DitGraphOptions): OnnxModel {
+  const b = start('dit_main', ckpt, o);
+  const { joint, temb, rope, imageTail } = jointSequence(b, cfg);
+  b.g.output(final(b, cfg, imageTail(mainLayers(b, cfg, joint, temb, rope), 0), temb), 'output');
+  return b.g.build();
+}
+
+/** `dit_main` up to layers.0's input: j and TeaCache's m = layers.0's modulated norm1(j) (§6.1). */
+export function buildJointInGraph(cfg: DitConfig, ckpt: Checkpoint, o: DitGraphOptions): OnnxModel {
+  const b = start('dit_joint_in', ckpt, o);
+  const { joint, temb } = jointSequence(b, cfg);
+  const modulated = b.g.scope('layers.0', () => modulatedNorm1(b.g, b.w.scope('layers.0'), cfg, joint, temb).u);
+  b.g.output(joint, 'joint');
+  b.g.output(modulated, 'modulated');
+  return b.g.build();
+}
+
+/** The 32 main layers alone: j → layer 31's output over the whole joint sequence. */
+export function buildLayersGraph(cfg: DitConfig, ckpt: Checkpoint, o: DitGraphOptions): OnnxModel {
+  const b = start('dit_layers', ckpt, o);
+  const joint = b.g.input('joint', 'float32', ['seq', cfg.hiddenSize]);
+  const temb = b.g.input('temb', 'float32', [1, cfg.tembDim]);
+  b.g.output(mainLayers(b, cfg, joint, temb, ropeInputs(b.g, cfg, 'rope', 'seq')), 'hidden');
+  return b.g.build();
+}
+
+/** The final layer on the image tokens of layer 31's output (computed, TeaCache j + R, or TaylorSeer's extrapolation). */
+export function buildFinalGraph(cfg: DitConfig, ckpt: Checkpoint, o: DitGraphOptions): OnnxModel {
+  const b = start('dit_final', ckpt, o);
+  const hidden = b.g.input('hidden', 'float32', ['image_tokens', cfg.hiddenSize]);
+  const temb = b.g.input('temb', 'float32', [1, cfg.tembDim]);
+  b.g.output(final(b, cfg, hidden, temb), 'output');
+  return b.g.build();
 }
 
 export const DIT_GRAPHS: Record<DitGraphName, (cfg: DitConfig, ckpt: Checkpoint, o: DitGraphOptions) => OnnxModel> = {
@@ -127,4 +179,7 @@ export const DIT_GRAPHS: Record<DitGraphName, (cfg: DitConfig, ckpt: Checkpoint,
   dit_temb: buildTembGraph,
   dit_ref: buildRefGraph,
   dit_main: buildMainGraph,
+  dit_joint_in: buildJointInGraph,
+  dit_layers: buildLayersGraph,
+  dit_final: buildFinalGraph,
 };

@@ -50,7 +50,8 @@ export function mlp(g: Graph, w: Weights, cfg: QwenTextConfig, m: Value): Value 
   const { hiddenSize: D, intermediateSize: F } = cfg;
   const gate = g.silu(g.linear(m, w.linear('gate_proj', F, D)));
   const up = g.linear(m, w.linear('up_proj', F, D));
-  return g.linear(g.mul(gate, up), w.linear('down_proj', D, F));
+  // The product is where fp16 overflows first (§9.3.2): under fp16 matmuls its rows are scaled into range.
+  return g.linear(g.mul(gate, up), w.linear('down_proj', D, F), { outliers: true });
 }
 
 /**

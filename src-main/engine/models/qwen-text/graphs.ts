@@ -1,4 +1,4 @@
-import { Graph, Weights, type Checkpoint, type OnnxModel, type Value } from '../../onnx/index.ts';
+import { Graph, Weights, type Checkpoint, type GraphBuildOptions, type OnnxModel, type Value, type WeightsOptions } from '../../onnx/index.ts';
 import { WeightError } from '../../weights/weight-error.ts';
 import { decoderLayer, type Rope } from './blocks.ts';
 import type { QwenTextConfig } from './config.ts';
@@ -29,6 +29,10 @@ export interface QwenTextGraphOptions {
   readonly taps?: boolean;
   /** Logits for the last token only (generation) or for every token (conformance). Default 'last'. */
   readonly logits?: 'last' | 'all';
+  /** How the graph computes (onnx/precision.ts); default fp32. */
+  readonly precision?: GraphBuildOptions['precision'];
+  /** Quantised linear weights for the int8/int4 precisions (weights/quant-cache.ts). */
+  readonly quantized?: WeightsOptions['quantized'];
 }
 
 export const pastKeyName = (layer: number) => `past_key.${layer}`;
@@ -37,18 +41,17 @@ export const presentKeyName = (layer: number) => `present_key.${layer}`;
 export const presentValueName = (layer: number) => `present_value.${layer}`;
 
 /** The LM head: `lm_head.weight`, or the embedding table when it is absent and embeddings are tied (§9.3.16). */
-function lmHeadWeight(w: Weights, ckpt: Checkpoint, cfg: QwenTextConfig): Value {
-  const shape = [cfg.vocabSize, cfg.hiddenSize];
-  if (w.has('lm_head.weight')) return w.tensor('lm_head.weight', shape);
+function lmHead(w: Weights, ckpt: Checkpoint, cfg: QwenTextConfig): ReturnType<Weights['linear']> {
+  if (w.has('lm_head.weight')) return w.linear('lm_head', cfg.vocabSize, cfg.hiddenSize);
   if (!cfg.tieWordEmbeddings) {
     throw new WeightError('missing-tensor', ckpt.path, `tensor "lm_head.weight" is missing from ${ckpt.path} and the config does not tie it to the embeddings`, 'lm_head.weight');
   }
-  return w.tensor('model.embed_tokens.weight', shape);
+  return w.linear('model.embed_tokens', cfg.vocabSize, cfg.hiddenSize);
 }
 
 export function buildQwenTextGraph(cfg: QwenTextConfig, ckpt: Checkpoint, o: QwenTextGraphOptions): OnnxModel {
-  const g = new Graph({ name: 'qwen_text', taps: o.taps ?? false });
-  const w = Weights.of(g, ckpt, { root: o.root });
+  const g = new Graph({ name: 'qwen_text', taps: o.taps ?? false, precision: o.precision });
+  const w = Weights.of(g, ckpt, { root: o.root, quantized: o.quantized });
   const { hiddenSize: D, numKvHeads: KV, headDim: d } = cfg;
   const pairs = d / 2;
 
@@ -77,7 +80,7 @@ export function buildQwenTextGraph(cfg: QwenTextConfig, ckpt: Checkpoint, o: Qwe
   g.output(last, 'last_hidden');
 
   const headInput = (o.logits ?? 'last') === 'all' ? last : g.slice(last, { starts: [-1], ends: [Number.MAX_SAFE_INTEGER], axes: [1] });
-  const logits = g.scope('lm_head', () => g.linear(headInput, { weight: lmHeadWeight(w, ckpt, cfg), bias: null }));
+  const logits = g.scope('lm_head', () => g.linear(headInput, lmHead(w, ckpt, cfg)));
   g.output(logits, 'logits');
   return g.build();
 }

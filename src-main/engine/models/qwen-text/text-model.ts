@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Checkpoint, OnnxSession, f32, type Feeds, type OnnxModel, type SessionOptions } from '../../onnx/index.ts';
+import { Checkpoint, OnnxSession, f32, graphPrecision, type Feeds, type GraphBuildOptions, type OnnxModel, type SessionOptions } from '../../onnx/index.ts';
+import { weightsForPrecision } from '../../weights/precision-weights.ts';
 import { mropeRopeTable, type MropePositions } from '../../sampling/mrope.ts';
 import { QwenConfigError, parseQwenTextConfig, type QwenTextConfig } from './config.ts';
 import { EmbeddingTable } from './embeddings.ts';
@@ -40,7 +41,15 @@ export interface QwenTextLoadOptions {
   /** Also return every layer's output (conformance, debugging). */
   readonly taps?: boolean;
   readonly logits?: 'last' | 'all';
+  /**
+   * How the graph computes (onnx/precision.ts); default fp32. fp16 converts the weights once into
+   * `<mllm>/.atelier-cache/`; int8/int4 quantise the decoder layers' linears there (the LM head stays float).
+   */
+  readonly precision?: GraphBuildOptions['precision'];
 }
+
+/** Under int8/int4: the attention and MLP projections of every decoder layer. */
+export const QWEN_QUANTIZED_WEIGHTS = (key: string): boolean => /^model\.layers\.\d+\.(self_attn|mlp)\.\w+\.weight$/.test(key);
 
 /** float32's lowest value, the masked-key bias transformers uses (`torch.finfo(float32).min`). */
 const MASKED = -3.4028234663852886e38;
@@ -73,7 +82,12 @@ export class QwenTextModel {
     }
     const config = parseQwenTextConfig(json, configPath);
     const ckpt = Checkpoint.open(dir, WEIGHTS_BASE_NAME);
-    const model = buildQwenTextGraph(config, ckpt, { root: dir, taps: options.taps ?? false, logits: options.logits ?? 'last' });
+    const precision = graphPrecision(options.precision);
+    // fp32 and int keep today's in-graph casts of the (small) float tensors; fp16 needs the converted copy.
+    const w = await weightsForPrecision(ckpt, {
+      modelRoot: dir, component: 'mllm', precision, quantize: QWEN_QUANTIZED_WEIGHTS, convert: precision.policy.matmul === 'float16' ? 'cache' : 'cast',
+    });
+    const model = buildQwenTextGraph(config, w.checkpoint, { root: dir, taps: options.taps ?? false, logits: options.logits ?? 'last', precision, quantized: w.quantized });
     const embeddings = new EmbeddingTable(ckpt.info('model.embed_tokens.weight'), config.vocabSize, config.hiddenSize);
     return new QwenTextModel(config, model, embeddings, options);
   }

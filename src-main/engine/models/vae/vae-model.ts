@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Checkpoint, OnnxSession, f32, type Feeds, type OnnxModel, type SessionOptions } from '../../onnx/index.ts';
+import { Checkpoint, OnnxSession, f32, type Feeds, type GraphBuildOptions, type OnnxModel, type SessionOptions } from '../../onnx/index.ts';
 import type { VaeAttentionOptions } from './blocks.ts';
 import { VaeConfigError, parseVaeConfig, type VaeConfig } from './config.ts';
 import { buildDecoderGraph, buildEncoderGraph, type VaeGraphName } from './graphs.ts';
@@ -22,6 +22,11 @@ export interface VaeLoadOptions {
   readonly session?: SessionOptions;
   /** Mid-block attention kernel and query split; default `defaultVaeAttention(session.executionProviders)`. */
   readonly attention?: VaeAttentionOptions;
+  /**
+   * How the graphs compute (onnx/precision.ts); default fp32. The VAE is small, so weights are cast in-graph
+   * rather than cached; fp16 risks are measured in test/conformance/precision.test.ts.
+   */
+  readonly precision?: GraphBuildOptions['precision'];
 }
 
 /**
@@ -69,7 +74,7 @@ export class VaeModel {
     for (const [key, flag, used] of [['quant_conv', 'use_quant_conv', config.useQuantConv], ['post_quant_conv', 'use_post_quant_conv', config.usePostQuantConv]] as const) {
       if (!used && ckpt.has(`${key}.weight`)) throw new VaeConfigError(flag, configPath, `${configPath}: "${flag}" is false but ${ckpt.path} holds "${key}.weight"; the config and the weights disagree`);
     }
-    const graphOptions = { root: modelRoot, attention: options.attention ?? defaultVaeAttention(options.session?.executionProviders) };
+    const graphOptions = { root: modelRoot, attention: options.attention ?? defaultVaeAttention(options.session?.executionProviders), precision: options.precision };
     const models = { vae_encoder: buildEncoderGraph(config, ckpt, graphOptions), vae_decoder: buildDecoderGraph(config, ckpt, graphOptions) };
     return new VaeModel(config, models, options.session ?? {});
   }

@@ -1,0 +1,47 @@
+import { graphPrecision, storageType, type GraphBuildOptions, type GraphPrecision, type WeightsOptions } from '../onnx/index.ts';
+import type { Checkpoint } from '../onnx/weights.ts';
+import { quantizedCheckpointFor, type QuantizedTensorStats } from './quant-cache.ts';
+import { checkpointForCompute, type NarrowingCounts, type WeightCacheProgress } from './weight-cache.ts';
+
+export interface PrecisionWeightsOptions {
+  /** The session root; caches live in `<modelRoot>/.atelier-cache/`. */
+  readonly modelRoot: string;
+  readonly component: string;
+  readonly precision?: GraphBuildOptions['precision'];
+  /** The linear weights this component quantises under int8/int4 (key, stored shape `[out, in]`); null: none. */
+  readonly quantize: ((key: string, shape: readonly number[]) => boolean) | null;
+  /** `cache` (default): convert once into the converted-weight cache; `cast`: leave in-graph Casts (weight-cache.ts). */
+  readonly convert?: 'cache' | 'cast';
+  readonly onProgress?: (p: WeightCacheProgress) => void;
+}
+
+/** What a component's graph factories need for one precision, plus the figures the conversion produced. */
+export interface PrecisionWeights {
+  readonly precision: GraphPrecision;
+  /** Float tensors in the precision's storage type (fp16 for the fp16 precisions, else fp32). */
+  readonly checkpoint: Checkpoint;
+  readonly quantized: WeightsOptions['quantized'];
+  /** Tensors that lost values narrowing to fp16 (weight-cache.ts). */
+  readonly narrowing: readonly NarrowingCounts[];
+  /** Per quantised tensor: error and sizes (quant-cache.ts). */
+  readonly quantizedTensors: readonly QuantizedTensorStats[];
+}
+
+/**
+ * The checkpoints behind one precision (onnx/precision.ts): the float checkpoint converted once to the storage
+ * type, and for int8/int4 the quantised linear weights, computed once from the source (not from a narrowed copy).
+ */
+export async function weightsForPrecision(source: Checkpoint, o: PrecisionWeightsOptions): Promise<PrecisionWeights> {
+  const precision = graphPrecision(o.precision);
+  const converted = o.convert === 'cast' ? null
+    : await checkpointForCompute(source, { modelRoot: o.modelRoot, component: o.component, dtype: storageType(precision.policy), onProgress: o.onProgress });
+  const spec = o.quantize && precision.policy.quant;
+  const quant = spec && o.quantize && await quantizedCheckpointFor(source, { modelRoot: o.modelRoot, component: o.component, layout: spec, select: o.quantize, onProgress: o.onProgress });
+  return {
+    precision,
+    checkpoint: converted?.checkpoint ?? source,
+    quantized: quant && spec ? { checkpoint: quant.checkpoint, spec } : undefined,
+    narrowing: converted?.narrowing ?? [],
+    quantizedTensors: quant?.tensors ?? [],
+  };
+}
