@@ -1,3 +1,4 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
 
 // Three suites: unit (fast, pure), conformance (golden data from ../shared/golden), e2e (built renderer in
@@ -5,7 +6,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 30_000 } },
+      // The svelte plugin compiles runes in src-renderer's *.svelte.ts state classes for their unit tests.
+      { plugins: [svelte()], test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 30_000 } },
       { test: { name: 'conformance', include: ['test/conformance/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 300_000 } },
       { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 120_000, fileParallelism: false } },
     ],

@@ -1,5 +1,8 @@
 import { mount } from 'svelte';
 import App from './App.svelte';
 import './styles.css';
+import './styles/workspace.css';
+import './styles/history.css';
+import './styles/models.css';
 
 mount(App, { target: document.getElementById('app')! });

@@ -1,15 +1,13 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Conf from 'conf';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { METHODS, EVENTS, eventChannel, invokeChannel, type Events, type Settings } from '../../../src-main/ipc/contract.ts';
+import { METHODS, EVENTS, eventChannel, invokeChannel, type Events } from '../../../src-main/ipc/contract.ts';
 import { PARSERS } from '../../../src-main/ipc/parsers/index.ts';
 import { registerHandlers } from '../../../src-main/ipc/register-handlers.ts';
 import { startWorkerEngine } from '../../../src-main/engine/host/worker-engine.ts';
 import { createAppServices, type AppServices } from '../../../src-main/services/app-services.ts';
-import { SETTINGS_DEFAULTS, SETTINGS_SCHEMA } from '../../../src-main/services/settings/settings-schema.ts';
-import { SettingsService } from '../../../src-main/services/settings/settings-service.ts';
+import { openNodeSettings } from '../../../src-main/services/settings/node-settings.ts';
 import { repoRoot } from '../../helpers/golden.ts';
 import { serveStatic } from './static-server.ts';
 
@@ -37,9 +35,8 @@ export class AppUnderTest {
 
   static async launch(): Promise<AppUnderTest> {
     const userData = mkdtempSync(join(tmpdir(), 'atelier-e2e-'));
-    const defaults = SETTINGS_DEFAULTS(join(userData, 'models'));
-    const conf = new Conf<Settings>({ cwd: userData, configName: 'settings', defaults, schema: SETTINGS_SCHEMA as never, projectName: 'atelier-test' });
-    const settings = new SettingsService({ get store() { return conf.store; }, set: (patch) => conf.set(patch) }, defaults);
+    const env = { ...process.env, ATELIER_USER_DATA: userData, ATELIER_MODELS_DIR: join(userData, 'models') };
+    const settings = openNodeSettings(env);
     const engine = startWorkerEngine();
     const { url, server } = await serveStatic(join(repoRoot, 'out/renderer'));
     const browser = await chromium.launch({
@@ -50,18 +47,18 @@ export class AppUnderTest {
     let ready = false;
     const early: [string, unknown][] = [];
     const deliver = (channel: string, payload: unknown) =>
-      page.evaluate(([c, p]) => (window as unknown as { __atelierDeliver(c: string, p: unknown): void }).__atelierDeliver(c, p), [channel, payload] as const).catch(() => {});
+      page.evaluate(([c, p]) => (window as unknown as { __atelierDeliver(c: string, p: unknown): void }).__atelierDeliver(c, p), [channel, likeStructuredClone(payload)] as const).catch(() => {});
     const emit = <E extends keyof Events>(event: E, payload: Events[E]) => {
       if (ready) void deliver(eventChannel(event), payload);
       else early.push([eventChannel(event), payload]);
     };
-    const services = createAppServices({ engine, settings, emit, shell: 'node', version: readVersion(), openExternal: async () => {} });
+    const services = createAppServices({ engine, settings, emit, shell: 'node', version: readVersion(), openExternal: async () => {}, userDataDir: userData, env, log: (e) => console.error('[background]', e) });
     const handlers = new Map<string, (event: unknown, ...args: unknown[]) => unknown>();
     registerHandlers({ handle: (channel, fn) => handlers.set(channel, fn) }, services.contract, PARSERS);
     await page.exposeBinding('__atelierInvoke', async (_source, channel: string, args: unknown[]) => {
       const handler = handlers.get(channel);
       if (!handler) return { ok: false, error: { code: 'invalid-request', message: `no handler for ${channel}` } };
-      return handler({}, ...args);
+      return likeStructuredClone(await handler({}, ...args));
     });
     const channels = {
       methods: Object.fromEntries(Object.entries(METHODS).map(([ns, ms]) => [ns, Object.fromEntries(Object.keys(ms).map((m) => [m, invokeChannel(ns, m)]))])),
@@ -89,6 +86,19 @@ export class AppUnderTest {
     await this.browser.close();
     await this.close();
   }
+}
+
+/**
+ * What Electron's structured clone does to a Node Buffer (it arrives as a plain Uint8Array); Playwright would
+ * serialize a Buffer as an object of indices, so PNG bytes in 'job.finished' or a project's images would be unreadable.
+ */
+function likeStructuredClone(value: unknown): unknown {
+  if (Buffer.isBuffer(value)) return Uint8Array.from(value);
+  if (Array.isArray(value)) return value.map(likeStructuredClone);
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, likeStructuredClone(v)]));
+  }
+  return value;
 }
 
 function readVersion(): string {

@@ -1,0 +1,48 @@
+import type { ImageHash, ReflectionRound, ReflectionSession, ReflectionStage } from '../../../../src-main/ipc/contract.ts';
+
+/** One card of a reflection job's filmstrip (reflection.md §4.7). */
+export interface FilmstripCard {
+  readonly round: ReflectionRound;
+  /** 0 for the first image, +1 per revision along the parent links. */
+  readonly depth: number;
+  /** The live stage while this round works, else null. */
+  readonly stage: ReflectionStage | null;
+  readonly isBest: boolean;
+  /** "5/6 checks", or the live stage while it has no score. */
+  readonly checks: string;
+  /** The action chip: "Edit: Make the car red", "Regenerate, seed 81723". */
+  readonly action: string;
+  /** The parent's output, for the before/after slider. */
+  readonly before: ImageHash | null;
+  /** What a screen reader says for the card. */
+  readonly label: string;
+}
+
+const STAGE_TEXT: Record<ReflectionStage, string> = {
+  'listing-checks': 'Listing checks…', generating: 'Generating…', checking: 'Checking…', 'writing-fix': 'Writing fix…',
+};
+
+export function actionText(round: ReflectionRound): string {
+  if (round.mode === 'edit') return `Edit: ${round.text}`;
+  return `${round.mode === 'generate' ? 'Generate' : 'Regenerate'}, seed ${round.seed}`;
+}
+
+/** The cards of a session in its stored order (parents first); `live` names the round working now and its stage. */
+export function filmstrip(session: ReflectionSession, live: { roundId: string | null; stage: ReflectionStage | null } = { roundId: null, stage: null }): FilmstripCard[] {
+  const byId = new Map(session.rounds.map((r) => [r.id, r]));
+  const depth = (r: ReflectionRound): number => {
+    let d = 0;
+    for (let p = r.parentId; p !== null && d <= session.rounds.length; p = byId.get(p)?.parentId ?? null) d++;
+    return d;
+  };
+  return session.rounds.map((round) => {
+    const stage = live.roundId === round.id ? live.stage : null;
+    const isBest = session.bestRoundId === round.id;
+    const checks = round.score ? `${round.score.passed}/${round.score.total} checks` : stage ? STAGE_TEXT[stage] : 'Not checked';
+    const action = actionText(round);
+    const d = depth(round);
+    const failed = round.checklist.filter((c) => !c.passed).map((c) => c.question);
+    const label = [`Round ${d}`, action, checks, ...(failed.length > 0 && round.score ? [`failed: ${failed.join(' ')}`] : []), ...(isBest ? ['best round'] : [])].join('. ');
+    return { round, depth: d, stage, isBest, checks, action, before: round.parentId ? byId.get(round.parentId)?.outputImage ?? null : null, label };
+  });
+}

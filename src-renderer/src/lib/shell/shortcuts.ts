@@ -1,0 +1,64 @@
+import { MODES, type Mode } from '../workspace/parameters.ts';
+import { VIEWS, type View } from './app-state.svelte.ts';
+
+export type Command =
+  | { kind: 'generate' }
+  | { kind: 'cancel' }
+  | { kind: 'undo' }
+  | { kind: 'redo' }
+  | { kind: 'mode'; mode: Mode | null }
+  | { kind: 'view'; view: View };
+
+export interface KeyPress {
+  key: string;
+  /** Physical key: Option+digit on macOS types a symbol, so modes match on the digit key itself. */
+  code: string;
+  ctrlKey: boolean;
+  metaKey: boolean;
+  altKey: boolean;
+  shiftKey: boolean;
+}
+
+export interface KeyContext {
+  /** Focus is in a text field, which keeps its own undo. */
+  inTextField: boolean;
+  /** A dialog is open; it handles Escape itself and its edits are not the workspace's yet. */
+  inDialog: boolean;
+}
+
+/** The shortcut table shown to people (Keys dialog). "Mod" is Ctrl, or ⌘ on macOS; each combo is one way to do it. */
+export const SHORTCUTS: readonly { combos: string[]; action: string }[] = [
+  { combos: ['Mod+Enter'], action: 'Generate' },
+  { combos: ['Esc'], action: 'Cancel the running generation' },
+  { combos: ['Mod+Z'], action: 'Undo a workspace edit' },
+  { combos: ['Mod+Shift+Z', 'Mod+Y'], action: 'Redo' },
+  ...MODES.map((m) => ({ combos: [`Alt+${m.shortcut}`], action: `${m.label} mode` })),
+  { combos: ['Alt+0'], action: 'Mode chosen from the inputs' },
+  { combos: ['Alt+←', 'Alt+→'], action: 'Move the focused input image' },
+  { combos: ['Delete'], action: 'Remove the focused input image' },
+  { combos: ['Enter'], action: 'Open the focused input image large' },
+  ...VIEWS.map((v) => ({ combos: [`Mod+${v.shortcut}`], action: `Open ${v.label}` })),
+];
+
+/** The command a key press means here, or null to leave it to the page. Pure, so it is unit-tested. */
+export function commandFor(e: KeyPress, ctx: KeyContext): Command | null {
+  const mod = e.ctrlKey || e.metaKey;
+  const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+  if (mod && !e.altKey && key === 'Enter' && !ctx.inDialog) return { kind: 'generate' };
+  if (key === 'Escape' && !mod && !e.altKey && !ctx.inDialog) return { kind: 'cancel' };
+  if (mod && !e.altKey && !ctx.inTextField && !ctx.inDialog) {
+    if (key === 'z') return { kind: e.shiftKey ? 'redo' : 'undo' };
+    if (key === 'y' && !e.shiftKey) return { kind: 'redo' };
+  }
+  if (mod && !e.altKey && !e.shiftKey) {
+    const view = VIEWS.find((v) => v.shortcut === key);
+    if (view) return { kind: 'view', view: view.id };
+  }
+  if (e.altKey && !mod && !e.shiftKey && !ctx.inDialog) {
+    const digit = /^Digit(\d)$/.exec(e.code)?.[1] ?? key;
+    if (digit === '0') return { kind: 'mode', mode: null };
+    const mode = MODES.find((m) => m.shortcut === digit);
+    if (mode) return { kind: 'mode', mode: mode.id };
+  }
+  return null;
+}
