@@ -88,8 +88,8 @@ async function bench(job: Job): Promise<Result> {
   }
   await dit.release();
   const [ms0, ms1] = [result['ms/forward (0 ref)'] as number, result['ms/forward (1 ref)'] as number];
-  result[`t2i ${STEPS} steps s`] = (STEPS * 2 * ms0) / 1000;
-  result[`edit ${STEPS} steps s`] = (STEPS * (2 * ms1 + ms0)) / 1000;
+  result[`t2i ${STEPS} steps s (DiT only)`] = (STEPS * 2 * ms0) / 1000;
+  result[`edit ${STEPS} steps s (DiT only)`] = (STEPS * (2 * ms1 + ms0)) / 1000;
   result['host peak RSS MiB'] = peakRssMiB();
   return result;
 }

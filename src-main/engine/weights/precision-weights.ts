@@ -18,7 +18,7 @@ export interface PrecisionWeightsOptions {
 /** What a component's graph factories need for one precision, plus the figures the conversion produced. */
 export interface PrecisionWeights {
   readonly precision: GraphPrecision;
-  /** Float tensors in the precision's storage type (fp16 for the fp16 precisions, else fp32). */
+  /** Float tensors: converted to the storage type (fp16 for the fp16 precisions), or the source when quantised. */
   readonly checkpoint: Checkpoint;
   readonly quantized: WeightsOptions['quantized'];
   /** Tensors that lost values narrowing to fp16 (weight-cache.ts). */
@@ -29,13 +29,15 @@ export interface PrecisionWeights {
 
 /**
  * The checkpoints behind one precision (onnx/precision.ts): the float checkpoint converted once to the storage
- * type, and for int8/int4 the quantised linear weights, computed once from the source (not from a narrowed copy).
+ * type; for int8/int4 the quantised linear weights, computed once from the source (not from a narrowed copy), and
+ * the source itself for the few float tensors left.
  */
 export async function weightsForPrecision(source: Checkpoint, o: PrecisionWeightsOptions): Promise<PrecisionWeights> {
   const precision = graphPrecision(o.precision);
-  const converted = o.convert === 'cast' ? null
-    : await checkpointForCompute(source, { modelRoot: o.modelRoot, component: o.component, dtype: storageType(precision.policy), onProgress: o.onProgress });
   const spec = o.quantize && precision.policy.quant;
+  // Quantised, the float tensors left (norms, biases, embedders) are small: in-graph Casts beat a full float copy.
+  const converted = o.convert === 'cast' || spec ? null
+    : await checkpointForCompute(source, { modelRoot: o.modelRoot, component: o.component, dtype: storageType(precision.policy), onProgress: o.onProgress });
   const quant = spec && o.quantize && await quantizedCheckpointFor(source, { modelRoot: o.modelRoot, component: o.component, layout: spec, select: o.quantize, onProgress: o.onProgress });
   return {
     precision,

@@ -1,4 +1,4 @@
-import { Graph, Weights, type Checkpoint, type GraphBuildOptions, type OnnxModel, type Value, type WeightsOptions } from '../../onnx/index.ts';
+import { Graph, Weights, type Checkpoint, type GraphBuildOptions, type OnnxModel, type WeightsOptions } from '../../onnx/index.ts';
 import { WeightError } from '../../weights/weight-error.ts';
 import { decoderLayer, type Rope } from './blocks.ts';
 import type { QwenTextConfig } from './config.ts';

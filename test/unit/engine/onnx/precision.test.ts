@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Checkpoint, Graph, OnnxSession, Weights, f32, precisionPolicy, type GraphPrecision, type Precision } from '../../../../src-main/engine/onnx/index.ts';
+import { Checkpoint, Graph, OnnxSession, Weights, componentPrecision, f32, precisionPolicy, storageType, type GraphPrecision, type Precision } from '../../../../src-main/engine/onnx/index.ts';
 import { float32ToFloat16 } from '../../../../src-main/engine/weights/dtype.ts';
 import { quantizedCheckpointFor } from '../../../../src-main/engine/weights/quant-cache.ts';
 import { dequantizeRows, quantizeRows } from '../../../../src-main/engine/weights/quantize.ts';
@@ -130,5 +130,21 @@ describe('MatMulNBits linears (weight-only quantisation)', () => {
     }
     // level 0 dequantises exactly; level 4 also rounds the activations to int8 per block (≈ 1/127 of each block's max)
     expectClose(y, want, accuracyLevel === 0 ? { atol: 1e-5 } : { atol: 2e-2 }, `int${bits} b${blockSize} acc${accuracyLevel}`);
+  });
+});
+
+describe('per-component precision (measured choices)', () => {
+  test('the VAE stays fp32, the text decoder takes int8 for int4, fp16-pure is never chosen', () => {
+    expect(componentPrecision('transformer', 'int4')).toBe('int4');
+    expect(componentPrecision('transformer', 'fp16-pure')).toBe('fp16-mixed');
+    expect(componentPrecision('mllm', 'int4')).toBe('int8');
+    expect(componentPrecision('mllm', 'fp16-mixed')).toBe('fp16-mixed');
+    for (const p of ['fp32', 'fp16-mixed', 'int8', 'int4'] as const) expect(componentPrecision('vae', p)).toBe('fp32');
+  });
+
+  test('storage: fp16 precisions read the fp16 cache, the others fp32', () => {
+    expect(storageType('fp16-mixed')).toBe('float16');
+    expect(storageType('int4')).toBe('float32');
+    expect(() => precisionPolicy('fp8' as Precision)).toThrow(/unknown precision/);
   });
 });
