@@ -41,3 +41,13 @@ fi
 bytes=$(du -sb "$out" | cut -f1)
 echo "prepared $out: $((bytes / 1048576)) MiB (node $(node --version), onnxruntime-node $(node -p "require('./$ort/package.json').version"))"
 if [ "$bytes" -ge $((60 * 1048576)) ]; then echo "error: $out is over 60 MiB" >&2; exit 1; fi
+
+# The Vulkan loader for WebGPU, as Debian packages unpacked by run.sh where the GPU machine lacks it.
+grep -qxF '/.gl/' "$exclude" 2>/dev/null || echo '/.gl/' >> "$exclude"
+if ! compgen -G ".gl/libvulkan1_*.deb" >/dev/null; then
+  mkdir -p .gl /tmp/atelier-apt-amd64/partial
+  apt_opts=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/atelier-apt-amd64)
+  apt-get "${apt_opts[@]}" update -qq && (cd .gl && apt-get "${apt_opts[@]}" download libvulkan1 >/dev/null)
+fi
+echo "carry .gpu and .gl; on the GPU machine: bash scripts/gpu/run.sh"
+

@@ -13,6 +13,12 @@ out="${OUT:-$gpu/out}"
 limit="${GPU_BENCH_LIMIT:-540}"
 if [ ! -f "$gpu/gpu-bench.mjs" ]; then echo "missing $gpu/gpu-bench.mjs: run scripts/gpu/prepare.sh on a machine with Node.js first" >&2; exit 2; fi
 
+# WebGPU needs the Vulkan loader; GPU images often ship the driver's ICD without it (prepare.sh brings the .debs).
+if ! ldconfig -p | grep -q libvulkan.so.1 && compgen -G "$root/.gl/*.deb" >/dev/null; then
+  for f in "$root"/.gl/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+fi
+
 work="$(mktemp -d "${GPU_BENCH_WORK:-$root}/.gpu-work.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 xz -dc "$gpu/node.xz" > "$work/node"
