@@ -93,7 +93,7 @@ export const generateCommand: CliCommand = {
     const results = await runJob(job, ctx);
     const written: string[] = [];
     for (const [i, r] of results.entries()) {
-      const recipe = completeRecipe(params, { seed: r.seed, inputImages: images, modelId: modelIdOf(modelDir), precision: 'fp32', appVersion: cliVersion() });
+      const recipe = completeRecipe(params, { seed: r.seed, inputImages: images, modelId: modelIdOf(modelDir), precision: r.precision, appVersion: cliVersion() });
       const path = results.length === 1 ? out : out.replace(/(\.png)?$/i, `-${i + 1}.png`);
       await writeAtomic(path, embedRecipe(r.png, recipe));
       written.push(path);

@@ -26,12 +26,19 @@ export interface AppDeps {
   env: NodeJS.ProcessEnv;
   /** Background failures nobody awaits (timer-driven autosaves, cleanups). */
   log(error: unknown): void;
+  /** The system's file dialogs (Electron's in the app, scripted answers in the headless tests); absent in the CLI. */
+  dialogs?: Contract['dialogs'];
 }
 
 export interface AppServices {
   contract: Contract;
   queue: JobQueue;
 }
+
+const noDialog = async (): Promise<never> => {
+  throw Object.assign(new Error('there are no file dialogs without a window'), { code: 'unsupported' });
+};
+const noDialogs: Contract['dialogs'] = { saveProjectPath: noDialog, openProjectPath: noDialog, pickFolder: noDialog };
 
 /** Builds the implementation of every contract method from plain-Node services. */
 export function createAppServices(deps: AppDeps): AppServices {
@@ -89,6 +96,7 @@ export function createAppServices(deps: AppDeps): AppServices {
       },
       list: async () => ok(queue.list()),
     },
+    dialogs: deps.dialogs ?? noDialogs,
   };
   return { contract, queue };
 }

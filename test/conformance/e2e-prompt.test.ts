@@ -64,7 +64,8 @@ describe('text prompt → image, end to end through the MLLM (golden e2e runs)',
       await sharp(await encodePng(image)).toFile(path);
       args.push('--image', path);
     }
-    const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    // A private user-data folder: the CLI remembers provider probes there, never in the real home folder.
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, ATELIER_USER_DATA: join(work, 'user-data') } });
     expect(r.status, r.stderr).toBe(0);
     const { data, info } = await sharp(out).raw().toBuffer({ resolveWithObject: true });
     const [H, W] = run.output_hw;

@@ -15,7 +15,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function atelier(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin/atelier.js'), ...args], { cwd: work });
+    // A private user-data folder: the CLI remembers provider probes there, never in the real home folder.
+    const child = spawn(process.execPath, [join(repoRoot, 'bin/atelier.js'), ...args], { cwd: work, env: { ...process.env, ATELIER_USER_DATA: join(work, 'user-data') } });
     let stdout = '', stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));

@@ -34,6 +34,8 @@ export interface GeneratedPng {
   height: number;
   /** The seed whose noise made this image (the job's seed + its index, so each image reproduces alone). */
   seed: number;
+  /** What the transformer computed in (recipes record it: fp16 results differ slightly from fp32 ones). */
+  precision: string;
 }
 
 const toBytes = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -74,7 +76,7 @@ export async function runGenerateJob(job: GenerateJob, models: ModelSet, ctx: Ta
       ...(job.initialLatents ? { initialLatents: job.initialLatents.subarray(n * size, (n + 1) * size) } : {}),
     }, { signal: ctx.signal, onProgress });
     throwIfCancelled(ctx.signal);
-    results.push({ png: toBytes(await encodePng(result.rgb)), width: result.rgb.width, height: result.rgb.height, seed });
+    results.push({ png: toBytes(await encodePng(result.rgb)), width: result.rgb.width, height: result.rgb.height, seed, precision: set.runtime.precision });
   }
   return results;
 }

@@ -7,6 +7,7 @@ import type { QwenTextModel } from '../models/qwen-text.ts';
 import { QwenVisionModel } from '../models/qwen-vision.ts';
 import { ProviderSelector } from '../onnx/provider-selector.ts';
 import { executionProvidersFor, type ExecutionProvider, type ProviderRequest } from '../onnx/providers.ts';
+import { componentPrecision, type Precision } from '../onnx/precision.ts';
 import type { SessionOptions } from '../onnx/session.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';
 import { TextConditioner } from './conditioning.ts';
@@ -23,14 +24,17 @@ export interface ComponentRuntime {
   readonly mode: MemoryMode;
   readonly session: SessionOptions;
   readonly vaeAttention: VaeAttentionOptions;
+  /** What the graphs compute in: fp32 on the CPU, fp16-mixed on GPU providers (measured policy, onnx/precision.ts). */
+  readonly precision: Precision;
 }
 
 export function componentRuntime(provider: ExecutionProvider, mode: MemoryMode): ComponentRuntime {
   const executionProviders = executionProvidersFor(provider);
   const vaeAttention = defaultVaeAttention(executionProviders);
-  if (mode !== 'low-memory') return { provider, mode, session: { executionProviders }, vaeAttention };
+  const precision: Precision = provider === 'cpu' ? 'fp32' : 'fp16-mixed';
+  if (mode !== 'low-memory') return { provider, mode, session: { executionProviders }, vaeAttention, precision };
   // Prepacking keeps a second, repacked copy of every CPU MatMul weight (peak 2×, tech-stack §1.4).
-  return { provider, mode, session: { executionProviders, disablePrepacking: true }, vaeAttention: { ...vaeAttention, queryChunks: LOW_MEMORY_VAE_QUERY_CHUNKS } };
+  return { provider, mode, session: { executionProviders, disablePrepacking: true }, vaeAttention: { ...vaeAttention, queryChunks: LOW_MEMORY_VAE_QUERY_CHUNKS }, precision };
 }
 
 /** Prompt embeddings kept per open model: a repeated prompt must not reload the MLLM in one-at-a-time mode. */
@@ -63,7 +67,7 @@ export class OpenModel {
   /** The DiT; outside all-resident mode the MLLM is freed first (its prompts are encoded by now). */
   async dit(): Promise<DitModel> {
     if (this.runtimeNow.mode !== 'all-resident') await this.releaseMllm();
-    this.#dit ??= this.load('transformer', () => DitModel.load(this.dir, { session: this.runtimeNow.session }));
+    this.#dit ??= this.load('transformer', () => DitModel.load(this.dir, { session: this.runtimeNow.session, precision: componentPrecision('transformer', this.runtimeNow.precision) }));
     return this.#dit;
   }
 
@@ -121,7 +125,7 @@ export class OpenModel {
   /** Outside all-resident mode the DiT and the VAE are freed before the MLLM runs. */
   private async conditioner(): Promise<TextConditioner> {
     if (this.runtimeNow.mode !== 'all-resident') await Promise.all([this.releaseDit(), this.releaseLoaded(this.#vae)]);
-    this.#text ??= this.load('mllm', () => TextConditioner.load(this.dir, { model: { session: this.runtimeNow.session } }), 'processor');
+    this.#text ??= this.load('mllm', () => TextConditioner.load(this.dir, { model: { session: this.runtimeNow.session, precision: componentPrecision('mllm', this.runtimeNow.precision) } }), 'processor');
     return this.#text;
   }
 

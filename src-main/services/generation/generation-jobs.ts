@@ -30,7 +30,7 @@ export function toGenerateJob(req: GenerateRequest, modelsDir: string, runtime: 
 /** The engine's PNGs with each image's complete recipe embedded, ready for the renderer and for export. */
 export function toGeneratedImages(req: GenerateRequest, pngs: readonly GeneratedPng[], appVersion: string): GeneratedImage[] {
   return pngs.map((p) => {
-    const recipe = completeRecipe(req.recipe, { seed: p.seed, inputImages: req.images, modelId: modelIdOf(req.model), precision: 'fp32', appVersion });
+    const recipe = completeRecipe(req.recipe, { seed: p.seed, inputImages: req.images, modelId: modelIdOf(req.model), precision: p.precision, appVersion });
     return { png: embedRecipe(p.png, recipe), width: p.width, height: p.height, recipe };
   });
 }

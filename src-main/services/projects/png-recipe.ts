@@ -34,10 +34,12 @@ function pngChunks<T>(read: () => T): T {
 
 export function embedRecipe(png: Uint8Array, recipe: Recipe): Uint8Array {
   requirePng(png, 'the image');
-  return pngChunks(() => addTextChunks(png, {
+  const out = pngChunks(() => addTextChunks(png, {
     [RECIPE_KEY]: JSON.stringify({ version: RECIPE_VERSION, recipe }), // JSON escapes NUL, which PNG text forbids
     [PARAMETERS_KEY]: formatParameters(recipe),
   }));
+  // A plain Uint8Array, not a Buffer: it crosses IPC, where only typed arrays keep their type.
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
 /** The recipe an Atelier PNG carries; 'not-found' (reason 'no-recipe') for any other PNG. */
