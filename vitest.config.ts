@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 // headless Chromium with the real handlers bridged). `npm test` runs all of them.
 export default defineConfig({
   test: {
+    globalSetup: ['test/helpers/golden-guard.ts'],
     projects: [
       // The svelte plugin compiles runes in src-renderer's *.svelte.ts state classes for their unit tests.
       { plugins: [svelte()], test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 30_000 } },

@@ -1,6 +1,8 @@
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, onTestFinished, test, vi } from 'vitest';
 import { encodePng } from '../../src-main/engine/image/encode-png.ts';
 import { rgbImage } from '../../src-main/engine/image/rgb-image.ts';
 import { ProviderCache } from '../../src-main/engine/onnx/provider-cache.ts';
@@ -124,7 +126,11 @@ describe('memory modes on the golden e2e model', () => {
     }));
     const models = new ModelSet(fakeWebGpu);
     sets.push(models);
-    const set = await models.openFor(modelDir, { provider: { preference: 'auto' } });
+    // GPU providers compute in fp16, converted once into a cache inside the model folder: use a private copy.
+    const copy = mkdtempSync(join(tmpdir(), 'atelier-webgpu-model-'));
+    onTestFinished(() => rmSync(copy, { recursive: true, force: true }));
+    cpSync(modelDir, copy, { recursive: true });
+    const set = await models.openFor(copy, { provider: { preference: 'auto' } });
     expect(set.runtime).toMatchObject({ provider: 'webgpu', session: { executionProviders: [{ name: 'webgpu' }] }, vaeAttention: { kernel: 'explicit' } });
     const hasAdapter = await (await set.dit()).embedText(new Float32Array(64), 1).then(() => true, (e: Error) => {
       expect(e.message).toMatch(/WebGPU/);
