@@ -1,11 +1,11 @@
 // Electron main process: app lifecycle, the window and its security settings, the engine host, IPC wiring.
 // Everything with logic lives in services/ and engine/ (plain Node); this file only adapts them to Electron.
 import { join } from 'node:path';
-import { app, BrowserWindow, ipcMain, nativeTheme, session, shell, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, nativeTheme, session, shell, type IpcMainInvokeEvent } from 'electron';
 import Store from 'electron-store';
-import { eventChannel, type Events, type Settings } from './ipc/contract.ts';
+import { eventChannel, type Contract, type Events, type Settings } from './ipc/contract.ts';
 import { PARSERS } from './ipc/parsers/index.ts';
-import { registerHandlers, type IpcLike } from './ipc/register-handlers.ts';
+import { ok, registerHandlers, type IpcLike } from './ipc/register-handlers.ts';
 import { startUtilityEngine } from './electron/utility-engine.ts';
 import { PROVIDER_CACHE_FILE } from './engine/onnx/providers.ts';
 import { createAppServices } from './services/app-services.ts';
@@ -70,6 +70,23 @@ function validatedIpc(): IpcLike {
   };
 }
 
+/** Native dialogs, modal to the window that asked (only the main window's frame reaches the handlers). */
+function electronDialogs(): Contract['dialogs'] {
+  const filters = [{ name: 'Atelier project', extensions: ['atelier'] }];
+  const open = async (properties: Electron.OpenDialogOptions['properties']) => {
+    const r = await dialog.showOpenDialog(mainWindow!, { properties, filters: properties?.includes('openFile') ? filters : [] });
+    return ok(r.canceled ? null : (r.filePaths[0] ?? null));
+  };
+  return {
+    saveProjectPath: async (suggestedName) => {
+      const r = await dialog.showSaveDialog(mainWindow!, { defaultPath: join(app.getPath('documents'), suggestedName), filters });
+      return ok(r.canceled || !r.filePath ? null : r.filePath);
+    },
+    openProjectPath: () => open(['openFile']),
+    pickFolder: () => open(['openDirectory', 'createDirectory']),
+  };
+}
+
 function start(): void {
   const modelsDir = defaultModelsDir();
   const store = new Store<Settings>({ name: SETTINGS_FILE_NAME, defaults: SETTINGS_DEFAULTS(modelsDir), schema: SETTINGS_SCHEMA as never, clearInvalidConfig: false });
@@ -95,6 +112,7 @@ function start(): void {
     userDataDir: app.getPath('userData'),
     env: process.env,
     log: (error) => console.error('[background]', error),
+    dialogs: electronDialogs(),
   });
   registerHandlers(validatedIpc(), services.contract, PARSERS, (error, channel) => console.error(`[ipc] ${channel} failed`, error));
 

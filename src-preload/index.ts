@@ -1,5 +1,6 @@
-// The whole preload: exposes the contract's API as `window.api`, and nothing else (no raw ipcRenderer).
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+// The whole preload: exposes the contract's API as `window.api`, and nothing else (no raw ipcRenderer). Dropped
+// files' paths come from webUtils, which works only here.
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import { makeApi } from '../src-main/ipc/contract.ts';
 
 contextBridge.exposeInMainWorld(
@@ -11,5 +12,5 @@ contextBridge.exposeInMainWorld(
       ipcRenderer.on(channel, forward);
       return () => ipcRenderer.off(channel, forward);
     },
-  }),
+  }, (file) => webUtils.getPathForFile(file)),
 );

@@ -515,6 +515,14 @@ export interface Contract {
     /** The recipe an Atelier PNG carries. */
     readRecipe(png: Uint8Array): Promise<Result<Recipe>>;
   };
+  /** The system's file dialogs, which live in main; each answers null when the user cancels. */
+  dialogs: {
+    /** An absolute path to save a project to; `suggestedName` is the file name offered. */
+    saveProjectPath(suggestedName: string): Promise<Result<string | null>>;
+    openProjectPath(): Promise<Result<string | null>>;
+    /** An absolute folder (model import, PNG export). */
+    pickFolder(): Promise<Result<string | null>>;
+  };
 }
 
 /** Events pushed from main to the renderer. */
@@ -548,6 +556,7 @@ export const METHODS: { [N in keyof Contract]: { [M in keyof Contract[N]]: true 
     create: true, open: true, save: true, saveAs: true, close: true, info: true, recent: true, forgetRecent: true,
     autosave: true, recoverable: true, recover: true, discardRecovery: true, exportPng: true, readRecipe: true,
   },
+  dialogs: { saveProjectPath: true, openProjectPath: true, pickFolder: true },
 };
 export const EVENTS: { [E in keyof Events]: true } = {
   'download.progress': true,
@@ -569,6 +578,11 @@ export const eventChannel = (event: keyof Events): string => `atelier:event:${ev
 
 export type AtelierApi = Contract & {
   on<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): () => void;
+  /**
+   * The absolute path of a dropped file, '' when it has none (a file that is not on disk). Electron's
+   * webUtils.getPathForFile in the preload; no IPC, because File objects cannot cross it.
+   */
+  pathForFile(file: File): string;
 };
 
 /** What carries calls and events: Electron's preload and the headless test bridge each provide one. */
@@ -577,8 +591,9 @@ export interface Transport {
   subscribe(channel: string, listener: (payload: unknown) => void): () => void;
 }
 
-export function makeApi(transport: Transport): AtelierApi {
+export function makeApi(transport: Transport, pathForFile: AtelierApi['pathForFile'] = () => ''): AtelierApi {
   const api: Record<string, unknown> = {
+    pathForFile,
     on: (event: keyof Events, listener: (p: never) => void) =>
       transport.subscribe(eventChannel(event), listener as (p: unknown) => void),
   };

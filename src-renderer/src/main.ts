@@ -4,5 +4,7 @@ import './styles.css';
 import './styles/workspace.css';
 import './styles/history.css';
 import './styles/models.css';
+import './styles/projects.css';
+import './styles/reflection.css';
 
 mount(App, { target: document.getElementById('app')! });

@@ -1,5 +1,6 @@
 import type { ArgParsers } from '../register-handlers.ts';
 import { appParsers } from './app.ts';
+import { dialogsParsers } from './dialogs.ts';
 import { jobsParsers } from './jobs.ts';
 import { modelsParsers } from './models.ts';
 import { projectsParsers } from './projects.ts';
@@ -12,4 +13,5 @@ export const PARSERS: ArgParsers = {
   settings: settingsParsers,
   jobs: jobsParsers,
   projects: projectsParsers,
+  dialogs: dialogsParsers,
 };

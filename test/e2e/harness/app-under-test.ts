@@ -2,11 +2,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { METHODS, EVENTS, eventChannel, invokeChannel, type Events } from '../../../src-main/ipc/contract.ts';
+import { METHODS, EVENTS, eventChannel, invokeChannel, type Contract, type Events } from '../../../src-main/ipc/contract.ts';
 import { PARSERS } from '../../../src-main/ipc/parsers/index.ts';
 import { registerHandlers } from '../../../src-main/ipc/register-handlers.ts';
 import { startWorkerEngine } from '../../../src-main/engine/host/worker-engine.ts';
 import { createAppServices, type AppServices } from '../../../src-main/services/app-services.ts';
+import { ok } from '../../../src-main/ipc/register-handlers.ts';
 import { openNodeSettings } from '../../../src-main/services/settings/node-settings.ts';
 import { repoRoot } from '../../helpers/golden.ts';
 import { serveStatic } from './static-server.ts';
@@ -25,16 +26,43 @@ export function headlessUnavailable(): string | null {
  * The app as a user meets it, minus Electron: the built renderer in headless Chromium, with `window.api`
  * bridged to the same handlers the main process registers, over plain-Node services and a worker-thread engine.
  */
+/**
+ * The file dialogs, answered without a person: projects are saved under `<userData>/projects` (as `next.saveName`,
+ * else the suggested name), and Open and the folder picker answer what the test put in `next` (null: cancel).
+ */
+export class ScriptedDialogs {
+  next: { saveName: string | null; openProject: string | null; folder: string | null } = { saveName: null, openProject: null, folder: null };
+  constructor(private readonly userData: string) {}
+
+  readonly contract: Contract['dialogs'] = {
+    saveProjectPath: async (suggestedName) => {
+      mkdirSync(join(this.userData, 'projects'), { recursive: true });
+      return ok(join(this.userData, 'projects', this.next.saveName ?? suggestedName));
+    },
+    openProjectPath: async () => ok(this.next.openProject),
+    pickFolder: async () => ok(this.next.folder),
+  };
+}
+
+export interface LaunchOptions {
+  /** Start on this user-data folder (a second start after a crash); the test owns it and removes it. */
+  userData?: string;
+}
+
 export class AppUnderTest {
   private constructor(
     readonly page: Page,
     readonly services: AppServices,
+    readonly dialogs: ScriptedDialogs,
+    /** Settings, recovery files and the projects the dialogs save. */
+    readonly userData: string,
     private readonly browser: Browser,
     private readonly close: () => Promise<void>,
   ) {}
 
-  static async launch(): Promise<AppUnderTest> {
-    const userData = mkdtempSync(join(tmpdir(), 'atelier-e2e-'));
+  static async launch(options: LaunchOptions = {}): Promise<AppUnderTest> {
+    const userData = options.userData ?? mkdtempSync(join(tmpdir(), 'atelier-e2e-'));
+    const dialogs = new ScriptedDialogs(userData);
     const env = { ...process.env, ATELIER_USER_DATA: userData, ATELIER_MODELS_DIR: join(userData, 'models') };
     const settings = openNodeSettings(env);
     const engine = startWorkerEngine();
@@ -52,7 +80,7 @@ export class AppUnderTest {
       if (ready) void deliver(eventChannel(event), payload);
       else early.push([eventChannel(event), payload]);
     };
-    const services = createAppServices({ engine, settings, emit, shell: 'node', version: readVersion(), openExternal: async () => {}, userDataDir: userData, env, log: (e) => console.error('[background]', e) });
+    const services = createAppServices({ engine, settings, emit, shell: 'node', version: readVersion(), openExternal: async () => {}, userDataDir: userData, env, log: (e) => console.error('[background]', e), dialogs: dialogs.contract });
     const handlers = new Map<string, (event: unknown, ...args: unknown[]) => unknown>();
     registerHandlers({ handle: (channel, fn) => handlers.set(channel, fn) }, services.contract, PARSERS);
     await page.exposeBinding('__atelierInvoke', async (_source, channel: string, args: unknown[]) => {
@@ -68,10 +96,10 @@ export class AppUnderTest {
     await page.goto(url);
     ready = true;
     for (const [c, p] of early.splice(0)) await deliver(c, p);
-    return new AppUnderTest(page, services, browser, async () => {
+    return new AppUnderTest(page, services, dialogs, userData, browser, async () => {
       await engine.dispose();
       server.close();
-      rmSync(userData, { recursive: true, force: true });
+      if (!options.userData) rmSync(userData, { recursive: true, force: true });
     });
   }
 
@@ -115,6 +143,8 @@ function installBridge(channels: { methods: Record<string, Record<string, string
   const listeners = new Map<string, Set<(p: unknown) => void>>();
   w.__atelierDeliver = (channel: string, payload: unknown) => listeners.get(channel)?.forEach((l) => l(payload));
   const api: Record<string, unknown> = {
+    // Dropped files have no disk behind them here; a test gives one a `path` (as Electron's File.path once did).
+    pathForFile: (file: File & { path?: string }) => file.path ?? '',
     on: (event: string, listener: (p: unknown) => void) => {
       const channel = channels.events[event]!;
       if (!listeners.has(channel)) listeners.set(channel, new Set());

@@ -1,6 +1,6 @@
 /// <reference types="svelte" />
 // ↑ tsconfig.e2e.json type-checks these tests with plain tsc, which must know the runes of the .svelte.ts modules they import.
-import type { AtelierApi, CropRect, Events } from '../../../src-main/ipc/contract.ts';
+import type { AtelierApi, CropRect, Events, ProjectDocument } from '../../../src-main/ipc/contract.ts';
 import type { ImageCodec } from '../../../src-renderer/src/lib/workspace/image-store.ts';
 
 /**
@@ -68,4 +68,19 @@ export function fakeApi(methods: { [N in keyof AtelierApi]?: Partial<AtelierApi[
   const emit = <E extends keyof Events>(event: E, payload: Events[E]) => listeners.get(event)?.forEach((fn) => fn(payload as never));
   const listenerCount = () => [...listeners.values()].reduce((n, s) => n + s.size, 0);
   return { api, emit, calls, listenerCount };
+}
+
+/** What projects.create answers: a new project with nothing in it. */
+export function emptyDocument(id = 'project-1'): ProjectDocument {
+  return {
+    id, createdAt: '2026-11-26T12:00:00.000Z', modifiedAt: '2026-11-26T12:00:00.000Z', appVersion: '0.1.0',
+    workspace: {
+      inputs: [], prompt: '', negativePrompt: '', model: '', canvas: { view: 'single', zoom: 1, pan: [0, 0], selectedResultIds: [] },
+      parameters: {
+        seed: 0, steps: 50, textGuidance: 5, imageGuidance: 2, cfgRange: [0, 1], scheduler: 'euler', width: 1024, height: 1024,
+        maxPixels: 1024 * 1024, maxSideLength: 1024, numImages: 1, acceleration: 'none',
+      },
+    },
+    results: [], history: [], reflections: [],
+  };
 }

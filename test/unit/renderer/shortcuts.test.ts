@@ -27,6 +27,15 @@ describe('commandFor', () => {
     expect(commandFor(press('z', { ctrlKey: true }), typing)).toBeNull();
   });
 
+  test('Ctrl+N/O/S and Ctrl+Shift+S act on the project, also while typing, not from a dialog', () => {
+    expect(commandFor(press('n', { ctrlKey: true }), outside)).toEqual({ kind: 'project', action: 'new' });
+    expect(commandFor(press('o', { metaKey: true }), outside)).toEqual({ kind: 'project', action: 'open' });
+    expect(commandFor(press('s', { ctrlKey: true }), typing)).toEqual({ kind: 'project', action: 'save' });
+    expect(commandFor(press('S', { ctrlKey: true, shiftKey: true }), typing)).toEqual({ kind: 'project', action: 'save-as' });
+    expect(commandFor(press('N', { ctrlKey: true, shiftKey: true }), outside)).toBeNull();
+    expect(commandFor(press('s', { ctrlKey: true }), dialog)).toBeNull();
+  });
+
   test('Alt+digit switches mode, by physical key too (macOS Option+digit types a symbol)', () => {
     expect(commandFor(press('2', { altKey: true }), outside)).toEqual({ kind: 'mode', mode: 'edit' });
     expect(commandFor(press('£', { altKey: true, code: 'Digit3' }), typing)).toEqual({ kind: 'mode', mode: 'compose' });

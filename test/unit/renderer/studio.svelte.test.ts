@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { GenerateRequest, InstalledModel, Settings } from '../../../src-main/ipc/contract.ts';
 import { Studio } from '../../../src-renderer/src/lib/shell/studio.svelte.ts';
-import { fakeApi, fakeCodec, fakeFile, fakePng } from './fakes.ts';
+import { emptyDocument, fakeApi, fakeCodec, fakeFile, fakePng } from './fakes.ts';
 
 const READY: InstalledModel = {
   repo: 'OmniGen2/OmniGen2', state: 'ready', revision: 'main', commit: 'c0ffee', folder: '/models/OmniGen2--OmniGen2', source: 'download',
@@ -16,6 +16,12 @@ function setup(installed: InstalledModel[]) {
     settings: { get: async () => ({ ok: true, value: SETTINGS }) },
     models: { catalogue: async () => ({ ok: true, value: [] }), list: async () => ({ ok: true, value: installed }) },
     jobs: { generate: async (req) => { requests.push(req); return { ok: true, value: `job-${requests.length}` }; } },
+    projects: {
+      recoverable: async () => ({ ok: true, value: [] }),
+      create: async () => ({ ok: true, value: { path: null, source: 'new', document: emptyDocument(), images: [] } }),
+      recent: async () => ({ ok: true, value: [] }),
+      autosave: async () => ({ ok: true, value: { lastAutosavedAt: null, pending: true } }),
+    },
   });
   const studio = new Studio(fake.api, fakeCodec);
   studio.connect();

@@ -25,12 +25,21 @@ export class HistoryState {
   readonly selected = $derived(this.items.find((i) => i.id === this.selectedId) ?? this.items[0] ?? null);
   /** The other images of the selected item's run (several images per prompt). */
   readonly siblings = $derived(this.selected ? this.items.filter((i) => i.jobId === this.selected!.jobId) : []);
+  /** Called after results were added (`finished`: a run just ended) or removed; the Studio autosaves on it. */
+  onChange: (finished: boolean) => void = () => {};
 
   /** Adds one run's images and shows the first. */
   add(run: readonly HistoryItem[]): void {
     if (run.length === 0) return;
     this.items = [...run, ...this.items];
     this.selectedId = run[0]!.id;
+    this.onChange(true);
+  }
+
+  /** Another project's results (newest first), without calling onChange. */
+  replace(items: readonly HistoryItem[]): void {
+    this.items = [...items];
+    this.selectedId = null;
   }
 
   select(id: string): void {
@@ -44,6 +53,7 @@ export class HistoryState {
     const wasSelected = this.selected?.id === id;
     this.items = this.items.filter((i) => i.id !== id);
     if (wasSelected) this.selectedId = (this.items[index] ?? this.items[index - 1])?.id ?? null;
+    this.onChange(false);
   }
 }
 

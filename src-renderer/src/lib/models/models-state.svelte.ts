@@ -88,6 +88,14 @@ export class ModelsState {
     return this.#run('import', 'import', () => this.api.models.import(req));
   }
 
+  /** A folder from the system's picker; null when the user cancelled. */
+  async pickFolder(): Promise<string | null> {
+    const r = await this.api.dialogs.pickFolder();
+    if (r.ok) return r.value;
+    this.notice = describeError(r.error, 'Choosing a folder');
+    return null;
+  }
+
   async #run(key: string, action: ModelAction, call: () => Promise<Result<InstalledModel | void>>): Promise<void> {
     this.busy = { ...this.busy, [key]: action };
     try {

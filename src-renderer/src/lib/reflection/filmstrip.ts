@@ -18,7 +18,8 @@ export interface FilmstripCard {
   readonly label: string;
 }
 
-const STAGE_TEXT: Record<ReflectionStage, string> = {
+/** The live stage in words. */
+export const STAGE_TEXT: Record<ReflectionStage, string> = {
   'listing-checks': 'Listing checks…', generating: 'Generating…', checking: 'Checking…', 'writing-fix': 'Writing fix…',
 };
 

@@ -27,12 +27,27 @@ type ReflectEvent = { [E in Routed]: { event: E; payload: Events[E] } }[Routed];
 type Routed = 'job.started' | 'job.failed' | 'reflect.checklist' | 'reflect.stage' | 'reflect.round' | 'reflect.finished';
 const ROUTED: readonly Routed[] = ['job.started', 'job.failed', 'reflect.checklist', 'reflect.stage', 'reflect.round', 'reflect.finished'];
 
+/** The settings' ranges: revisions after round 0 (§4.6), and τ from the lenient default to strict and beyond (§4.4). */
+export const REFLECTION_LIMITS = { maxRevisions: { min: 0, max: 5, step: 1 }, threshold: { min: 0.5, max: 0.95, step: 0.05 } };
+
+/** Why a session stopped, in words. */
+export const STOP_TEXT: Record<NonNullable<ReflectionSession['stopReason']>, string> = {
+  done: 'All checks pass', 'max-rounds': 'Out of rounds', 'no-progress': 'Stopped: no progress', 'repeated-failures': 'Stopped: the same checks keep failing', user: 'Accepted',
+};
+
 /** Events of jobs we have not heard the id of yet (main may announce a job before `reflect` returns). */
 const EARLY_LIMIT = 200;
 
 /** The renderer's owner of reflection IPC: starts, continues, accepts and cancels runs, and follows their events. */
 export class ReflectionState {
   runs = $state<ReflectionRun[]>([]);
+  /** The user's settings for the next run (§4.6): revisions after round 0, and τ. */
+  maxRevisions = $state(3);
+  threshold = $state(0.5);
+  /** Counts round images stored so far: thumbnails read it, so an image that arrives after its round shows. */
+  imagesStored = $state(0);
+  /** Called with each finished session (the Studio keeps it in the project). */
+  onFinished: (session: ReflectionSession) => void = () => {};
   readonly #early = new Map<JobId, ReflectEvent[]>();
   #nextKey = 0;
 
@@ -110,7 +125,7 @@ export class ReflectionState {
         const at = session.rounds.findIndex((r) => r.id === e.payload.round.id);
         if (at < 0) session.rounds.push(e.payload.round);
         else session.rounds[at] = e.payload.round;
-        if (e.payload.image) void this.images.add(e.payload.image.bytes, 'image/png');
+        if (e.payload.image) void this.images.add(e.payload.image.bytes, 'image/png').then(() => { this.imagesStored++; }, () => {}); // unreadable: the card shows its record without a picture
         break;
       }
       case 'reflect.finished':
@@ -118,6 +133,7 @@ export class ReflectionState {
         run.phase = 'finished';
         run.stage = null;
         run.activeRoundId = null;
+        this.onFinished(e.payload.session);
         break;
       case 'job.failed':
         if (run.phase !== 'finished') this.#fail(run, e.payload.error);

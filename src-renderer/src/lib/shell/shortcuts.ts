@@ -7,7 +7,11 @@ export type Command =
   | { kind: 'undo' }
   | { kind: 'redo' }
   | { kind: 'mode'; mode: Mode | null }
-  | { kind: 'view'; view: View };
+  | { kind: 'view'; view: View }
+  | { kind: 'project'; action: ProjectAction };
+
+export type ProjectAction = 'new' | 'open' | 'save' | 'save-as';
+const PROJECT_KEYS: Record<string, ProjectAction> = { n: 'new', o: 'open', s: 'save' };
 
 export interface KeyPress {
   key: string;
@@ -38,6 +42,10 @@ export const SHORTCUTS: readonly { combos: string[]; action: string }[] = [
   { combos: ['Delete'], action: 'Remove the focused input image' },
   { combos: ['Enter'], action: 'Open the focused input image large' },
   ...VIEWS.map((v) => ({ combos: [`Mod+${v.shortcut}`], action: `Open ${v.label}` })),
+  { combos: ['Mod+N'], action: 'New project' },
+  { combos: ['Mod+O'], action: 'Open a project' },
+  { combos: ['Mod+S'], action: 'Save the project' },
+  { combos: ['Mod+Shift+S'], action: 'Save the project as a new file' },
 ];
 
 /** The command a key press means here, or null to leave it to the page. Pure, so it is unit-tested. */
@@ -49,6 +57,12 @@ export function commandFor(e: KeyPress, ctx: KeyContext): Command | null {
   if (mod && !e.altKey && !ctx.inTextField && !ctx.inDialog) {
     if (key === 'z') return { kind: e.shiftKey ? 'redo' : 'undo' };
     if (key === 'y' && !e.shiftKey) return { kind: 'redo' };
+  }
+  // Project commands work in text fields too: Ctrl+S while typing a prompt saves, as in every editor.
+  const project = PROJECT_KEYS[key];
+  if (mod && !e.altKey && !ctx.inDialog && project) {
+    if (!e.shiftKey) return { kind: 'project', action: project };
+    if (project === 'save') return { kind: 'project', action: 'save-as' };
   }
   if (mod && !e.altKey && !e.shiftKey) {
     const view = VIEWS.find((v) => v.shortcut === key);

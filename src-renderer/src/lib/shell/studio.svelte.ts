@@ -1,13 +1,15 @@
-import type { AtelierApi } from '../../../../src-main/ipc/contract.ts';
+import type { AtelierApi, ReflectionSession } from '../../../../src-main/ipc/contract.ts';
 import { HistoryState, type HistoryItem } from '../history/history-state.svelte.ts';
 import { GenerationQueue } from '../jobs/generation-queue.svelte.ts';
 import { ProbeRunner } from '../jobs/probe-runner.svelte.ts';
 import { ModelsState } from '../models/models-state.svelte.ts';
+import { ProjectState } from '../projects/project-state.svelte.ts';
+import { ReflectionState } from '../reflection/reflection-state.svelte.ts';
 import { ImageStore, type ImageCodec } from '../workspace/image-store.ts';
 import { parametersOf } from '../workspace/parameters.ts';
 import { WorkspaceState } from '../workspace/workspace-state.svelte.ts';
 import { AppState } from './app-state.svelte.ts';
-import type { Command } from './shortcuts.ts';
+import type { Command, ProjectAction } from './shortcuts.ts';
 
 /**
  * The renderer's composition root: builds each state class once, connects their subscriptions in one place, and
@@ -21,8 +23,11 @@ export class Studio {
   readonly queue: GenerationQueue;
   readonly models: ModelsState;
   readonly probe: ProbeRunner;
-  /** What the canvas shows: the inputs being prepared, or the latest run (its progress, then its result). */
-  canvas = $state<'inputs' | 'result'>('inputs');
+  readonly project: ProjectState;
+  readonly reflection: ReflectionState;
+  /** What the canvas shows: the inputs being prepared, the latest run (its progress, then its result), or the
+   *  filmstrips of Check & refine. */
+  canvas = $state<'inputs' | 'result' | 'refine'>('inputs');
   /** Why Generate is disabled, in the user's words; null when it can run. */
   readonly generateBlocker = $derived.by(() => {
     if (!this.models.loaded) return 'Checking the installed models…';
@@ -37,11 +42,18 @@ export class Studio {
     this.queue = new GenerationQueue(api, this.images, this.history);
     this.models = new ModelsState(api);
     this.probe = new ProbeRunner(api);
+    this.project = new ProjectState(api, this.images, this.workspace, this.history);
+    this.reflection = new ReflectionState(api, this.images);
+    this.reflection.onFinished = (session) => this.project.addReflection(session);
+    // Every change is autosaved (main spaces the writes); a finished run is written at once.
+    this.workspace.onChange = () => void this.project.autosave(false);
+    this.history.onChange = (finished) => void this.project.autosave(finished);
   }
 
   /** The app's one subscription point: App.svelte runs it in its single $effect. */
   connect(): () => void {
-    const offs = [this.app.connect(), this.queue.connect(), this.models.connect(), this.probe.connect()];
+    const offs = [this.app.connect(), this.queue.connect(), this.models.connect(), this.probe.connect(), this.reflection.connect()];
+    void this.project.start();
     return () => offs.forEach((off) => off());
   }
 
@@ -52,6 +64,43 @@ export class Studio {
     void this.workspace.addFiles(files);
   }
 
+  /**
+   * Files dropped on the window: a project file opens; a PNG made by Atelier restores its recipe into the
+   * workspace (the first one, as one workspace holds one recipe); other images become inputs.
+   */
+  async dropFiles(files: readonly File[]): Promise<void> {
+    const project = files.find((f) => /\.atelier$/i.test(f.name));
+    if (project) { this.project.openDropped(project); return; }
+    const images: File[] = [];
+    let restored: string | null = null;
+    for (const file of files) {
+      const recipe = restored === null && file.type === 'image/png' ? await this.project.recipeOf(new Uint8Array(await file.arrayBuffer())) : null;
+      if (recipe) {
+        this.workspace.applySettings(recipe);
+        restored = file.name;
+      } else {
+        images.push(file);
+      }
+    }
+    this.app.view = 'workspace';
+    this.addFiles(images);
+    if (restored) {
+      this.project.message = { tone: 'info', notice: {
+        title: `Settings restored from ${restored}`, detail: 'Its prompt, seed and parameters are in the workspace now.',
+        next: 'To edit the picture itself, add it with Add image instead of dropping it.',
+      } };
+    }
+  }
+
+  #project(action: ProjectAction): void {
+    switch (action) {
+      case 'new': this.project.newProject(); break;
+      case 'open': this.project.open(); break;
+      case 'save': void this.project.save(); break;
+      case 'save-as': void this.project.saveAs(); break;
+    }
+  }
+
   async generate(): Promise<void> {
     const model = this.models.ready;
     if (this.generateBlocker !== null || !model) return;
@@ -59,6 +108,37 @@ export class Studio {
     this.workspace.submitted();
     this.canvas = 'result';
     await this.queue.submit(model.folder, spec);
+  }
+
+  /** Check & refine (reflection.md §4): the workspace's run, checked against its prompt and revised until it passes. */
+  async reflect(): Promise<void> {
+    const model = this.models.ready;
+    if (this.generateBlocker !== null || !model) return;
+    const spec = this.workspace.spec();
+    this.workspace.submitted();
+    this.canvas = 'refine';
+    await this.reflection.start({
+      model: model.folder, recipe: spec.recipe, images: spec.inputs.map((h) => this.images.require(h).bytes),
+      maxRevisions: this.reflection.maxRevisions, threshold: this.reflection.threshold, force: [], checklist: null, continueFrom: null,
+    });
+  }
+
+  /** "Continue from here": more revisions branching from a stored round, with the session's prompt and inputs. */
+  async continueReflection(session: ReflectionSession, roundId: string): Promise<void> {
+    const model = this.models.ready;
+    const round = session.rounds.find((r) => r.id === roundId);
+    const first = session.rounds[0];
+    const output = round?.outputImage ? this.images.get(round.outputImage) : undefined;
+    if (!model || !round || !first || !output) return;
+    const { seed, ...parameters } = first.parameters;
+    this.app.view = 'workspace';
+    this.canvas = 'refine';
+    await this.reflection.start({
+      model: model.folder, recipe: { ...parameters, seed, prompt: session.prompt, negativePrompt: this.workspace.doc.negativePrompt },
+      images: first.inputImages.flatMap((h) => this.images.get(h)?.bytes ?? []), maxRevisions: this.reflection.maxRevisions,
+      threshold: session.threshold, force: [], checklist: null,
+      continueFrom: { session: $state.snapshot(session) as ReflectionSession, roundId, image: { hash: output.hash, bytes: output.bytes }, fix: null },
+    });
   }
 
   /** The same recipe, seed and inputs again: on the same model while it is installed, else on the ready one. */
@@ -90,7 +170,7 @@ export class Studio {
   /** Workspace commands act only while the workspace is on screen; cancel and view switches act anywhere. */
   execute(command: Command): void {
     const onWorkspace = this.app.view === 'workspace';
-    if (!onWorkspace && command.kind !== 'cancel' && command.kind !== 'view') return;
+    if (!onWorkspace && command.kind !== 'cancel' && command.kind !== 'view' && command.kind !== 'project') return;
     switch (command.kind) {
       case 'generate': void this.generate(); break;
       case 'cancel': void this.queue.cancelCurrent(); break;
@@ -98,6 +178,7 @@ export class Studio {
       case 'redo': this.workspace.redo(); break;
       case 'mode': this.workspace.setMode(command.mode); break;
       case 'view': this.app.view = command.view; break;
+      case 'project': this.#project(command.action); break;
     }
   }
 }

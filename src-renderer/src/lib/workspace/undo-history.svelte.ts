@@ -22,6 +22,13 @@ export class UndoHistory<T> {
     if (!coalesce) this.#past = [...this.#past, previous].slice(-this.options.limit);
   }
 
+  /** Forgets every step (another project was opened). */
+  clear(): void {
+    this.#past = [];
+    this.#future = [];
+    this.#lastKey = null;
+  }
+
   undo(current: T): T | undefined {
     const previous = this.#past.at(-1);
     if (previous === undefined) return undefined;

@@ -55,6 +55,8 @@ export class WorkspaceState {
   pending = $state(0);
   notice = $state<Notice | null>(null);
   readonly undoHistory = new UndoHistory<WorkspaceDoc>();
+  /** Called after every edit a project file keeps (the Studio autosaves on it); loading calls it not. */
+  onChange: () => void = () => {};
 
   readonly autoMode = $derived(modeFor(this.doc.inputs.length));
   readonly mode = $derived(this.doc.modeOverride ?? this.autoMode);
@@ -89,7 +91,22 @@ export class WorkspaceState {
 
   /** After a run was submitted: an unlocked seed moves on, so the next press makes a new picture. */
   submitted(): void {
-    if (!this.seedLocked) this.seed = randomSeed();
+    if (!this.seedLocked) this.#setSeed(randomSeed());
+  }
+
+  /** A project's workspace (or, with no arguments, an empty one), without undo steps into the one before. */
+  async restore(saved: { inputs: readonly { hash: ImageHash; label: string; crop: CropRect | null }[]; doc: Omit<WorkspaceDoc, 'inputs'>; seed: number } | null = null): Promise<void> {
+    const inputs = await Promise.all((saved?.inputs ?? []).map(async ({ hash, label, crop }) => {
+      const input = this.#input(label, this.images.require(hash));
+      if (!crop) return input;
+      const image = await this.images.crop(hash, crop);
+      return { ...input, crop, image: image.hash, width: image.width, height: image.height };
+    }));
+    this.doc = saved ? { ...saved.doc, inputs } : EMPTY;
+    this.seed = saved?.seed ?? randomSeed();
+    this.seedLocked = false;
+    this.notice = null;
+    this.undoHistory.clear();
   }
 
   async addFiles(files: readonly File[]): Promise<void> {
@@ -165,7 +182,17 @@ export class WorkspaceState {
       modeOverride: mode === modeFor(restored.length) ? null : mode,
       imageGuidance: mode === 'text-to-image' ? null : recipe.imageGuidance,
     });
-    this.seed = recipe.seed;
+    this.#setSeed(recipe.seed);
+    this.seedLocked = true;
+  }
+
+  /** A recipe's prompts, parameters and seed (locked), keeping the input images: what a dropped Atelier PNG restores. */
+  applySettings(recipe: Recipe): void {
+    this.#commit({
+      ...this.doc, prompt: recipe.prompt, negativePrompt: recipe.negativePrompt, params: parametersOf(recipe),
+      imageGuidance: this.mode === 'text-to-image' ? this.doc.imageGuidance : recipe.imageGuidance,
+    });
+    this.#setSeed(recipe.seed);
     this.seedLocked = true;
   }
 
@@ -207,11 +234,11 @@ export class WorkspaceState {
   }
 
   setSeed(value: number): void {
-    this.seed = Number.isFinite(value) ? Math.min(2 ** 32 - 1, Math.max(0, Math.round(value))) : 0;
+    this.#setSeed(Number.isFinite(value) ? Math.min(2 ** 32 - 1, Math.max(0, Math.round(value))) : 0);
   }
 
   rerollSeed(): void {
-    this.seed = randomSeed();
+    this.#setSeed(randomSeed());
   }
 
   resetParameters(): void {
@@ -220,12 +247,12 @@ export class WorkspaceState {
 
   undo(): void {
     const previous = this.undoHistory.undo(this.doc);
-    if (previous) this.doc = previous;
+    if (previous) { this.doc = previous; this.onChange(); }
   }
 
   redo(): void {
     const next = this.undoHistory.redo(this.doc);
-    if (next) this.doc = next;
+    if (next) { this.doc = next; this.onChange(); }
   }
 
   #setParams(patch: Partial<Parameters>, key: string | null): void {
@@ -237,6 +264,13 @@ export class WorkspaceState {
   #commit(next: WorkspaceDoc, coalesceKey: string | null = null): void {
     this.undoHistory.record(this.doc, coalesceKey);
     this.doc = next;
+    this.onChange();
+  }
+
+  #setSeed(seed: number): void {
+    if (seed === this.seed) return;
+    this.seed = seed;
+    this.onChange();
   }
 
   #input(name: string, image: StoredImage): InputImage {
