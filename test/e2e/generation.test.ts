@@ -1,41 +1,12 @@
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { goldenDir } from '../helpers/golden.ts';
 import { AppUnderTest, headlessUnavailable } from './harness/app-under-test.ts';
+import { TINY_MODEL, TINY_REPO, until, finishedRuns } from './helpers/tiny-model.ts';
 import { dropFiles, inputOrder, scenePng } from './helpers/workspace-fixtures.ts';
 
 const unavailable = headlessUnavailable();
 if (unavailable) console.warn(`[e2e] skipping the generation suite: ${unavailable}`);
-
-/** The tiny OmniGen2 of the golden data: the released folder layout with seeded random weights. */
-const TINY_MODEL = join(goldenDir(), 'e2e/model');
-const TINY_REPO = 'atelier-tests/omnigen2-tiny';
-
-/**
- * Polls `check` until it answers true; a string answer is a failure the user can see (an error banner, a failed
- * run), reported at once with its text instead of after a timeout.
- */
-async function until(check: () => Promise<true | string | null>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const answer = await check();
-    if (answer === true) return;
-    if (typeof answer === 'string') throw new Error(`${what}: ${answer}`);
-    if (Date.now() > end) throw new Error(`${what}: nothing happened within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** Waits until `expected` runs are done; a failed run fails the test with the message shown in the queue. */
-function finishedRuns(page: Page, expected: number): Promise<void> {
-  return until(async () => {
-    const failure = page.locator('.queue-item[data-phase="failed"] .queue-error');
-    if (await failure.count()) return (await failure.first().textContent()) ?? 'failed';
-    return (await page.locator('.queue-item[data-phase="done"]').count()) >= expected ? true : null;
-  }, 150_000, 'generation');
-}
 
 /** Inputs small enough for the tiny model to encode quickly. */
 async function smallScenes() {

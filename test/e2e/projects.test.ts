@@ -3,36 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, test } from 'vitest';
-import { goldenDir } from '../helpers/golden.ts';
 import { AppUnderTest, headlessUnavailable } from './harness/app-under-test.ts';
+import { TINY_MODEL, TINY_REPO, until, finishedRuns } from './helpers/tiny-model.ts';
 import { dropFiles, inputOrder, scenePng } from './helpers/workspace-fixtures.ts';
 
 const unavailable = headlessUnavailable();
 if (unavailable) console.warn(`[e2e] skipping the projects suite: ${unavailable}`);
 
-const TINY_MODEL = join(goldenDir(), 'e2e/model');
-const TINY_REPO = 'atelier-tests/omnigen2-tiny';
 const PROMPT = 'Make the ball red and shiny.';
-
-/** Polls until `check` answers true; a string is a failure the user can see, reported at once. */
-async function until(check: () => Promise<true | string | null>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const answer = await check();
-    if (answer === true) return;
-    if (typeof answer === 'string') throw new Error(`${what}: ${answer}`);
-    if (Date.now() > end) throw new Error(`${what}: nothing happened within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-function finishedRuns(page: Page, expected: number): Promise<void> {
-  return until(async () => {
-    const failure = page.locator('.queue-item[data-phase="failed"] .queue-error');
-    if (await failure.count()) return (await failure.first().textContent()) ?? 'failed';
-    return (await page.locator('.queue-item[data-phase="done"]').count()) >= expected ? true : null;
-  }, 150_000, 'generation');
-}
 
 async function importTinyModel(app: AppUnderTest): Promise<void> {
   const { page } = app;

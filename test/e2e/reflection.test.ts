@@ -1,25 +1,10 @@
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { goldenDir } from '../helpers/golden.ts';
 import { AppUnderTest, headlessUnavailable } from './harness/app-under-test.ts';
+import { TINY_MODEL, TINY_REPO, until } from './helpers/tiny-model.ts';
 
 const unavailable = headlessUnavailable();
 if (unavailable) console.warn(`[e2e] skipping the reflection suite: ${unavailable}`);
-
-const TINY_MODEL = join(goldenDir(), 'e2e/model');
-const TINY_REPO = 'atelier-tests/omnigen2-tiny';
-
-async function until(check: () => Promise<true | string | null>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const answer = await check();
-    if (answer === true) return;
-    if (typeof answer === 'string') throw new Error(`${what}: ${answer}`);
-    if (Date.now() > end) throw new Error(`${what}: nothing happened within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 async function fillNumber(page: Page, label: string, value: string): Promise<void> {
   await page.getByLabel(label, { exact: true }).fill(value);
