@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
 import { totalmem } from 'node:os';
-import { resolve } from 'node:path';
 import {
   USABLE_FRACTION, WEIGHT_PRECISIONS, adviseFit, estimateMemory, readModelConfigs,
   type ComponentName, type EstimateRequest, type FitAdvice, type MemoryEstimate, type ModelConfigs,
@@ -8,6 +6,7 @@ import {
 import { MEMORY_MODES } from '../engine/pipeline/memory-mode.ts';
 import { choiceOption as oneOf, intOption, numberOption, parseCommandArgs } from './args.ts';
 import { CliError, UsageError, type CliCommand, type CliContext } from './command.ts';
+import { existingModelFolder, memoryModeOption } from './generation-options.ts';
 
 const USAGE = `Usage: atelier estimate --model DIR [options]
 
@@ -43,14 +42,13 @@ export const estimateCommand: CliCommand = {
   async run(argv, ctx) {
     const { values } = parseCommandArgs('estimate', argv, OPTIONS);
     if (values.model === undefined) throw new UsageError('--model DIR is required');
-    const modelDir = resolve(ctx.cwd, values.model);
-    if (!existsSync(modelDir)) throw new CliError(`no model folder at ${modelDir}`);
+    const modelDir = existingModelFolder(values.model, ctx);
     const request: EstimateRequest = {
       width: intOption('width', values.width, 1024, { min: 16, max: 8192 }),
       height: intOption('height', values.height, 1024, { min: 16, max: 8192 }),
       referenceImages: intOption('images', values.images, 0, { min: 0, max: 5 }),
       precision: oneOf('precision', values.precision ?? 'fp16', WEIGHT_PRECISIONS),
-      mode: oneOf('memory-mode', values['memory-mode'] ?? 'one-at-a-time', MEMORY_MODES),
+      mode: memoryModeOption(values['memory-mode']),
       chat: values.chat ?? false,
       attentionKernel: oneOf('attention', values.attention ?? 'materialised', ['materialised', 'fused'] as const),
     };

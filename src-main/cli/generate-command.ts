@@ -1,21 +1,18 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { startWorkerEngine } from '../engine/host/worker-engine.ts';
-import { PROVIDER_CACHE_FILE, PROVIDER_PREFERENCES, selectionSummary, type ProviderRequest, type ProviderSelection } from '../engine/onnx/providers.ts';
-import { MEMORY_MODES } from '../engine/pipeline/memory-mode.ts';
+import type { ProviderRequest } from '../engine/onnx/providers.ts';
 import type { GenerateJob, GeneratedPng } from '../engine/pipeline/generate-job.ts';
 import type { PromptEmbedding } from '../engine/pipeline/generate.ts';
-import { OFFICIAL_NEGATIVE_PROMPT } from '../engine/text/prompts.ts';
 import { SafetensorsFile } from '../engine/weights/safetensors.ts';
 import { assertModelUsable } from '../services/models/usable-model.ts';
 import { generationParams, completeRecipe, DEFAULT_RECIPE_PARAMS, modelIdOf, type RecipeParams } from '../services/generation/recipe.ts';
 import { writeFileAtomic } from '../services/projects/atomic-write.ts';
-import { userDataDir } from '../services/paths.ts';
 import { nodeFileSystem } from '../services/projects/file-system.ts';
 import { embedRecipe } from '../services/projects/png-recipe.ts';
-import { choiceOption as oneOf, intOption, numberOption, parseCommandArgs } from './args.ts';
+import { choiceOption as oneOf, intOption, parseCommandArgs } from './args.ts';
 import { CliError, UsageError, type CliCommand, type CliContext } from './command.ts';
+import { GENERATION_OPTIONS, existingModelFolder, inputImages, memoryModeOption, printProviderChoice, providerRequest, recipeOptions } from './generation-options.ts';
 import { ProgressBar } from './progress-bar.ts';
 import { cliVersion } from './run-cli.ts';
 
@@ -49,12 +46,9 @@ Writes a PNG that carries its complete recipe, so the image alone can reproduce 
 `;
 
 const OPTIONS = {
-  model: { type: 'string' }, prompt: { type: 'string' }, image: { type: 'string', multiple: true }, negative: { type: 'string' },
-  width: { type: 'string' }, height: { type: 'string' }, steps: { type: 'string' }, 'text-guidance': { type: 'string' },
-  'image-guidance': { type: 'string' }, 'cfg-range': { type: 'string' }, scheduler: { type: 'string' }, seed: { type: 'string' },
-  'num-images': { type: 'string' }, 'max-pixels': { type: 'string' }, 'max-side': { type: 'string' }, provider: { type: 'string' },
-  'memory-mode': { type: 'string' },
-  accel: { type: 'string' }, out: { type: 'string' }, 'prompt-embeds': { type: 'string' }, latents: { type: 'string' },
+  ...GENERATION_OPTIONS,
+  'cfg-range': { type: 'string' }, scheduler: { type: 'string' }, 'num-images': { type: 'string' }, 'max-pixels': { type: 'string' },
+  'max-side': { type: 'string' }, accel: { type: 'string' }, out: { type: 'string' }, 'prompt-embeds': { type: 'string' }, latents: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
@@ -66,15 +60,13 @@ export const generateCommand: CliCommand = {
   async run(argv, ctx) {
     const { values } = parseCommandArgs('generate', argv, OPTIONS);
     const params = readParams(values);
-    const modelDir = resolve(ctx.cwd, required(values.model, '--model'));
-    if (!existsSync(modelDir)) throw new CliError(`no model folder at ${modelDir}`);
+    const modelDir = existingModelFolder(required(values.model, '--model'), ctx);
     await assertModelUsable(modelDir).catch((e: Error) => { throw new CliError(e.message); });
-    const images = (values.image ?? []).map((f) => readInput(resolve(ctx.cwd, f)));
-    if (images.length > 5) throw new UsageError('OmniGen2 takes at most 5 input images (--image)');
+    const images = inputImages(values.image, ctx);
     const embeds = values['prompt-embeds'] ? readEmbeddings(resolve(ctx.cwd, values['prompt-embeds'])) : null;
     if (!embeds && values.prompt === undefined) throw new UsageError('--prompt is required (or --prompt-embeds)');
-    const preference = oneOf('provider', values.provider ?? 'auto', PROVIDER_PREFERENCES);
-    const memoryMode = oneOf('memory-mode', values['memory-mode'] ?? 'one-at-a-time', MEMORY_MODES);
+    const provider = providerRequest(values.provider, ctx);
+    const memoryMode = memoryModeOption(values['memory-mode']);
     const out = resolve(ctx.cwd, values.out ?? 'atelier.png');
 
     const job: GenerateJob & { provider: ProviderRequest } = {
@@ -85,7 +77,7 @@ export const generateCommand: CliCommand = {
       params: generationParams(params),
       numImages: params.numImages,
       previews: false,
-      provider: { preference, cacheFile: join(userDataDir(ctx.env), PROVIDER_CACHE_FILE), appVersion: cliVersion() },
+      provider,
       memoryMode,
       ...(values.latents ? { initialLatents: readLatents(resolve(ctx.cwd, values.latents)) } : {}),
     };
@@ -109,9 +101,7 @@ async function runJob(job: GenerateJob & { provider: ProviderRequest }, ctx: Cli
   const controller = new AbortController();
   ctx.signal.addEventListener('abort', () => controller.abort(), { once: true });
   try {
-    // The same choice the job makes next (the engine host keeps it), printed first so a slow CPU run explains itself.
-    const selection = await engine.run('cli-providers', { kind: 'providers', request: job.provider }) as ProviderSelection;
-    ctx.stderr(`${selectionSummary(selection)}\n`);
+    await printProviderChoice(engine, job.provider, ctx);
     const result = await engine.run('cli', { kind: 'generate', job }, {
       signal: controller.signal,
       onProgress: (p) => bar.update({ label: p.stage === 'denoising' ? 'Generating' : 'Loading', done: p.step, total: p.total, unit: 'steps', etaMs: p.etaMs }),
@@ -128,16 +118,9 @@ function readParams(v: Values): RecipeParams {
   const scheduler = v.scheduler ?? d.scheduler;
   if (scheduler !== 'euler' && scheduler !== 'dpmsolver++') throw new UsageError(`--scheduler must be euler or dpmsolver++, got "${scheduler}"`);
   return {
-    prompt: v.prompt ?? '',
-    negativePrompt: v.negative ?? OFFICIAL_NEGATIVE_PROMPT,
-    seed: intOption('seed', v.seed, d.seed, { min: 0, max: 2 ** 32 - 1 }),
-    steps: intOption('steps', v.steps, d.steps, { min: 1, max: 500 }),
-    textGuidance: numberOption('text-guidance', v['text-guidance'], d.textGuidance, { min: 0, max: 30 }),
-    imageGuidance: numberOption('image-guidance', v['image-guidance'], d.imageGuidance, { min: 0, max: 30 }),
+    ...recipeOptions(v, v.prompt ?? ''),
     cfgRange: cfgRange(v['cfg-range']) ?? [...d.cfgRange],
     scheduler,
-    width: intOption('width', v.width, d.width, { min: 16, max: 8192 }),
-    height: intOption('height', v.height, d.height, { min: 16, max: 8192 }),
     maxPixels: intOption('max-pixels', v['max-pixels'], d.maxPixels, { min: 256, max: 64 * 1024 * 1024 }),
     maxSideLength: intOption('max-side', v['max-side'], d.maxSideLength, { min: 16, max: 16384 }),
     numImages: intOption('num-images', v['num-images'], d.numImages, { min: 1, max: 8 }),
@@ -156,14 +139,6 @@ function cfgRange(raw: string | undefined): [number, number] | null {
 function required(v: string | undefined, flag: string): string {
   if (v === undefined || v === '') throw new UsageError(`${flag} is required`);
   return v;
-}
-
-function readInput(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new CliError(`cannot read input image ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
 }
 
 /** The first Σmask tokens of row 0 (the DiT takes the valid prefix, §9.3.13). */

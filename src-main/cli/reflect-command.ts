@@ -1,23 +1,21 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ReflectionRound } from '../ipc/contract.ts';
 import { startWorkerEngine } from '../engine/host/worker-engine.ts';
-import { PROVIDER_CACHE_FILE, PROVIDER_PREFERENCES, selectionSummary, type ProviderSelection } from '../engine/onnx/providers.ts';
+import { PROVIDER_PREFERENCES } from '../engine/onnx/providers.ts';
 import { MEMORY_MODES } from '../engine/pipeline/memory-mode.ts';
 import {
   CHECK_TAGS, DEFAULT_MAX_REVISIONS, DEFAULT_THRESHOLD, MAX_REVISIONS, type CheckSpec, type CheckTag, type ForcedMode, type ReflectJob,
   type ReflectionEvent, type ReflectionOutcome,
 } from '../engine/pipeline/reflection.ts';
-import { OFFICIAL_NEGATIVE_PROMPT } from '../engine/text/prompts.ts';
-import { DEFAULT_RECIPE_PARAMS, generationParams, modelIdOf, type RecipeParams } from '../services/generation/recipe.ts';
+import { generationParams, modelIdOf } from '../services/generation/recipe.ts';
 import { withTaskReports } from '../services/generation/reflection-jobs.ts';
 import { ReflectionRecorder } from '../services/generation/reflection-records.ts';
 import { writeFileAtomic } from '../services/projects/atomic-write.ts';
 import { nodeFileSystem } from '../services/projects/file-system.ts';
-import { userDataDir } from '../services/paths.ts';
-import { choiceOption, intOption, numberOption, parseCommandArgs } from './args.ts';
+import { intOption, numberOption, parseCommandArgs } from './args.ts';
 import { CliError, UsageError, type CliCommand, type CliContext } from './command.ts';
+import { GENERATION_OPTIONS, existingModelFolder, inputImages, memoryModeOption, printProviderChoice, providerRequest, recipeOptions } from './generation-options.ts';
 import { ProgressBar } from './progress-bar.ts';
 import { cliVersion } from './run-cli.ts';
 
@@ -47,14 +45,10 @@ Writes every round's PNG (recipe embedded) and rounds.json, the record of the ro
 `;
 
 const OPTIONS = {
-  model: { type: 'string' }, prompt: { type: 'string' }, image: { type: 'string', multiple: true }, 'max-rounds': { type: 'string' },
-  threshold: { type: 'string' }, check: { type: 'string', multiple: true }, force: { type: 'string' }, seed: { type: 'string' },
-  steps: { type: 'string' }, width: { type: 'string' }, height: { type: 'string' }, 'text-guidance': { type: 'string' },
-  'image-guidance': { type: 'string' }, negative: { type: 'string' }, 'out-dir': { type: 'string' }, provider: { type: 'string' },
-  'memory-mode': { type: 'string' },
+  ...GENERATION_OPTIONS,
+  'max-rounds': { type: 'string' }, threshold: { type: 'string' }, check: { type: 'string', multiple: true }, force: { type: 'string' },
+  'out-dir': { type: 'string' },
 } as const;
-
-type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
 
 export const reflectCommand: CliCommand = {
   name: 'reflect',
@@ -65,12 +59,10 @@ export const reflectCommand: CliCommand = {
     if (values.model === undefined) throw new UsageError('--model DIR is required');
     if (values.prompt === undefined || values.prompt.trim() === '') throw new UsageError('--prompt is required');
     if (values['out-dir'] === undefined) throw new UsageError('--out-dir DIR is required');
-    const modelDir = resolve(ctx.cwd, values.model);
-    if (!existsSync(modelDir)) throw new CliError(`no model folder at ${modelDir}`);
-    const recipe = recipeFrom(values);
-    const images = (values.image ?? []).map((f) => readInput(resolve(ctx.cwd, f)));
-    if (images.length > 5) throw new UsageError('OmniGen2 takes at most 5 input images (--image)');
-    const preference = choiceOption('provider', values.provider ?? 'auto', PROVIDER_PREFERENCES);
+    const modelDir = existingModelFolder(values.model, ctx);
+    const recipe = recipeOptions(values, values.prompt);
+    const images = inputImages(values.image, ctx);
+    const provider = providerRequest(values.provider, ctx);
     const job: ReflectJob = {
       modelDir, prompt: recipe.prompt, negative: recipe.negativePrompt, images,
       params: generationParams(recipe),
@@ -79,8 +71,8 @@ export const reflectCommand: CliCommand = {
       force: readForce(values.force),
       checklist: values.check ? values.check.map(readCheck) : null,
       continueFrom: null,
-      provider: { preference, cacheFile: join(userDataDir(ctx.env), PROVIDER_CACHE_FILE), appVersion: cliVersion() },
-      memoryMode: choiceOption('memory-mode', values['memory-mode'] ?? 'one-at-a-time', MEMORY_MODES),
+      provider,
+      memoryMode: memoryModeOption(values['memory-mode']),
     };
     const outDir = resolve(ctx.cwd, values['out-dir']);
     await mkdir(outDir, { recursive: true }).catch((e: Error) => { throw new CliError(`cannot create ${outDir}: ${e.message}`); });
@@ -108,8 +100,7 @@ class RoundWriter {
     this.ctx.signal.addEventListener('abort', () => controller.abort(), { once: true });
     let outcome: ReflectionOutcome | null = null;
     try {
-      // The same choice the job makes next (the engine host keeps it), printed first so a slow CPU run explains itself.
-      if (job.provider) this.ctx.stderr(`${selectionSummary(await engine.run('cli-providers', { kind: 'providers', request: job.provider }) as ProviderSelection)}\n`);
+      if (job.provider) await printProviderChoice(engine, job.provider, this.ctx);
       outcome = await engine.run('cli', { kind: 'reflect', job }, {
         signal: controller.signal,
         onProgress: (p) => bar.update({ label: p.stage === 'denoising' ? `Round ${this.files.size}` : 'Loading', done: p.step, total: p.total, unit: 'steps', etaMs: p.etaMs }),
@@ -164,22 +155,6 @@ function describe(round: ReflectionRound, file: string | undefined): string {
   return `${file ?? '(no image)'}  ${s.passed}/${s.total} checks  mean p ${s.meanProbability.toFixed(2)}  ${action}`;
 }
 
-function recipeFrom(v: Values): RecipeParams {
-  const d = DEFAULT_RECIPE_PARAMS;
-  return {
-    ...d,
-    prompt: v.prompt!,
-    negativePrompt: v.negative ?? OFFICIAL_NEGATIVE_PROMPT,
-    seed: intOption('seed', v.seed, d.seed, { min: 0, max: 2 ** 32 - 1 }),
-    steps: intOption('steps', v.steps, d.steps, { min: 1, max: 500 }),
-    width: intOption('width', v.width, d.width, { min: 16, max: 8192 }),
-    height: intOption('height', v.height, d.height, { min: 16, max: 8192 }),
-    textGuidance: numberOption('text-guidance', v['text-guidance'], d.textGuidance, { min: 0, max: 30 }),
-    imageGuidance: numberOption('image-guidance', v['image-guidance'], d.imageGuidance, { min: 0, max: 30 }),
-    cfgRange: [d.cfgRange[0], d.cfgRange[1]],
-  };
-}
-
 function readForce(raw: string | undefined): ForcedMode[] {
   if (raw === undefined) return [];
   const modes = raw.split(',').map((m) => m.trim());
@@ -194,14 +169,6 @@ function readCheck(raw: string): CheckSpec {
     throw new UsageError(`--check must read "TAG | question?" with TAG one of ${CHECK_TAGS.join(', ')}, got "${raw}"`);
   }
   return { tag: m[1]!.toLowerCase() as CheckTag, question: m[2]!.trim() };
-}
-
-function readInput(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new CliError(`cannot read input image ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
 }
 
 async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {

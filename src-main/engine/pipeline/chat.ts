@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CancelledError } from '../host/engine-error.ts';
 import { QWEN_IMAGE_DEFAULTS, preprocessForQwen, type QwenImageOptions, type QwenVisionInput } from '../image/qwen-preprocess.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
+import { readConfigFile, type JsonObject } from '../models/config-error.ts';
 import {
   QwenConfigError, QwenTextModel, generateTokens, readGenerationDefaults,
   type DecoderPrompt, type GenerationDefaults, type QwenTextLoadOptions, type SamplingOptions,
@@ -157,12 +158,7 @@ export function spliceImageRows(embeds: Float32Array, ids: readonly number[], im
 function readImageOptions(processorDir: string): QwenImageOptions {
   const path = join(processorDir, 'preprocessor_config.json');
   if (!existsSync(path)) return QWEN_IMAGE_DEFAULTS;
-  let json: Record<string, unknown>;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new QwenConfigError('', path, `cannot read the image processor settings ${path}: ${(e as Error).message}`);
-  }
+  const json = readConfigFile(path, QwenConfigError, 'the image processor settings') as JsonObject;
   const num = (key: string, fallback: number) => (typeof json[key] === 'number' ? json[key] : fallback);
   const triple = (key: string, fallback: readonly [number, number, number]) =>
     (Array.isArray(json[key]) && json[key].length === 3 && json[key].every((v) => typeof v === 'number') ? (json[key] as [number, number, number]) : fallback);

@@ -1,9 +1,8 @@
+import { ModelConfigError, configFail, requireJsonObject, requireNumber } from '../config-error.ts';
+
 /** A transformer/config.json that cannot describe an OmniGen2 DiT, naming the offending key. */
-export class DitConfigError extends Error {
+export class DitConfigError extends ModelConfigError {
   override readonly name = 'DitConfigError';
-  constructor(readonly key: string, readonly source: string, message: string) {
-    super(message);
-  }
 }
 
 /**
@@ -43,17 +42,9 @@ export const TIMESTEP_FEATURES = 256;
  * all); `out_channels` and `ffn_dim_multiplier` may be null.
  */
 export function parseDitConfig(json: unknown, source = 'transformer/config.json'): DitConfig {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new DitConfigError('', source, `${source} is not a JSON object`);
-  const raw = json as Record<string, unknown>;
-  const fail = (key: string, why: string): never => { throw new DitConfigError(key, source, `${source}: "${key}" ${why}`); };
-  const num = (key: string, o: { int?: boolean; min?: number } = {}): number => {
-    const v = raw[key];
-    if (v === undefined) fail(key, 'is missing');
-    if (typeof v !== 'number' || !Number.isFinite(v)) return fail(key, `must be a number, got ${JSON.stringify(v)}`);
-    if (o.int && !Number.isInteger(v)) fail(key, `must be an integer, got ${v}`);
-    if (o.min !== undefined && v < o.min) fail(key, `must be ≥ ${o.min}, got ${v}`);
-    return v;
-  };
+  const raw = requireJsonObject(json, source, DitConfigError);
+  const fail = configFail(source, DitConfigError);
+  const num = (key: string, o: { int?: boolean; min?: number } = {}): number => requireNumber(raw[key], key, fail, o);
   const nullable = (key: string, o: { int?: boolean; min?: number }): number | null => (raw[key] === null ? null : num(key, o));
   const triple = (key: string): [number, number, number] => {
     const v = raw[key];

@@ -1,10 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Checkpoint, OnnxSession, f32, i64, type Feeds, type GraphBuildOptions, type OnnxModel, type SessionOptions } from '../../onnx/index.ts';
 import type { RopeTable, TokenGrid } from '../../sampling/omni-rope.ts';
 import { timestepFeatures } from '../../sampling/timestep-features.ts';
 import { weightsForPrecision } from '../../weights/precision-weights.ts';
 import type { WeightCacheProgress } from '../../weights/weight-cache.ts';
+import { readConfigFile } from '../config-error.ts';
 import { DitConfigError, MAX_REFERENCE_IMAGES, TIMESTEP_FEATURES, parseDitConfig, type DitConfig } from './config.ts';
 import { DIT_GRAPHS, type DitGraphName } from './graphs.ts';
 import { patchify, unpatchify, type LatentShape } from './patchify.ts';
@@ -102,13 +103,7 @@ export class DitModel {
     const root = resolve(path);
     const componentDir = existsSync(join(root, 'transformer', 'config.json')) ? join(root, 'transformer') : root;
     const configPath = join(componentDir, 'config.json');
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(configPath, 'utf8'));
-    } catch (e) {
-      throw new DitConfigError('', configPath, `cannot read the transformer config ${configPath}: ${(e as Error).message}`);
-    }
-    const config = parseDitConfig(json, configPath);
+    const config = parseDitConfig(readConfigFile(configPath, DitConfigError, 'the transformer config'), configPath);
     const source = Checkpoint.open(componentDir, WEIGHTS_BASE_NAME);
     const w = await weightsForPrecision(source, {
       modelRoot: root, component: 'transformer', precision: options.precision, quantize: DIT_QUANTIZED_WEIGHTS, convert: options.convert, onProgress: options.onConvertProgress,

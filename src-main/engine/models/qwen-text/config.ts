@@ -1,9 +1,8 @@
+import { ModelConfigError, configFail, isJsonObject, requireJsonObject, requireNumber, type JsonObject } from '../config-error.ts';
+
 /** An mllm/config.json that cannot describe a Qwen2.5-VL text decoder, naming the offending key. */
-export class QwenConfigError extends Error {
+export class QwenConfigError extends ModelConfigError {
   override readonly name = 'QwenConfigError';
-  constructor(readonly key: string, readonly source: string, message: string) {
-    super(message);
-  }
 }
 
 /**
@@ -30,10 +29,6 @@ export interface QwenTextConfig {
   readonly spatialMergeSize: number;
 }
 
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /**
  * Validates a parsed mllm/config.json in either layout transformers writes:
  * - 4.51 (the released checkpoint): text fields at top level, `rope_theta`, `rope_scaling.mrope_section`;
@@ -41,23 +36,18 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  * Token ids may sit at either level; the text section wins.
  */
 export function parseQwenTextConfig(json: unknown, source = 'mllm/config.json'): QwenTextConfig {
-  if (!isObject(json)) throw new QwenConfigError('', source, `${source} is not a JSON object`);
-  const text: Json = isObject(json.text_config) ? json.text_config : json;
-  const where = text === json ? '' : 'text_config.';
-  const fail = (key: string, why: string): never => { throw new QwenConfigError(key, source, `${source}: "${key}" ${why}`); };
-  const lookup = (key: string): { value: unknown; name: string } =>
-    (text[key] !== undefined ? { value: text[key], name: `${where}${key}` } : { value: json[key], name: key });
+  const root = requireJsonObject(json, source, QwenConfigError);
+  const text: JsonObject = isJsonObject(root.text_config) ? root.text_config : root;
+  const where = text === root ? '' : 'text_config.';
+  const fail = configFail(source, QwenConfigError);
+  // Errors name the level the value came from; a field found at neither is reported under the text section.
   const num = (key: string, o: { int?: boolean; min?: number } = {}): number => {
-    const { value, name } = lookup(key);
-    if (value === undefined) return fail(`${where}${key}`, 'is missing');
-    if (typeof value !== 'number' || !Number.isFinite(value)) return fail(name, `must be a number, got ${JSON.stringify(value)}`);
-    if (o.int && !Number.isInteger(value)) fail(name, `must be an integer, got ${value}`);
-    if (o.min !== undefined && value < o.min) fail(name, `must be ≥ ${o.min}, got ${value}`);
-    return value;
+    const atTop = text[key] === undefined && root[key] !== undefined;
+    return requireNumber(atTop ? root[key] : text[key], atTop ? key : `${where}${key}`, fail, o);
   };
 
-  const ropeKey = isObject(text.rope_parameters) ? 'rope_parameters' : 'rope_scaling';
-  const rope = isObject(text[ropeKey]) ? (text[ropeKey] as Json) : {};
+  const ropeKey = isJsonObject(text.rope_parameters) ? 'rope_parameters' : 'rope_scaling';
+  const rope = isJsonObject(text[ropeKey]) ? text[ropeKey] : {};
   const section = rope.mrope_section;
   if (!Array.isArray(section) || section.length !== 3 || !section.every((s) => Number.isInteger(s) && s >= 0)) {
     fail(`${where}${ropeKey}.mrope_section`, `must be three non-negative integers (Qwen2.5-VL uses multimodal RoPE), got ${JSON.stringify(section)}`);
@@ -75,9 +65,9 @@ export function parseQwenTextConfig(json: unknown, source = 'mllm/config.json'):
   if (2 * (mropeSection[0] + mropeSection[1] + mropeSection[2]) !== headDim) {
     fail(`${where}${ropeKey}.mrope_section`, `[${mropeSection.join(', ')}] must sum to half the head size ${headDim} (hidden_size / num_attention_heads)`);
   }
-  const tie = text.tie_word_embeddings ?? json.tie_word_embeddings ?? true;
+  const tie = text.tie_word_embeddings ?? root.tie_word_embeddings ?? true;
   if (typeof tie !== 'boolean') fail('tie_word_embeddings', `must be true or false, got ${JSON.stringify(tie)}`);
-  const vision = isObject(json.vision_config) ? json.vision_config : {};
+  const vision = isJsonObject(root.vision_config) ? root.vision_config : {};
   const merge = vision.spatial_merge_size ?? 2;
   if (!Number.isInteger(merge) || (merge as number) < 1) fail('vision_config.spatial_merge_size', `must be a positive integer, got ${JSON.stringify(merge)}`);
 

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { configFail, readConfigFile, requireJsonObject } from '../config-error.ts';
 import { QwenConfigError } from './config.ts';
 import { GREEDY, checkSamplingOptions, type SamplingOptions } from './token-sampler.ts';
 
@@ -18,23 +19,17 @@ export interface GenerationDefaults {
 export function readGenerationDefaults(mllmDir: string): GenerationDefaults {
   const path = join(mllmDir, 'generation_config.json');
   if (!existsSync(path)) return { sampling: GREEDY, eosTokenIds: [] };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new QwenConfigError('', path, `cannot read ${path}: ${(e as Error).message}`);
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new QwenConfigError('', path, `${path} is not a JSON object`);
-  const json = raw as Record<string, unknown>;
+  const json = requireJsonObject(readConfigFile(path, QwenConfigError), path, QwenConfigError);
+  const fail = configFail(path, QwenConfigError);
   const num = (key: string, fallback: number): number => {
     const v = json[key];
     if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new QwenConfigError(key, path, `${path}: "${key}" must be a number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) return fail(key, `must be a number, got ${JSON.stringify(v)}`);
     return v;
   };
   const eos = json.eos_token_id;
   const eosTokenIds = eos === undefined || eos === null ? [] : Array.isArray(eos) ? eos : [eos];
-  if (!eosTokenIds.every((id) => Number.isInteger(id) && id >= 0)) throw new QwenConfigError('eos_token_id', path, `${path}: "eos_token_id" must be a token id or a list of them, got ${JSON.stringify(eos)}`);
+  if (!eosTokenIds.every((id) => Number.isInteger(id) && id >= 0)) fail('eos_token_id', `must be a token id or a list of them, got ${JSON.stringify(eos)}`);
   const repetitionPenalty = num('repetition_penalty', 1);
   const sampling: SamplingOptions = json.do_sample === true
     ? { temperature: num('temperature', 1), topP: num('top_p', 1), topK: num('top_k', 50), repetitionPenalty }

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Checkpoint, OnnxSession, f32, graphPrecision, type Feeds, type GraphBuildOptions, type OnnxModel, type SessionOptions } from '../../onnx/index.ts';
 import { weightsForPrecision } from '../../weights/precision-weights.ts';
 import { mropeRopeTable, type MropePositions } from '../../sampling/mrope.ts';
+import { readConfigFile } from '../config-error.ts';
 import { QwenConfigError, parseQwenTextConfig, type QwenTextConfig } from './config.ts';
 import { EmbeddingTable } from './embeddings.ts';
 import { buildQwenTextGraph, pastKeyName, pastValueName, presentKeyName, presentValueName } from './graphs.ts';
@@ -74,13 +75,7 @@ export class QwenTextModel {
     const root = resolve(path);
     const dir = existsSync(join(root, 'mllm', 'config.json')) ? join(root, 'mllm') : root;
     const configPath = join(dir, 'config.json');
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(configPath, 'utf8'));
-    } catch (e) {
-      throw new QwenConfigError('', configPath, `cannot read the MLLM config ${configPath}: ${(e as Error).message}`);
-    }
-    const config = parseQwenTextConfig(json, configPath);
+    const config = parseQwenTextConfig(readConfigFile(configPath, QwenConfigError, 'the MLLM config'), configPath);
     const ckpt = Checkpoint.open(dir, WEIGHTS_BASE_NAME);
     const precision = graphPrecision(options.precision);
     // fp32 and int keep today's in-graph casts of the (small) float tensors; fp16 needs the converted copy.

@@ -1,9 +1,8 @@
+import { ModelConfigError, configFail, isJsonObject, requireJsonObject } from '../config-error.ts';
+
 /** An mllm/config.json whose `vision_config` cannot describe a Qwen2.5-VL vision tower, naming the offending key. */
-export class QwenVisionConfigError extends Error {
+export class QwenVisionConfigError extends ModelConfigError {
   override readonly name = 'QwenVisionConfigError';
-  constructor(readonly key: string, readonly source: string, message: string) {
-    super(message);
-  }
 }
 
 /**
@@ -44,11 +43,10 @@ const DEFAULT_ROPE_THETA = 10000;
  * required; keys the released config always carries with the stock value default to it.
  */
 export function parseQwenVisionConfig(json: unknown, source = 'mllm/config.json'): QwenVisionConfig {
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isObject(json)) throw new QwenVisionConfigError('', source, `${source} is not a JSON object`);
-  const raw = json.vision_config;
-  if (!isObject(raw)) throw new QwenVisionConfigError('vision_config', source, `${source}: "vision_config" is missing or not an object (is this a Qwen2.5-VL config?)`);
-  const fail = (key: string, why: string): never => { throw new QwenVisionConfigError(`vision_config.${key}`, source, `${source}: "vision_config.${key}" ${why}`); };
+  const raw = requireJsonObject(json, source, QwenVisionConfigError).vision_config;
+  const failAt = configFail(source, QwenVisionConfigError);
+  if (!isJsonObject(raw)) return failAt('vision_config', 'is missing or not an object (is this a Qwen2.5-VL config?)');
+  const fail = (key: string, why: string): never => failAt(`vision_config.${key}`, why);
   const int = (key: string, o: { min?: number; fallback?: number } = {}): number => {
     const v = raw[key] ?? o.fallback;
     if (v === undefined) return fail(key, 'is missing');
@@ -80,7 +78,7 @@ export function parseQwenVisionConfig(json: unknown, source = 'mllm/config.json'
   }
 
   const ropeParameters = raw.rope_parameters;
-  const theta = isObject(ropeParameters) && ropeParameters.rope_theta !== undefined ? ropeParameters.rope_theta : raw.rope_theta ?? DEFAULT_ROPE_THETA;
+  const theta = isJsonObject(ropeParameters) && ropeParameters.rope_theta !== undefined ? ropeParameters.rope_theta : raw.rope_theta ?? DEFAULT_ROPE_THETA;
   if (typeof theta !== 'number' || !(theta > 0)) fail('rope_parameters.rope_theta', `must be a positive number, got ${JSON.stringify(theta)}`);
 
   if (hiddenSize % numHeads !== 0) fail('num_heads', `(${numHeads}) must divide hidden_size (${hiddenSize})`);

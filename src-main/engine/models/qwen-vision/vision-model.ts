@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Checkpoint, OnnxSession, f32, i64, type Feeds, type OnnxModel, type SessionOptions } from '../../onnx/index.ts';
+import { readConfigFile } from '../config-error.ts';
 import { QwenVisionConfigError, parseQwenVisionConfig, type QwenVisionConfig } from './config.ts';
 import { buildQwenVisionGraph } from './graph.ts';
 import { visionRotaryTable, visionWindowLayout, windowBatch, type PatchGrid } from './layout.ts';
@@ -46,13 +46,7 @@ export class QwenVisionModel {
   static async load(mllmDir: string, modelRoot: string = mllmDir, options: QwenVisionLoadOptions = {}): Promise<QwenVisionModel> {
     const dir = resolve(mllmDir);
     const configPath = join(dir, 'config.json');
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(configPath, 'utf8'));
-    } catch (e) {
-      throw new QwenVisionConfigError('', configPath, `cannot read the MLLM config ${configPath}: ${(e as Error).message}`);
-    }
-    const config = parseQwenVisionConfig(json, configPath);
+    const config = parseQwenVisionConfig(readConfigFile(configPath, QwenVisionConfigError, 'the MLLM config'), configPath);
     const ckpt = Checkpoint.open(dir, WEIGHTS_BASE_NAME);
     // With neither prefix present, building with the released one reports its missing patch-embed tensor.
     const prefix = TOWER_PREFIXES.find((p) => ckpt.has(`${p}.patch_embed.proj.weight`)) ?? TOWER_PREFIXES[0];

@@ -1,9 +1,8 @@
+import { ModelConfigError, configFail, requireJsonObject, type ConfigFail, type JsonObject } from '../config-error.ts';
+
 /** A vae/config.json that cannot describe a supported AutoencoderKL, naming the offending key. */
-export class VaeConfigError extends Error {
+export class VaeConfigError extends ModelConfigError {
   override readonly name = 'VaeConfigError';
-  constructor(readonly key: string, readonly source: string, message: string) {
-    super(message);
-  }
 }
 
 /**
@@ -40,9 +39,8 @@ export const LOGVAR_RANGE = { min: -30, max: 20 } as const;
  * diffusers' defaults when absent.
  */
 export function parseVaeConfig(json: unknown, source = 'vae/config.json'): VaeConfig {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new VaeConfigError('', source, `${source} is not a JSON object`);
-  const raw = json as Record<string, unknown>;
-  const fail = (key: string, why: string): never => { throw new VaeConfigError(key, source, `${source}: "${key}" ${why}`); };
+  const raw = requireJsonObject(json, source, VaeConfigError);
+  const fail = configFail(source, VaeConfigError);
   const int = (key: string, min: number): number => {
     const v = raw[key];
     if (v === undefined) fail(key, 'is missing');
@@ -94,7 +92,7 @@ export function parseVaeConfig(json: unknown, source = 'vae/config.json'): VaeCo
 }
 
 /** `down_block_types` / `up_block_types`, when present, must name the one block kind per entry of block_out_channels. */
-function blockTypes(raw: Record<string, unknown>, key: string, kind: string, count: number, fail: (key: string, why: string) => never): void {
+function blockTypes(raw: JsonObject, key: string, kind: string, count: number, fail: ConfigFail): void {
   const v = raw[key];
   if (v === undefined) return;
   if (!Array.isArray(v) || v.length !== count) fail(key, `must list ${count} blocks (one per block_out_channels entry), got ${JSON.stringify(v)}`);

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Checkpoint, OnnxSession, f32, type Feeds, type GraphBuildOptions, type OnnxModel, type SessionOptions } from '../../onnx/index.ts';
+import { readConfigFile } from '../config-error.ts';
 import type { VaeAttentionOptions } from './blocks.ts';
 import { VaeConfigError, parseVaeConfig, type VaeConfig } from './config.ts';
 import { buildDecoderGraph, buildEncoderGraph, type VaeGraphName } from './graphs.ts';
@@ -62,13 +62,7 @@ export class VaeModel {
    */
   static async load(componentDir: string, modelRoot: string = componentDir, options: VaeLoadOptions = {}): Promise<VaeModel> {
     const configPath = join(resolve(componentDir), 'config.json');
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(configPath, 'utf8'));
-    } catch (e) {
-      throw new VaeConfigError('', configPath, `cannot read the VAE config ${configPath}: ${(e as Error).message}`);
-    }
-    const config = parseVaeConfig(json, configPath);
+    const config = parseVaeConfig(readConfigFile(configPath, VaeConfigError, 'the VAE config'), configPath);
     const ckpt = Checkpoint.open(componentDir, WEIGHTS_BASE_NAME);
     // A quant conv the config switches off would be silently skipped: refuse the mismatch instead.
     for (const [key, flag, used] of [['quant_conv', 'use_quant_conv', config.useQuantConv], ['post_quant_conv', 'use_post_quant_conv', config.usePostQuantConv]] as const) {
