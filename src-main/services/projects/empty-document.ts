@@ -1,20 +1,9 @@
 import type { ProjectDocument, ProjectParameters } from '../../ipc/contract.ts';
+import { DEFAULT_RECIPE_PARAMS } from '../generation/recipe.ts';
 
-/** A new project starts from OmniGen2's `inference.py` defaults (omnigen2-inference.md §5.10). */
-export const DEFAULT_PARAMETERS: ProjectParameters = {
-  seed: 0,
-  steps: 50,
-  textGuidance: 5,
-  imageGuidance: 2,
-  cfgRange: [0, 1],
-  scheduler: 'euler',
-  width: 1024,
-  height: 1024,
-  maxPixels: 1024 * 1024,
-  maxSideLength: 1024,
-  numImages: 1,
-  acceleration: 'none',
-};
+/** A new project starts from OmniGen2's `inference.py` defaults (omnigen2-inference.md §5.10), as the CLI does. */
+const { prompt: _prompt, negativePrompt: _negative, ...defaults } = DEFAULT_RECIPE_PARAMS;
+export const DEFAULT_PARAMETERS: ProjectParameters = { ...defaults, cfgRange: [defaults.cfgRange[0], defaults.cfgRange[1]] };
 
 export function emptyDocument(opts: { id: string; now: Date; appVersion: string }): ProjectDocument {
   const at = opts.now.toISOString();
