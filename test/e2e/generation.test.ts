@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AppUnderTest, headlessUnavailable } from './harness/app-under-test.ts';
-import { TINY_MODEL, TINY_REPO, until, finishedRuns } from './helpers/tiny-model.ts';
+import { finishedRuns, importTinyModel } from './helpers/tiny-model.ts';
 import { dropFiles, inputOrder, scenePng } from './helpers/workspace-fixtures.ts';
 
 const unavailable = headlessUnavailable();
@@ -35,18 +35,8 @@ describe.skipIf(unavailable !== null)('generation with the tiny golden model', (
 
   test('the model manager imports the tiny model and reports it ready', async () => {
     const { page } = app;
-    await page.keyboard.press('Control+3');
-    await page.getByLabel('Folder').fill(TINY_MODEL);
-    await page.getByLabel(/Repository id/).fill(TINY_REPO);
-    await page.getByRole('button', { name: 'Import', exact: true }).click();
-    const card = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: TINY_REPO }) });
-    await until(async () => {
-      const alert = page.getByRole('alert');
-      if (await alert.count()) return (await alert.first().textContent()) ?? 'error';
-      return (await card.getByTestId('model-state').count()) && (await card.getByTestId('model-state').textContent()) === 'Ready' ? true : null;
-    }, 60_000, 'import');
+    await importTinyModel(page);
     modelReady = true;
-    await page.keyboard.press('Control+1');
     await expect.poll(() => page.locator('#generate-reason').textContent()).toMatch(/Describe the image you want/);
   });
 

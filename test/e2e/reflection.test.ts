@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AppUnderTest, headlessUnavailable } from './harness/app-under-test.ts';
-import { TINY_MODEL, TINY_REPO, until } from './helpers/tiny-model.ts';
+import { importTinyModel, until } from './helpers/tiny-model.ts';
 
 const unavailable = headlessUnavailable();
 if (unavailable) console.warn(`[e2e] skipping the reflection suite: ${unavailable}`);
@@ -19,13 +19,7 @@ describe.skipIf(unavailable !== null)('check & refine with the tiny golden model
 
   test('a run shows its filmstrip: rounds with checks, the action taken, the best round starred, the checklist', async () => {
     const { page } = app;
-    await page.keyboard.press('Control+3');
-    await page.getByLabel('Folder').fill(TINY_MODEL);
-    await page.getByLabel(/Repository id/).fill(TINY_REPO);
-    await page.getByRole('button', { name: 'Import', exact: true }).click();
-    const card = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: TINY_REPO }) });
-    await until(async () => ((await card.getByTestId('model-state').textContent().catch(() => null)) === 'Ready' ? true : null), 60_000, 'import');
-    await page.keyboard.press('Control+1');
+    await importTinyModel(page);
 
     await page.locator('#prompt').fill('A red car on a road');
     await fillNumber(page, 'Width', '64');

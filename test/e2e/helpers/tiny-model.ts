@@ -29,3 +29,21 @@ export function finishedRuns(page: Page, expected: number): Promise<void> {
     return (await page.locator('.queue-item[data-phase="done"]').count()) >= expected ? true : null;
   }, 150_000, 'generation');
 }
+
+/**
+ * Imports the tiny model through the Models screen (the folder typed in), waits until its card says Ready (an
+ * error shown instead fails at once with its text) and returns to the workspace.
+ */
+export async function importTinyModel(page: Page): Promise<void> {
+  await page.keyboard.press('Control+3');
+  await page.getByLabel('Folder').fill(TINY_MODEL);
+  await page.getByLabel(/Repository id/).fill(TINY_REPO);
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  const card = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: TINY_REPO }) });
+  await until(async () => {
+    const alert = page.getByRole('alert');
+    if (await alert.count()) return (await alert.first().textContent()) ?? 'error';
+    return (await card.getByTestId('model-state').textContent().catch(() => null)) === 'Ready' ? true : null;
+  }, 60_000, 'import');
+  await page.keyboard.press('Control+1');
+}
