@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, test } from 'vitest';
 import { AppUnderTest, headlessUnavailable } from './harness/app-under-test.ts';
-import { TINY_MODEL, TINY_REPO, until, finishedRuns } from './helpers/tiny-model.ts';
+import { TINY_MODEL, finishedRuns, importTinyModel } from './helpers/tiny-model.ts';
 import { dropFiles, inputOrder, scenePng } from './helpers/workspace-fixtures.ts';
 
 const unavailable = headlessUnavailable();
@@ -12,21 +12,14 @@ if (unavailable) console.warn(`[e2e] skipping the projects suite: ${unavailable}
 
 const PROMPT = 'Make the ball red and shiny.';
 
-async function importTinyModel(app: AppUnderTest): Promise<void> {
+/** The import goes through the Browse… button, so the native folder dialog's path is covered too. */
+function importTinyModelByBrowsing(app: AppUnderTest): Promise<void> {
   const { page } = app;
-  await page.keyboard.press('Control+3');
-  app.dialogs.next.folder = TINY_MODEL;
-  await page.getByRole('button', { name: 'Browse…' }).click();
-  await expect.poll(() => page.getByLabel('Folder').inputValue()).toBe(TINY_MODEL);
-  await page.getByLabel(/Repository id/).fill(TINY_REPO);
-  await page.getByRole('button', { name: 'Import', exact: true }).click();
-  const card = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: TINY_REPO }) });
-  await until(async () => {
-    const alert = page.getByRole('alert');
-    if (await alert.count()) return (await alert.first().textContent()) ?? 'error';
-    return (await card.getByTestId('model-state').textContent().catch(() => null)) === 'Ready' ? true : null;
-  }, 60_000, 'import');
-  await page.keyboard.press('Control+1');
+  return importTinyModel(page, async () => {
+    app.dialogs.next.folder = TINY_MODEL;
+    await page.getByRole('button', { name: 'Browse…' }).click();
+    await expect.poll(() => page.getByLabel('Folder').inputValue()).toBe(TINY_MODEL);
+  });
 }
 
 async function generateSmall(page: Page, runs: number): Promise<void> {
@@ -54,7 +47,7 @@ describe.skipIf(unavailable !== null)('project files through the UI', () => {
     app = await AppUnderTest.launch({ userData });
     const { page } = app;
     await expect.poll(() => page.title()).toBe('Untitled — Atelier');
-    await importTinyModel(app);
+    await importTinyModelByBrowsing(app);
     const ball = await scenePng({ width: 64, height: 64, sky: '#8ec5ff', ground: '#6aa84f', subject: '#2b5fd9', shape: 'circle' });
     await dropFiles(page, [{ name: 'ball.png', mimeType: 'image/png', buffer: ball }]);
     await expect.poll(() => inputOrder(page)).toEqual(['ball.png']);

@@ -31,12 +31,13 @@ export function finishedRuns(page: Page, expected: number): Promise<void> {
 }
 
 /**
- * Imports the tiny model through the Models screen (the folder typed in), waits until its card says Ready (an
- * error shown instead fails at once with its text) and returns to the workspace.
+ * Imports the tiny model through the Models screen, waits until its card says Ready (an error shown instead fails
+ * at once with its text) and returns to the workspace. `enterFolder` puts TINY_MODEL in the Folder field (default:
+ * typed in; the projects suite goes through the Browse… dialog instead).
  */
-export async function importTinyModel(page: Page): Promise<void> {
+export async function importTinyModel(page: Page, enterFolder = () => page.getByLabel('Folder').fill(TINY_MODEL)): Promise<void> {
   await page.keyboard.press('Control+3');
-  await page.getByLabel('Folder').fill(TINY_MODEL);
+  await enterFolder();
   await page.getByLabel(/Repository id/).fill(TINY_REPO);
   await page.getByRole('button', { name: 'Import', exact: true }).click();
   const card = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: TINY_REPO }) });
