@@ -13,8 +13,9 @@ import { DIT_GRAPHS, DitModel, DitStepCache, type DitAcceleration, type DitConfi
 import { Checkpoint, Graph, OnnxSession, f32, type SessionOptions } from '../../src-main/engine/onnx/index.ts';
 import { MID_DIT_CONFIG, ditForwardFlops, writeSyntheticDit } from './_dit-synthetic.ts';
 import { median, peakRssMiB, printTable, timeRuns } from './_report.ts';
+import { goldenDir } from '../../test/helpers/golden.ts';
 
-const GOLDEN_DIT = resolve(process.env.ATELIER_GOLDEN_DIR ?? resolve(import.meta.dirname, '../../../shared/golden'), 'transformer');
+const GOLDEN_DIT = join(goldenDir(), 'transformer');
 
 interface Workload { label: string; dir: string; textTokens: number; latent: [number, number] }
 type Row = Record<string, string | number>;

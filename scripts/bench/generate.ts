@@ -2,7 +2,7 @@
 // golden model and a mid-size synthetic model at two resolutions: seconds per step, decode time and total.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DitModel } from '../../src-main/engine/models/dit.ts';
 import { generateImage, type GenerationParams } from '../../src-main/engine/pipeline/generate.ts';
 import { loadVaeCodec } from '../../src-main/engine/pipeline/vae-codec.ts';
@@ -10,8 +10,9 @@ import { SeededRng } from '../../src-main/engine/sampling/rng.ts';
 import { vaeConfigJson, writeSyntheticVae } from '../../test/unit/engine/models/vae-fixtures.ts';
 import { MID_DIT_CONFIG, writeSyntheticDit } from './_dit-synthetic.ts';
 import { peakRssMiB, printTable } from './_report.ts';
+import { goldenDir } from '../../test/helpers/golden.ts';
 
-const GOLDEN = resolve(process.env.ATELIER_GOLDEN_DIR ?? resolve(import.meta.dirname, '../../../shared/golden'));
+const GOLDEN = goldenDir();
 const TEXT_TOKENS = 64;
 
 async function measure(label: string, modelDir: string, sizes: number[], steps: number): Promise<Record<string, string | number>[]> {

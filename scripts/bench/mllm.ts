@@ -2,16 +2,15 @@
 // (onnxruntime CPU, fp32) for the golden tiny model and a mid-size synthetic config with random weights.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { QwenTextModel, type KvCache } from '../../src-main/engine/models/qwen-text.ts';
 import { continuationPositionIds, textPositionIds } from '../../src-main/engine/sampling/mrope.ts';
 import { SeededRng } from '../../src-main/engine/sampling/rng.ts';
 import { writeSafetensors, type TensorToWrite } from '../../src-main/engine/weights/safetensors-writer.ts';
 import { median, peakRssMiB, printTable, timeRuns } from './_report.ts';
+import { goldenDir } from '../../test/helpers/golden.ts';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Mid-size synthetic decoder: hidden 512, 8 layers, 8 query / 2 KV heads of 64, vocab 32000. */
 const MID = {
@@ -77,7 +76,7 @@ export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { prompt: { type: 'string' }, decode: { type: 'string' } } });
   const promptTokens = Number(values.prompt ?? 128);
   const decodeTokens = Number(values.decode ?? 32);
-  const golden = process.env.ATELIER_GOLDEN_DIR ?? resolve(repoRoot, '../shared/golden');
+  const golden = goldenDir();
   const tmp = mkdtempSync(join(tmpdir(), 'atelier-bench-mllm-'));
   try {
     writeSyntheticModel(join(tmp, 'mid'));

@@ -5,7 +5,7 @@
 // CPU latency, deviation from fp32 next to fp16-mixed's.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DIT_QUANTIZED_WEIGHTS } from '../../src-main/engine/models/dit.ts';
 import { QWEN_QUANTIZED_WEIGHTS } from '../../src-main/engine/models/qwen-text.ts';
 import { Checkpoint, precisionPolicy, type GraphPrecision, type Precision, type QuantSpec } from '../../src-main/engine/onnx/index.ts';
@@ -13,8 +13,9 @@ import { weightsForPrecision } from '../../src-main/engine/weights/precision-wei
 import { copyComponent, deviation, ditForward, measured, qwenForward, vaeRoundtrip, type DitWorkload, type Measured } from './_precision.ts';
 import { printTable } from './_report.ts';
 import { FFN_OUTLIERS, MID_DIT_CONFIG, MID_QWEN_CONFIG, MID_VAE_CONFIG, writeSyntheticComponent } from './_synthetic-models.ts';
+import { goldenDir } from '../../test/helpers/golden.ts';
 
-const GOLDEN = resolve(process.env.ATELIER_GOLDEN_DIR ?? resolve(import.meta.dirname, '../../../shared/golden'));
+const GOLDEN = goldenDir();
 type Row = Record<string, string | number>;
 
 /** A model under measurement: how to run it at a precision, and its output names. */

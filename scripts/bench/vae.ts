@@ -4,12 +4,13 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { VaeModel, type VaeAttentionOptions, type VaeTensor } from '../../src-main/engine/models/vae.ts';
 import { uniformStream, vaeConfigJson, writeSyntheticVae } from '../../test/unit/engine/models/vae-fixtures.ts';
 import { median, peakRssMiB, printTable, timeRuns } from './_report.ts';
+import { goldenDir } from '../../test/helpers/golden.ts';
 
-const GOLDEN_VAE = resolve(process.env.ATELIER_GOLDEN_DIR ?? resolve(import.meta.dirname, '../../../shared/golden'), 'vae');
+const GOLDEN_VAE = join(goldenDir(), 'vae');
 const SIZES = [256, 512];
 const ATTENTION_VARIANTS: VaeAttentionOptions[] = [
   { kernel: 'explicit', queryChunks: 1 }, { kernel: 'explicit', queryChunks: 4 }, { kernel: 'explicit', queryChunks: 16 },

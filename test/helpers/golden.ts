@@ -5,9 +5,12 @@ import { fileURLToPath } from 'node:url';
 /** Repository root (this file lives in test/helpers/). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The golden directory: `ATELIER_GOLDEN_DIR`, else `../shared/golden` beside the repository root. */
+/** The reference data kept in the repository (test/golden/README.md says how it was made). */
+export const repoGoldenDir = join(repoRoot, 'test/golden');
+
+/** The golden directory: `ATELIER_GOLDEN_DIR`, else the repository's own `test/golden`. */
 export function goldenDir(): string {
-  return process.env.ATELIER_GOLDEN_DIR ?? resolve(repoRoot, '../shared/golden');
+  return process.env.ATELIER_GOLDEN_DIR ?? repoGoldenDir;
 }
 
 /** Every file in `<golden>/<sub>` whose name matches `pattern`, sorted; throws if the folder is missing. */
