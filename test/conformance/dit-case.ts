@@ -51,3 +51,21 @@ export function loadDitCase(path: string): DitCase {
     items,
   };
 }
+
+/** One batch item of one case: tests choose items by what they contain, whatever the case order or count. */
+export interface DitCaseRef {
+  readonly c: DitCase;
+  readonly b: number;
+  readonly item: DitCaseItem;
+}
+
+/** The item of `cases` that `better` prefers over every other (the first of equals); throws when there are none. */
+export function pickItem(cases: readonly DitCase[], better: (x: DitCaseItem, y: DitCaseItem) => boolean): DitCaseRef {
+  const all = cases.flatMap((c) => c.items.map((item, b) => ({ c, b, item })));
+  if (all.length === 0) throw new Error('the golden folder has no transformer case items');
+  return all.reduce((best, x) => (better(x.item, best.item) ? x : best));
+}
+
+/** Prefers the item with more reference images, then the longer text: the most conditioning in one call. */
+export const moreConditioning = (x: DitCaseItem, y: DitCaseItem): boolean =>
+  x.refShapes.length !== y.refShapes.length ? x.refShapes.length > y.refShapes.length : x.textLength > y.textLength;

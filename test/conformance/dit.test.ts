@@ -10,7 +10,7 @@ import { WEIGHT_CACHE_FOLDER, type WeightCacheProgress } from '../../src-main/en
 import { WeightError } from '../../src-main/engine/weights/weight-error.ts';
 import { goldenCases, goldenDir } from '../helpers/golden.ts';
 import { closeness, expectClose } from '../helpers/tensors.ts';
-import { loadDitCase, type DitCase } from './dit-case.ts';
+import { loadDitCase, moreConditioning, pickItem, type DitCase } from './dit-case.ts';
 
 const componentDir = join(goldenDir(), 'transformer');
 const cases = goldenCases('transformer', /^case_.*\.safetensors$/).map(loadDitCase);
@@ -47,14 +47,15 @@ describe('DiT forward matches the official transformer (golden transformer/case_
 
 describe('DitModel runner', () => {
   test('a text context embedded once serves several steps and equals the batched call', async () => {
-    const c = cases.find((k) => k.items.some((i) => i.refShapes.length > 0)) ?? cases[0]!;
+    const { c, b, item } = pickItem(cases, moreConditioning);
     const [, C, h, w] = c.inputs.latents.dims as number[];
-    const F = dit.config.textFeatDim, n = c.items[0]!.textLength;
-    const text = await dit.embedText(c.inputs.textHiddenStates.data.subarray(0, n * F), n);
-    const latent = { data: c.inputs.latents.data.subarray(0, C! * h! * w!), dims: [C!, h!, w!] };
-    const refs = c.inputs.refs?.[0] ?? [];
-    const once = await dit.forwardOne({ latent, timestep: c.inputs.timestep[0]!, text, refs });
-    expectClose(once, c.output.data.subarray(0, once.length), FP32_TOL, `${c.name} item 0 via embedText`);
+    const [, L, F] = c.inputs.textHiddenStates.dims as number[];
+    const n = item.textLength, size = C! * h! * w!;
+    const text = await dit.embedText(c.inputs.textHiddenStates.data.subarray(b * L! * F!, (b * L! + n) * F!), n);
+    const latent = { data: c.inputs.latents.data.subarray(b * size, (b + 1) * size), dims: [C!, h!, w!] };
+    const refs = c.inputs.refs?.[b] ?? [];
+    const once = await dit.forwardOne({ latent, timestep: c.inputs.timestep[b]!, text, refs });
+    expectClose(once, c.output.data.subarray(b * size, (b + 1) * size), FP32_TOL, `${c.name} item ${b} via embedText`);
     const other = await dit.forwardOne({ latent, timestep: 0.25, text, refs });
     expect(closeness(other, once).maxAbs, 'a different t must change the velocity').toBeGreaterThan(1e-3);
   });

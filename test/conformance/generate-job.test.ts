@@ -8,7 +8,14 @@ import { encodePng } from '../../src-main/engine/image/encode-png.ts';
 import { goldenCases, goldenDir } from '../helpers/golden.ts';
 import { goldenRun } from '../helpers/golden-pipeline.ts';
 
-const edit = goldenCases('pipeline', /^edit_euler\.safetensors$/)[0]!;
+// Any run with an input image: the job path under test (encode the image, denoise, preview, decode) is the same.
+function editRunFile(): string {
+  const found = goldenCases('pipeline', /\.safetensors$/).find((file) => goldenRun(file).images.length > 0);
+  if (!found) throw new Error('the golden pipeline/ has no run with an input image');
+  return found;
+}
+const edit = editRunFile();
+const { params: editParams, run: editRun } = goldenRun(edit);
 
 async function editJob(overrides: Partial<GenerateJob> = {}): Promise<GenerateJob> {
   const g = goldenRun(edit);
@@ -27,14 +34,16 @@ describe(`generation jobs in the engine host (${basename(edit)})`, () => {
     const job = await editJob();
     const [result] = (await engine.run('job-1', { kind: 'generate', job }, { onProgress: (p) => progress.push(p) })) as GeneratedPng[];
     const steps = progress.filter((p) => p.stage === 'denoising');
-    expect(steps.map((p) => p.step)).toEqual([1, 2, 3]);
-    expect(steps.every((p) => p.total === 3 && typeof p.etaMs === 'number' && p.etaMs >= 0)).toBe(true);
+    const total = editParams.steps;
+    const [height, width] = editRun.output_hw;
+    expect(steps.map((p) => p.step)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(steps.every((p) => p.total === total && typeof p.etaMs === 'number' && p.etaMs >= 0)).toBe(true);
     expect(steps.at(-1)!.etaMs).toBe(0);
     for (const p of steps) {
       const meta = await sharp(p.preview!).metadata();
-      expect([meta.format, meta.width, meta.height]).toEqual(['png', 8, 8]); // one pixel per latent pixel (64² image → 8² latent)
+      expect([meta.format, meta.width, meta.height]).toEqual(['png', width / 8, height / 8]); // one pixel per latent pixel
     }
-    expect(result).toMatchObject({ width: 64, height: 64, seed: 0 });
+    expect(result).toMatchObject({ width, height, seed: 0 });
     expect((await sharp(result!.png).metadata()).format).toBe('png');
   });
 

@@ -67,10 +67,12 @@ describe('vision embeddings match the official tower (golden mllm/case_*)', () =
     expectClose(got.subarray(c.embeds.length), c.embeds, FP32_TOL, `${c.name} second`);
   });
 
-  test('pixel values that do not fill the grids are refused', async () => {
-    const c = cases[0]!;
-    await expect(model.embed(c.pixelValues.subarray(1176), c.grids)).rejects.toThrow(/need 192 patches × 1176/);
-    await expect(model.embed(c.pixelValues, [[1, 15, 12]])).rejects.toThrow(/multiples of 2/);
+  test.each(cases)('$name: pixel values that do not fill the grids are refused', async (c: VisionCase) => {
+    const patchDim = c.pixelValues.length / c.grids.reduce((n, [t, h, w]) => n + t * h * w, 0);
+    const patches = c.pixelValues.length / patchDim;
+    await expect(model.embed(c.pixelValues.subarray(patchDim), c.grids)).rejects.toThrow(`need ${patches} patches × ${patchDim}`);
+    const [t, h, w] = c.grids[0]!;
+    await expect(model.embed(c.pixelValues, [[t, h - 1, w], ...c.grids.slice(1)])).rejects.toThrow(/multiples of 2/);
   });
 });
 
