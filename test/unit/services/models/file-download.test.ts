@@ -80,9 +80,7 @@ describe('downloadFile against the fake hub', () => {
   test('a stalled stream trips the watchdog and the retry resumes where it stopped', async () => {
     hub.fault(W, { kind: 'stall', afterBytes: 700_000 });
     const o = options(W);
-    const t0 = Date.now();
     await downloadFile(o);
-    expect(Date.now() - t0).toBeLessThan(5000);
     expectBytes(await readFile(o.dest), BIG);
     expect(notices.find((n) => n.kind === 'retry')?.reason).toMatch(/no data for 0\.3 s/);
     expect(bodyRequests(W)[1]!.range).toMatch(/^bytes=\d+-$/);
