@@ -1,5 +1,5 @@
 import { utilityProcess } from 'electron';
-import { EngineError } from '../engine/host/engine-error.ts';
+import { EngineError } from '../engine/engine-error.ts';
 import { EngineClient } from '../engine/host/engine-client.ts';
 import type { FromEngine, ToEngine } from '../engine/host/protocol.ts';
 

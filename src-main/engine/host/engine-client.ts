@@ -1,4 +1,4 @@
-import { fromFailure } from './engine-error.ts';
+import { fromFailure } from './failure.ts';
 import type { EngineProgress, EngineTask, FromEngine, MessageEndpoint, ToEngine } from './protocol.ts';
 
 export interface RunOptions {

@@ -1,4 +1,5 @@
-import { CancelledError, toFailure } from './engine-error.ts';
+import { CancelledError } from '../cancellation.ts';
+import { toFailure } from './failure.ts';
 import type { EngineProgress, EngineTask, FromEngine, MessageEndpoint, ToEngine } from './protocol.ts';
 
 /** Runs one task inside the engine host; reports progress and checks `signal` between units of work. */
@@ -37,9 +38,4 @@ export function serveEngine(endpoint: MessageEndpoint<ToEngine, FromEngine>, han
     });
   });
   endpoint.post({ type: 'ready' });
-}
-
-/** Throws CancelledError if the job was cancelled; call between steps. */
-export function throwIfCancelled(signal: AbortSignal): void {
-  if (signal.aborted) throw new CancelledError();
 }

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { encodeModel } from '../onnx/onnx-proto.ts';
 import type { TaskContext } from './engine-server.ts';
-import { throwIfCancelled } from './engine-server.ts';
+import { throwIfCancelled } from '../cancellation.ts';
 
 /** The model of the engine check: y = tanh(x·W), W a fixed n×n matrix, so chained runs stay bounded. */
 function probeModel(n: number): Uint8Array {

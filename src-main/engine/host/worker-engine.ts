@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { EngineError } from './engine-error.ts';
+import { EngineError } from '../engine-error.ts';
 import { EngineClient } from './engine-client.ts';
 import type { FromEngine, ToEngine } from './protocol.ts';
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CancelledError } from '../host/engine-error.ts';
+import { CancelledError } from '../cancellation.ts';
 import { QWEN_IMAGE_DEFAULTS, preprocessForQwen, type QwenImageOptions, type QwenVisionInput } from '../image/qwen-preprocess.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
 import { readConfigFile, type JsonObject } from '../models/config-error.ts';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { CancelledError } from '../host/engine-error.ts';
+import { CancelledError } from '../cancellation.ts';
 import { QwenTextModel, type QwenTextLoadOptions } from '../models/qwen-text.ts';
 import { textPositionIds } from '../sampling/mrope.ts';
 import { DEFAULT_NEGATIVE_PROMPT, generationPrompt, negativeGenerationPrompt } from '../text/prompts.ts';

@@ -1,5 +1,5 @@
 import { DitStepCache, type DitAcceleration, type DitModel, type DitStepCacheStats, type FloatTensor, type TextContext } from '../models/dit.ts';
-import { throwIfCancelled } from '../host/engine-server.ts';
+import { throwIfCancelled } from '../cancellation.ts';
 import { DpmSolverPlusPlus2M } from '../sampling/dpm-solver.ts';
 import { eulerStep } from '../sampling/euler.ts';
 import { combineGuidance, stepGuidance, type BranchOutputs, type GuidanceBranch, type GuidanceSettings } from '../sampling/guidance.ts';

@@ -1,7 +1,7 @@
 import { decodeImage } from '../image/decode-image.ts';
 import { encodePng } from '../image/encode-png.ts';
 import type { TaskContext } from '../host/engine-server.ts';
-import { throwIfCancelled } from '../host/engine-server.ts';
+import { throwIfCancelled } from '../cancellation.ts';
 import { generateImage, type GenerationParams, type GenerationProgress, type PromptEmbedding } from './generate.ts';
 import { predictedClean, type LatentPreviewer } from './latent-preview.ts';
 import type { MemoryMode } from './memory-mode.ts';

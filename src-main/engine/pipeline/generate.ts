@@ -1,5 +1,5 @@
 import type { DitAcceleration, DitModel, FloatTensor } from '../models/dit.ts';
-import { throwIfCancelled } from '../host/engine-server.ts';
+import { throwIfCancelled } from '../cancellation.ts';
 import { planOutputSize, vaeInputSize, type OutputSizePlan, type Size } from '../image/image-sizes.ts';
 import { decodedToRgb, resizeBilinear, type PlanarImage } from '../image/postprocess.ts';
 import type { RgbImage } from '../image/rgb-image.ts';

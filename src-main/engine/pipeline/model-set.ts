@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { EngineError } from '../host/engine-error.ts';
+import { EngineError } from '../engine-error.ts';
 import { DitModel } from '../models/dit.ts';
 import { defaultVaeAttention, type VaeAttentionOptions } from '../models/vae.ts';
 import type { QwenTextModel } from '../models/qwen-text.ts';

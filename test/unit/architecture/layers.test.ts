@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { repoRoot } from '../../helpers/golden.ts';
 
@@ -38,6 +38,25 @@ describe('layering rules (ARCHITECTURE.md)', () => {
     expect(offenders).toEqual([]);
   });
 
+  // The engine's own layers: graph builders and their building blocks sit below the pipeline, which sits below the
+  // host. Shared errors and cancellation live at the engine root (engine-error.ts, cancellation.ts).
+  const lowerLayers = ['models', 'onnx', 'weights', 'sampling', 'text', 'image'];
+  const engineImportsOf = (f: string) => imports(f).map((i) => ({ ...i, target: resolve(dirname(f), i.spec) }));
+  const engineDir = join(repoRoot, 'src-main/engine');
+  const inside = (target: string, layer: string) => target.startsWith(join(engineDir, layer) + sep);
+
+  test('graph builders and their building blocks never import the pipeline or the host', () => {
+    const files = lowerLayers.flatMap((layer) => sources(join(engineDir, layer)));
+    expect(files.some((f) => f.includes('/models/qwen-text/'))).toBe(true);
+    const offenders = files.flatMap((f) => engineImportsOf(f).filter((i) => inside(i.target, 'pipeline') || inside(i.target, 'host')).map((i) => `${rel(f)} → ${i.spec}`));
+    expect(offenders).toEqual([]);
+  });
+
+  test('the pipeline uses the host only for types (the host runs the pipeline, not the other way round)', () => {
+    const offenders = sources(join(engineDir, 'pipeline')).flatMap((f) => engineImportsOf(f).filter((i) => inside(i.target, 'host') && !i.typeOnly).map((i) => `${rel(f)} → ${i.spec}`));
+    expect(offenders).toEqual([]);
+  });
+
   test('the renderer never touches Node and imports only types from the contract', () => {
     const files = sources(join(repoRoot, 'src-renderer'));
     expect(files.length).toBeGreaterThan(3);
@@ -54,5 +73,7 @@ describe('layering rules (ARCHITECTURE.md)', () => {
   test('the checker sees a forbidden import (it is not vacuous)', () => {
     const probe = join(repoRoot, 'src-main/index.ts');
     expect(imports(probe).some((i) => i.spec === 'electron')).toBe(true);
+    const host = join(engineDir, 'host/tasks.ts');
+    expect(engineImportsOf(host).some((i) => inside(i.target, 'pipeline'))).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import { CancelledError } from '../../host/engine-error.ts';
+import { CancelledError } from '../../cancellation.ts';
 import { continuationPositionIds, type MropePositions } from '../../sampling/mrope.ts';
 import type { QwenTextModel } from './text-model.ts';
 import { TokenSampler, type SamplingOptions } from './token-sampler.ts';

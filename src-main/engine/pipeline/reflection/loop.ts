@@ -4,7 +4,7 @@
  * UI shows live state per round and a project stores each round as a node of a tree (§4.7).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { CancelledError } from '../../host/engine-error.ts';
+import { CancelledError } from '../../cancellation.ts';
 import type { RgbImage } from '../../image/rgb-image.ts';
 import type { GenerationParams } from '../generate.ts';
 import { buildChecklist } from './checklist.ts';

@@ -4,7 +4,7 @@
  * per question from its KV cache, reading only the first answer position's logits. `<|img|>` is masked in every
  * call, so the critic can never start an image.
  */
-import { CancelledError } from '../../host/engine-error.ts';
+import { CancelledError } from '../../cancellation.ts';
 import { QWEN_IMAGE_DEFAULTS, preprocessForQwen, type QwenImageOptions } from '../../image/qwen-preprocess.ts';
 import { resizeRgb } from '../../image/resample.ts';
 import type { RgbImage } from '../../image/rgb-image.ts';

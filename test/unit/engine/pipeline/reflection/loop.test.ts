@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { CancelledError } from '../../../../../src-main/engine/host/engine-error.ts';
+import { CancelledError } from '../../../../../src-main/engine/cancellation.ts';
 import {
   runReflection, type ContinueFrom, type ReflectionEvent, type ReflectionParams, type RoundRecord,
 } from '../../../../../src-main/engine/pipeline/reflection.ts';

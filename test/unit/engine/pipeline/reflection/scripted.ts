@@ -1,4 +1,4 @@
-import { CancelledError } from '../../../../../src-main/engine/host/engine-error.ts';
+import { CancelledError } from '../../../../../src-main/engine/cancellation.ts';
 import { rgbImage, type RgbImage } from '../../../../../src-main/engine/image/rgb-image.ts';
 import type { GenerationParams } from '../../../../../src-main/engine/pipeline/generate.ts';
 import type { Critic, CritiqueView, Inspection, RoundGenerator, RoundRequest } from '../../../../../src-main/engine/pipeline/reflection.ts';
