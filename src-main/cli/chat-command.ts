@@ -6,14 +6,16 @@ import type { SamplingOptions } from '../engine/models/qwen-text.ts';
 import { ChatPipeline, DEFAULT_MAX_NEW_TOKENS } from '../engine/pipeline/chat.ts';
 import { intOption, numberOption, parseCommandArgs } from './args.ts';
 import { CliError, UsageError, type CliCommand } from './command.ts';
+import { chosenModel } from './generation-options.ts';
 
-const USAGE = `Usage: atelier chat --model DIR [options] "question"
+const USAGE = `Usage: atelier chat [--model REPO|DIR] [options] "question"
 
 Asks OmniGen2's multimodal model about images (or anything) and streams the answer to stdout.
 If the model answers by asking for an image (a reply starting with <|img|>), that token is printed and
 a note on stderr points to atelier generate.
 
-  --model DIR               model folder with mllm/ and processor/
+  --model REPO|DIR          an installed model's repo id (e.g. OmniGen2/OmniGen2) or a model folder with mllm/ and processor/;
+                            default: the installed OmniGen2, else the only ready model in the models folder
   --image FILE              image to ask about (PNG, JPEG, WebP…); repeat for several, called <img1>, <img2>…
   --max-tokens N            longest answer in tokens (default ${DEFAULT_MAX_NEW_TOKENS})
   --temperature T           0 = greedy; > 0 samples (default: the model's generation_config.json, else greedy)
@@ -55,12 +57,11 @@ export const chatCommand: CliCommand = {
   usage: USAGE,
   async run(argv, ctx) {
     const { values, positionals } = parseCommandArgs('chat', argv, OPTIONS, true);
-    if (values.model === undefined) throw new UsageError('--model DIR is required');
-    if (positionals.length !== 1 || positionals[0]!.trim() === '') throw new UsageError('give exactly one question, in quotes: atelier chat --model DIR "What is in this picture?"');
+    if (positionals.length !== 1 || positionals[0]!.trim() === '') throw new UsageError('give exactly one question, in quotes: atelier chat "What is in this picture?"');
     const maxNewTokens = intOption('max-tokens', values['max-tokens'], DEFAULT_MAX_NEW_TOKENS, { min: 1, max: 32_768 });
     const sampling = samplingOverrides(values);
     const seed = values.seed !== undefined ? intOption('seed', values.seed, 0, { min: 0, max: Number.MAX_SAFE_INTEGER }) : randomInt(2 ** 47);
-    const modelDir = resolve(ctx.cwd, values.model);
+    const { dir: modelDir } = await chosenModel(values.model, ctx);
     checkModelFolder(modelDir);
     const images = await Promise.all((values.image ?? []).map((f) => decodeImage(resolve(ctx.cwd, f))));
 

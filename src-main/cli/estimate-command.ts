@@ -5,16 +5,17 @@ import {
 } from '../engine/pipeline/memory-estimate.ts';
 import { MEMORY_MODES } from '../engine/pipeline/memory-mode.ts';
 import { choiceOption as oneOf, intOption, numberOption, parseCommandArgs } from './args.ts';
-import { CliError, UsageError, type CliCommand, type CliContext } from './command.ts';
-import { existingModelFolder, memoryModeOption } from './generation-options.ts';
+import { CliError, type CliCommand, type CliContext } from './command.ts';
+import { chosenModel, memoryModeOption } from './generation-options.ts';
 
-const USAGE = `Usage: atelier estimate --model DIR [options]
+const USAGE = `Usage: atelier estimate [--model REPO|DIR] [options]
 
 Estimates the peak memory of a generation job from the model's config.json files alone (no weights are read):
 per component its weights, its activations at the requested size and their sum, then the peak of the memory
 mode and whether it fits this machine. GB = 10⁹ bytes.
 
-  --model DIR              model folder (transformer/, vae/, and mllm/ when prompts are encoded here)
+  --model REPO|DIR         an installed model's repo id (e.g. OmniGen2/OmniGen2) or a model folder (transformer/, vae/, and mllm/ when
+                           prompts are encoded here); default: the installed OmniGen2, else the only ready model in the models folder
   --width N --height N     output size (default 1024 × 1024; generation is capped at 1024² pixels)
   --images N               reference images, 0–5, each assumed at the output size (default 0)
   --precision P            fp32 | fp16 | int8 | int4 weights (default fp16; activations are fp32 only with fp32)
@@ -41,8 +42,7 @@ export const estimateCommand: CliCommand = {
   usage: USAGE,
   async run(argv, ctx) {
     const { values } = parseCommandArgs('estimate', argv, OPTIONS);
-    if (values.model === undefined) throw new UsageError('--model DIR is required');
-    const modelDir = existingModelFolder(values.model, ctx);
+    const { dir: modelDir } = await chosenModel(values.model, ctx);
     const request: EstimateRequest = {
       width: intOption('width', values.width, 1024, { min: 16, max: 8192 }),
       height: intOption('height', values.height, 1024, { min: 16, max: 8192 }),

@@ -12,16 +12,17 @@ import { nodeFileSystem } from '../services/projects/file-system.ts';
 import { embedRecipe } from '../services/projects/png-recipe.ts';
 import { choiceOption as oneOf, intOption, parseCommandArgs } from './args.ts';
 import { CliError, UsageError, type CliCommand, type CliContext } from './command.ts';
-import { GENERATION_OPTIONS, existingModelFolder, inputImages, memoryModeOption, printProviderChoice, providerRequest, recipeOptions } from './generation-options.ts';
+import { GENERATION_OPTIONS, chosenModel, inputImages, memoryModeOption, printProviderChoice, providerRequest, recipeOptions } from './generation-options.ts';
 import { ProgressBar } from './progress-bar.ts';
 import { cliVersion } from './run-cli.ts';
 
-const USAGE = `Usage: atelier generate --model DIR --prompt TEXT [options]
+const USAGE = `Usage: atelier generate [--model REPO|DIR] --prompt TEXT [options]
 
 Generates an image from text, edits one image (--image once) or composes several (--image up to 5 times).
 Writes a PNG that carries its complete recipe, so the image alone can reproduce itself.
 
-  --model DIR             model folder (transformer/, vae/, and mllm/ + processor/ unless --prompt-embeds)
+  --model REPO|DIR        an installed model's repo id (e.g. OmniGen2/OmniGen2) or a model folder (transformer/, vae/, and mllm/ + processor/ unless --prompt-embeds);
+                          default: the installed OmniGen2, else the only ready model in the models folder
   --prompt TEXT           what to make, or what to change ("make the sky stormy")
   --image FILE            input image (PNG, JPEG, WebP…); repeat for in-context composition, at most 5
   --negative TEXT         negative prompt (default: the official one)
@@ -60,7 +61,7 @@ export const generateCommand: CliCommand = {
   async run(argv, ctx) {
     const { values } = parseCommandArgs('generate', argv, OPTIONS);
     const params = readParams(values);
-    const modelDir = existingModelFolder(required(values.model, '--model'), ctx);
+    const { dir: modelDir, repo } = await chosenModel(values.model, ctx);
     await assertModelUsable(modelDir).catch((e: Error) => { throw new CliError(e.message); });
     const images = inputImages(values.image, ctx);
     const embeds = values['prompt-embeds'] ? readEmbeddings(resolve(ctx.cwd, values['prompt-embeds'])) : null;
@@ -85,7 +86,7 @@ export const generateCommand: CliCommand = {
     const results = await runJob(job, ctx);
     const written: string[] = [];
     for (const [i, r] of results.entries()) {
-      const recipe = completeRecipe(params, { seed: r.seed, inputImages: images, modelId: modelIdOf(modelDir), precision: r.precision, appVersion: cliVersion() });
+      const recipe = completeRecipe(params, { seed: r.seed, inputImages: images, modelId: modelIdOf(modelDir, repo ?? undefined), precision: r.precision, appVersion: cliVersion() });
       const path = results.length === 1 ? out : out.replace(/(\.png)?$/i, `-${i + 1}.png`);
       await writeAtomic(path, embedRecipe(r.png, recipe));
       written.push(path);
@@ -135,11 +136,6 @@ function cfgRange(raw: string | undefined): [number, number] | null {
   return [parts[0]!, parts[1]!];
 }
 
-
-function required(v: string | undefined, flag: string): string {
-  if (v === undefined || v === '') throw new UsageError(`${flag} is required`);
-  return v;
-}
 
 /** The first Σmask tokens of row 0 (the DiT takes the valid prefix, §9.3.13). */
 function embedding(file: SafetensorsFile, key: string, maskKey: string): PromptEmbedding | null {

@@ -1,13 +1,16 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Engine } from '../engine/host/engine-client.ts';
 import { PROVIDER_CACHE_FILE, PROVIDER_PREFERENCES, selectionSummary, type ProviderRequest, type ProviderSelection } from '../engine/onnx/providers.ts';
 import { MEMORY_MODES, type MemoryMode } from '../engine/pipeline/memory-mode.ts';
 import { OFFICIAL_NEGATIVE_PROMPT } from '../engine/text/prompts.ts';
 import { DEFAULT_RECIPE_PARAMS, type RecipeParams } from '../services/generation/recipe.ts';
+import { findModel, type FoundModel } from '../services/models/find-model.ts';
+import { ModelError } from '../services/models/model-error.ts';
 import { userDataDir } from '../services/paths.ts';
 import { choiceOption, intOption, numberOption } from './args.ts';
 import { CliError, UsageError, type CliContext } from './command.ts';
+import { cliModelsDir } from './models-dir.ts';
 import { cliVersion } from './run-cli.ts';
 
 /*
@@ -25,11 +28,17 @@ export const GENERATION_OPTIONS = {
 /** The parsed values of GENERATION_OPTIONS (a command's own flags ride along unread). */
 type GenerationValues = { readonly [K in Exclude<keyof typeof GENERATION_OPTIONS, 'image'>]?: string };
 
-/** The model folder `raw` names, relative to the working directory; it must exist (what it must hold is each command's check). */
-export function existingModelFolder(raw: string, ctx: CliContext): string {
-  const modelDir = resolve(ctx.cwd, raw);
-  if (!existsSync(modelDir)) throw new CliError(`no model folder at ${modelDir}`);
-  return modelDir;
+/**
+ * The model `--model` names (an installed model's repo id, or a folder), or the one the app would run when it is
+ * absent (see findModel); its folder exists (what it must hold is each command's check).
+ */
+export async function chosenModel(raw: string | undefined, ctx: CliContext): Promise<FoundModel> {
+  try {
+    return await findModel(raw, { modelsDir: cliModelsDir(ctx), cwd: ctx.cwd });
+  } catch (e) {
+    if (e instanceof ModelError) throw new CliError(e.message);
+    throw e;
+  }
 }
 
 /**

@@ -15,17 +15,18 @@ import { writeFileAtomic } from '../services/projects/atomic-write.ts';
 import { nodeFileSystem } from '../services/projects/file-system.ts';
 import { intOption, numberOption, parseCommandArgs } from './args.ts';
 import { CliError, UsageError, type CliCommand, type CliContext } from './command.ts';
-import { GENERATION_OPTIONS, existingModelFolder, inputImages, memoryModeOption, printProviderChoice, providerRequest, recipeOptions } from './generation-options.ts';
+import { GENERATION_OPTIONS, chosenModel, inputImages, memoryModeOption, printProviderChoice, providerRequest, recipeOptions } from './generation-options.ts';
 import { ProgressBar } from './progress-bar.ts';
 import { cliVersion } from './run-cli.ts';
 
-const USAGE = `Usage: atelier reflect --model DIR --prompt TEXT --out-dir DIR [options]
+const USAGE = `Usage: atelier reflect [--model REPO|DIR] --prompt TEXT --out-dir DIR [options]
 
 Makes an image, lets the model check it against the prompt with yes/no questions, and fixes what fails by
 editing the image or regenerating it, round after round; the best-scoring round is the result.
 Writes every round's PNG (recipe embedded) and rounds.json, the record of the rounds, to --out-dir.
 
-  --model DIR             model folder (transformer/, vae/, mllm/, processor/)
+  --model REPO|DIR        an installed model's repo id (e.g. OmniGen2/OmniGen2) or a model folder (transformer/, vae/, mllm/, processor/);
+                          default: the installed OmniGen2, else the only ready model in the models folder
   --prompt TEXT           what to make (or, with --image, what to change); every check comes from it
   --image FILE            input image (PNG, JPEG, WebP…); repeat for several, at most 5
   --max-rounds N          revisions after the first image, 0–${MAX_REVISIONS} (default ${DEFAULT_MAX_REVISIONS})
@@ -56,10 +57,9 @@ export const reflectCommand: CliCommand = {
   usage: USAGE,
   async run(argv, ctx) {
     const { values } = parseCommandArgs('reflect', argv, OPTIONS);
-    if (values.model === undefined) throw new UsageError('--model DIR is required');
     if (values.prompt === undefined || values.prompt.trim() === '') throw new UsageError('--prompt is required');
     if (values['out-dir'] === undefined) throw new UsageError('--out-dir DIR is required');
-    const modelDir = existingModelFolder(values.model, ctx);
+    const { dir: modelDir, repo } = await chosenModel(values.model, ctx);
     const recipe = recipeOptions(values, values.prompt);
     const images = inputImages(values.image, ctx);
     const provider = providerRequest(values.provider, ctx);
@@ -77,7 +77,7 @@ export const reflectCommand: CliCommand = {
     const outDir = resolve(ctx.cwd, values['out-dir']);
     await mkdir(outDir, { recursive: true }).catch((e: Error) => { throw new CliError(`cannot create ${outDir}: ${e.message}`); });
     const recorder = new ReflectionRecorder({
-      sessionId: 'cli', createdAt: new Date().toISOString(), threshold: job.threshold, recipe, modelId: modelIdOf(modelDir),
+      sessionId: 'cli', createdAt: new Date().toISOString(), threshold: job.threshold, recipe, modelId: modelIdOf(modelDir, repo ?? undefined),
       appVersion: cliVersion(), known: images, base: null,
     });
     return new RoundWriter(ctx, outDir, recorder).run(job);

@@ -70,7 +70,6 @@ describe('atelier reflect', () => {
   });
 
   test.each([
-    [['--prompt', 'a cup', '--out-dir', 'x'], /--model DIR is required/],
     [['--model', modelDir, '--prompt', 'a cup'], /--out-dir DIR is required/],
     [['--model', modelDir, '--prompt', 'a cup', '--out-dir', 'x', '--max-rounds', '6'], /--max-rounds must be a whole number from 0 to 5/],
     [['--model', modelDir, '--prompt', 'a cup', '--out-dir', 'x', '--force', 'edit,paint'], /--force takes auto, edit or regenerate/],

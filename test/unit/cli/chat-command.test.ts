@@ -64,11 +64,10 @@ describe('atelier chat', () => {
   });
 
   test('usage errors exit 2', async () => {
-    expect((await atelier(['chat', 'hi'])).code).toBe(2);
     expect((await atelier(['chat', '--model', modelDir])).code).toBe(2);
     expect((await atelier(['chat', '--model', modelDir, '--temperature', '-1', 'hi'])).code).toBe(2);
     expect((await atelier(['chat', '--model', modelDir, '--top-p', '0', 'hi'])).code).toBe(2);
-    expect((await atelier(['chat', '--help'])).stdout.join('')).toMatch(/^Usage: atelier chat --model DIR/);
+    expect((await atelier(['chat', '--help'])).stdout.join('')).toMatch(/^Usage: atelier chat \[--model REPO\|DIR\]/);
   });
 
   test('Ctrl-C cancels cleanly with exit 130', async () => {

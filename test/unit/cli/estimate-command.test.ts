@@ -58,7 +58,6 @@ describe('atelier estimate', () => {
   });
 
   test('bad arguments are usage errors', async () => {
-    expect(await atelier(['estimate'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--model DIR is required/) });
     expect(await atelier(['estimate', '--model', realDir, '--precision', 'bf16'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--precision must be one of fp32, fp16, int8, int4/) });
     expect(await atelier(['estimate', '--model', realDir, '--images', '6'])).toMatchObject({ code: 2 });
     expect(await atelier(['estimate', '--model', join(work, 'nowhere')])).toMatchObject({ code: 1, stderr: expect.stringMatching(/no model folder/) });
