@@ -9,7 +9,7 @@ import { ok, registerHandlers, type IpcLike } from './ipc/register-handlers.ts';
 import { startUtilityEngine } from './electron/utility-engine.ts';
 import { PROVIDER_CACHE_FILE } from './engine/onnx/providers.ts';
 import { createAppServices } from './services/app-services.ts';
-import { defaultModelsDir } from './services/paths.ts';
+import { defaultCacheDir, defaultModelsDir } from './services/paths.ts';
 import { SETTINGS_DEFAULTS, SETTINGS_SCHEMA } from './services/settings/settings-schema.ts';
 import { SettingsService } from './services/settings/settings-service.ts';
 import { SETTINGS_FILE_NAME } from './services/settings/node-settings.ts';
@@ -88,9 +88,9 @@ function electronDialogs(): Contract['dialogs'] {
 }
 
 function start(): void {
-  const modelsDir = defaultModelsDir();
-  const store = new Store<Settings>({ name: SETTINGS_FILE_NAME, defaults: SETTINGS_DEFAULTS(modelsDir), schema: SETTINGS_SCHEMA as never, clearInvalidConfig: false });
-  const settings = new SettingsService({ get store() { return store.store; }, set: (patch) => store.set(patch) }, SETTINGS_DEFAULTS(modelsDir));
+  const defaults = SETTINGS_DEFAULTS(defaultModelsDir(), defaultCacheDir());
+  const store = new Store<Settings>({ name: SETTINGS_FILE_NAME, defaults, schema: SETTINGS_SCHEMA as never, clearInvalidConfig: false });
+  const settings = new SettingsService({ get store() { return store.store; }, set: (patch) => store.set(patch) }, defaults);
   const applyTheme = (s: Settings) => { nativeTheme.themeSource = s.theme; };
   applyTheme(settings.get());
   settings.onChange(applyTheme);

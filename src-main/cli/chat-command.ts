@@ -61,11 +61,11 @@ export const chatCommand: CliCommand = {
     const maxNewTokens = intOption('max-tokens', values['max-tokens'], DEFAULT_MAX_NEW_TOKENS, { min: 1, max: 32_768 });
     const sampling = samplingOverrides(values);
     const seed = values.seed !== undefined ? intOption('seed', values.seed, 0, { min: 0, max: Number.MAX_SAFE_INTEGER }) : randomInt(2 ** 47);
-    const { dir: modelDir } = await chosenModel(values.model, ctx);
+    const { dir: modelDir, weightCacheDir } = await chosenModel(values.model, ctx);
     checkModelFolder(modelDir);
     const images = await Promise.all((values.image ?? []).map((f) => decodeImage(resolve(ctx.cwd, f))));
 
-    const chat = await ChatPipeline.load(modelDir);
+    const chat = await ChatPipeline.load(modelDir, { model: { weightCacheDir } });
     try {
       const sampled = (sampling.temperature ?? chat.defaultSampling.temperature) > 0;
       if (sampled && values.seed === undefined) ctx.stderr(`seed: ${seed}\n`);

@@ -61,7 +61,7 @@ export const generateCommand: CliCommand = {
   async run(argv, ctx) {
     const { values } = parseCommandArgs('generate', argv, OPTIONS);
     const params = readParams(values);
-    const { dir: modelDir, repo } = await chosenModel(values.model, ctx);
+    const { dir: modelDir, repo, weightCacheDir } = await chosenModel(values.model, ctx);
     await assertModelUsable(modelDir).catch((e: Error) => { throw new CliError(e.message); });
     const images = inputImages(values.image, ctx);
     const embeds = values['prompt-embeds'] ? readEmbeddings(resolve(ctx.cwd, values['prompt-embeds'])) : null;
@@ -71,7 +71,7 @@ export const generateCommand: CliCommand = {
     const out = resolve(ctx.cwd, values.out ?? 'atelier.png');
 
     const job: GenerateJob & { provider: ProviderRequest } = {
-      modelDir,
+      modelDir, weightCacheDir,
       prompt: embeds?.prompt ?? params.prompt,
       negative: embeds?.negative ?? params.negativePrompt,
       images,

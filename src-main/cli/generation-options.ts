@@ -7,10 +7,11 @@ import { OFFICIAL_NEGATIVE_PROMPT } from '../engine/text/prompts.ts';
 import { DEFAULT_RECIPE_PARAMS, type RecipeParams } from '../services/generation/recipe.ts';
 import { findModel, type FoundModel } from '../services/models/find-model.ts';
 import { ModelError } from '../services/models/model-error.ts';
+import { weightCacheDirFor } from '../services/models/weight-cache-dir.ts';
 import { userDataDir } from '../services/paths.ts';
 import { choiceOption, intOption, numberOption } from './args.ts';
 import { CliError, UsageError, type CliContext } from './command.ts';
-import { cliModelsDir } from './models-dir.ts';
+import { cliCacheDir, cliModelsDir } from './models-dir.ts';
 import { cliVersion } from './run-cli.ts';
 
 /*
@@ -30,11 +31,14 @@ type GenerationValues = { readonly [K in Exclude<keyof typeof GENERATION_OPTIONS
 
 /**
  * The model `--model` names (an installed model's repo id, or a folder), or the one the app would run when it is
- * absent (see findModel); its folder exists (what it must hold is each command's check).
+ * absent (see findModel); its folder exists (what it must hold is each command's check). With it, where its
+ * converted weights go: never into a folder Atelier does not manage (weight-cache-dir.ts).
  */
-export async function chosenModel(raw: string | undefined, ctx: CliContext): Promise<FoundModel> {
+export async function chosenModel(raw: string | undefined, ctx: CliContext): Promise<FoundModel & { weightCacheDir: string }> {
   try {
-    return await findModel(raw, { modelsDir: cliModelsDir(ctx), cwd: ctx.cwd });
+    const modelsDir = cliModelsDir(ctx);
+    const found = await findModel(raw, { modelsDir, cwd: ctx.cwd });
+    return { ...found, weightCacheDir: await weightCacheDirFor(found.dir, { modelsDir, cacheDir: cliCacheDir(ctx) }) };
   } catch (e) {
     if (e instanceof ModelError) throw new CliError(e.message);
     throw e;

@@ -8,7 +8,7 @@ import { defaultModelsDir } from '../services/paths.ts';
 import { openNodeSettings } from '../services/settings/node-settings.ts';
 import { parseCommandArgs } from './args.ts';
 import { CliError, UsageError, type CliCommand, type CliContext } from './command.ts';
-import { cliModelsDir } from './models-dir.ts';
+import { cliCacheDir, cliModelsDir } from './models-dir.ts';
 import { ProgressBar, formatBytes } from './progress-bar.ts';
 
 const USAGE = `Usage: atelier models <subcommand> [options]
@@ -154,7 +154,7 @@ function single(positionals: string[], usage: string): string {
 }
 
 function createManager(ctx: CliContext, dir: string | undefined, endpoint = DEFAULT_ENDPOINT, token?: string): ModelManager {
-  return new ModelManager({ modelsDir: cliModelsDir(ctx, dir), hub: () => (token ? { endpoint, token } : { endpoint }) });
+  return new ModelManager({ modelsDir: cliModelsDir(ctx, dir), cacheDir: cliCacheDir(ctx), hub: () => (token ? { endpoint, token } : { endpoint }) });
 }
 
 /** The desktop app's saved settings (the CLI follows the models folder and endpoint chosen there). */

@@ -59,12 +59,12 @@ export const reflectCommand: CliCommand = {
     const { values } = parseCommandArgs('reflect', argv, OPTIONS);
     if (values.prompt === undefined || values.prompt.trim() === '') throw new UsageError('--prompt is required');
     if (values['out-dir'] === undefined) throw new UsageError('--out-dir DIR is required');
-    const { dir: modelDir, repo } = await chosenModel(values.model, ctx);
+    const { dir: modelDir, repo, weightCacheDir } = await chosenModel(values.model, ctx);
     const recipe = recipeOptions(values, values.prompt);
     const images = inputImages(values.image, ctx);
     const provider = providerRequest(values.provider, ctx);
     const job: ReflectJob = {
-      modelDir, prompt: recipe.prompt, negative: recipe.negativePrompt, images,
+      modelDir, weightCacheDir, prompt: recipe.prompt, negative: recipe.negativePrompt, images,
       params: generationParams(recipe),
       maxRevisions: intOption('max-rounds', values['max-rounds'], DEFAULT_MAX_REVISIONS, { min: 0, max: MAX_REVISIONS }),
       threshold: numberOption('threshold', values.threshold, DEFAULT_THRESHOLD, { min: 0, max: 1 }),

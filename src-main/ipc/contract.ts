@@ -69,6 +69,8 @@ export type ProviderPreference = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'w
 export interface Settings {
   theme: ThemePreference;
   modelsDir: string;
+  /** Converted weights of models outside the models folder (fp16, int8, int4 copies), and other caches. */
+  cacheDir: string;
   hubEndpoint: string;
   provider: ProviderPreference;
   memoryMode: 'all-resident' | 'one-at-a-time' | 'low-memory';
@@ -410,6 +412,8 @@ export interface InstalledModel {
   error?: IpcError;
   /** Files that failed the last verification. */
   damagedFiles?: string[];
+  /** Bytes of the weights converted for this machine (fp16, int8, int4), wherever they are kept; removed with the model. */
+  cacheBytes?: number;
 }
 
 export interface DownloadRequest {

@@ -4,6 +4,7 @@ import { ok } from '../ipc/register-handlers.ts';
 import type { Engine } from '../engine/host/engine-client.ts';
 import { modelFolder, toGenerateJob, toGeneratedImages } from './generation/generation-jobs.ts';
 import { assertModelUsable } from './models/usable-model.ts';
+import { weightCacheDirFor } from './models/weight-cache-dir.ts';
 import { ReflectionJobs, withTaskReports } from './generation/reflection-jobs.ts';
 import { JobQueue, type Emit } from './jobs/job-queue.ts';
 import { createModelsFolderApi } from './models/models-folder.ts';
@@ -65,6 +66,7 @@ export function createAppServices(deps: AppDeps): AppServices {
     },
     models: createModelsFolderApi({
       modelsDir: () => deps.settings.get().modelsDir,
+      cacheDir: () => deps.settings.get().cacheDir,
       hubEndpoint: () => deps.settings.get().hubEndpoint,
       env: deps.env,
       emit: deps.emit,
@@ -80,14 +82,20 @@ export function createAppServices(deps: AppDeps): AppServices {
       probe: async (req) => ok(queue.submit('probe', `Engine check (${req.size}², ${req.runs} runs)`, { kind: 'probe', ...req },
         (result) => ({ images: [], probe: result as ProbeResult }))),
       generate: async (req) => {
-        await assertModelUsable(modelFolder(req.model, deps.settings.get().modelsDir));
+        const { modelsDir, cacheDir, memoryMode } = deps.settings.get();
+        const modelDir = modelFolder(req.model, modelsDir);
+        await assertModelUsable(modelDir);
+        const weightCacheDir = await weightCacheDirFor(modelDir, { modelsDir, cacheDir });
         return ok(queue.submit('generate', req.recipe.prompt.slice(0, 80) || 'Untitled',
-        { kind: 'generate', job: toGenerateJob(req, deps.settings.get().modelsDir, { provider: providers.request(), memoryMode: deps.settings.get().memoryMode }) },
+        { kind: 'generate', job: toGenerateJob(req, modelsDir, { provider: providers.request(), memoryMode, weightCacheDir }) },
         (result) => ({ images: toGeneratedImages(req, result as GeneratedPng[], deps.version) })));
       },
       reflect: async (req) => {
-        await assertModelUsable(modelFolder(req.model, deps.settings.get().modelsDir));
-        return ok(reflections.submit(queue, req, { provider: providers.request(), memoryMode: deps.settings.get().memoryMode }));
+        const { modelsDir, cacheDir, memoryMode } = deps.settings.get();
+        const modelDir = modelFolder(req.model, modelsDir);
+        await assertModelUsable(modelDir);
+        const weightCacheDir = await weightCacheDirFor(modelDir, { modelsDir, cacheDir });
+        return ok(reflections.submit(queue, req, { provider: providers.request(), memoryMode, weightCacheDir }));
       },
       acceptReflection: async (id) => ok(reflections.accept(queue, id)),
       cancel: async (id) => {

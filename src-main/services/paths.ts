@@ -14,6 +14,11 @@ export function userDataDir(env: NodeJS.ProcessEnv = process.env, platform: Node
   return join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), APP_NAME);
 }
 
+/** Atelier's cache folder (converted weights of models it does not manage); the settings can move it. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  return env.ATELIER_CACHE_DIR ?? join(userDataDir(env, platform), 'cache');
+}
+
 export function defaultModelsDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
   return env.ATELIER_MODELS_DIR ?? join(userDataDir(env, platform), 'models');
 }

@@ -26,6 +26,8 @@ export interface GenerateJob {
   provider?: ProviderRequest;
   /** What stays loaded between stages (settings); absent: all-resident. */
   memoryMode?: MemoryMode;
+  /** Where converted weights go (the app's cache folder for a model it does not manage); absent: the model folder. */
+  weightCacheDir?: string;
 }
 
 export interface GeneratedPng {

@@ -26,6 +26,8 @@ export interface ComponentRuntime {
   readonly vaeAttention: VaeAttentionOptions;
   /** What the graphs compute in: fp32 on the CPU, fp16-mixed on GPU providers (measured policy, onnx/precision.ts). */
   readonly precision: Precision;
+  /** Where converted weights go (weights/cache-location.ts); absent: inside the model folder. */
+  readonly weightCacheDir?: string;
 }
 
 export function componentRuntime(provider: ExecutionProvider, mode: MemoryMode): ComponentRuntime {
@@ -67,7 +69,7 @@ export class OpenModel {
   /** The DiT; outside all-resident mode the MLLM is freed first (its prompts are encoded by now). */
   async dit(): Promise<DitModel> {
     if (this.runtimeNow.mode !== 'all-resident') await this.releaseMllm();
-    this.#dit ??= this.load('transformer', () => DitModel.load(this.dir, { session: this.runtimeNow.session, precision: componentPrecision('transformer', this.runtimeNow.precision) }));
+    this.#dit ??= this.load('transformer', () => DitModel.load(this.dir, { session: this.runtimeNow.session, precision: componentPrecision('transformer', this.runtimeNow.precision), weightCacheDir: this.runtimeNow.weightCacheDir }));
     return this.#dit;
   }
 
@@ -125,7 +127,7 @@ export class OpenModel {
   /** Outside all-resident mode the DiT and the VAE are freed before the MLLM runs. */
   private async conditioner(): Promise<TextConditioner> {
     if (this.runtimeNow.mode !== 'all-resident') await Promise.all([this.releaseDit(), this.releaseLoaded(this.#vae)]);
-    this.#text ??= this.load('mllm', () => TextConditioner.load(this.dir, { model: { session: this.runtimeNow.session, precision: componentPrecision('mllm', this.runtimeNow.precision) } }), 'processor');
+    this.#text ??= this.load('mllm', () => TextConditioner.load(this.dir, { model: { session: this.runtimeNow.session, precision: componentPrecision('mllm', this.runtimeNow.precision), weightCacheDir: this.runtimeNow.weightCacheDir } }), 'processor');
     return this.#text;
   }
 
@@ -173,6 +175,8 @@ export interface RuntimeRequest {
   readonly provider?: ProviderRequest;
   /** Absent: all-resident. */
   readonly memoryMode?: MemoryMode;
+  /** Where converted weights go, chosen by the app for folders it does not manage; absent: inside the model folder. */
+  readonly weightCacheDir?: string;
 }
 
 /** The engine host's model cache: one open model folder at a time, so two models never share the memory. */
@@ -187,13 +191,14 @@ export class ModelSet {
    */
   async openFor(dir: string, request: RuntimeRequest = {}): Promise<OpenModel> {
     const provider = request.provider ? (await this.providers.select(request.provider)).provider : 'cpu';
-    return this.open(dir, componentRuntime(provider, request.memoryMode ?? 'all-resident'));
+    const runtime = componentRuntime(provider, request.memoryMode ?? 'all-resident');
+    return this.open(dir, request.weightCacheDir === undefined ? runtime : { ...runtime, weightCacheDir: request.weightCacheDir });
   }
 
   open(dir: string, runtime: ComponentRuntime = componentRuntime('cpu', 'all-resident')): OpenModel {
     const abs = resolve(dir);
     if (!existsSync(abs)) throw new EngineError('model-missing', `no model folder at ${abs}`);
-    const loadsAlike = (a: ComponentRuntime) => JSON.stringify([a.session, a.vaeAttention]) === JSON.stringify([runtime.session, runtime.vaeAttention]);
+    const loadsAlike = (a: ComponentRuntime) => JSON.stringify([a.session, a.vaeAttention, a.weightCacheDir]) === JSON.stringify([runtime.session, runtime.vaeAttention, runtime.weightCacheDir]);
     if (this.#open?.dir !== abs || !loadsAlike(this.#open.runtime)) {
       void this.#open?.release();
       this.#open = new OpenModel(abs, runtime);

@@ -5,20 +5,23 @@ import { Checkpoint } from '../onnx/weights.ts';
 import { DTYPE_BYTES, bf16ToFloat32, float16ToFloat32 } from './dtype.ts';
 import { checkQuantLayout, packedRowBytes, quantBlocks, quantizeRows, type QuantLayout } from './quantize.ts';
 import type { TensorInfo } from './safetensors.ts';
-import { WEIGHT_CACHE_FOLDER, type WeightCacheProgress } from './weight-cache.ts';
+import { cacheRootOf } from './cache-location.ts';
+import type { WeightCacheProgress } from './weight-cache.ts';
 import { WeightError } from './weight-error.ts';
 
 /**
  * The quantised-weight cache (issue 9): the linear weights a model selects are quantised ONCE (quantize.ts) into
- * `<modelRoot>/.atelier-cache/<component>-int<bits>-b<blockSize>/quantized.safetensors`, next to the converted
+ * `<cache>/<component>-int<bits>-b<blockSize>/quantized.safetensors` (cache-location.ts), next to the converted
  * cache of weight-cache.ts, with a manifest naming the sources (size, mtime), the layout, the quantised tensors
  * and each one's relative RMS error. Every other tensor still comes from the float checkpoint. Tensors stream in
  * row chunks (~16 MiB of fp32 at a time), the folder appears complete or not at all (temp + rename), and a changed
  * source, layout or selection is quantised again.
  */
 export interface QuantCacheOptions {
-  /** The session root; the cache lives in `<modelRoot>/.atelier-cache/`. */
+  /** The session root. */
   readonly modelRoot: string;
+  /** The folder for this model's caches (cache-location.ts); default `<modelRoot>/.atelier-cache/`. */
+  readonly cacheDir?: string;
   readonly component: string;
   readonly layout: QuantLayout;
   /** Which tensors to quantise: the model's linear weights `[out, in]` worth it (never norms or embeddings). */
@@ -58,7 +61,7 @@ interface Planned { info: TensorInfo; rows: number; cols: number; packedAt: numb
 
 export async function quantizedCheckpointFor(source: Checkpoint, o: QuantCacheOptions): Promise<QuantizedCheckpoint> {
   checkQuantLayout(o.layout);
-  const dir = join(o.modelRoot, WEIGHT_CACHE_FOLDER, `${o.component}-int${o.layout.bits}-b${o.layout.blockSize}`);
+  const dir = join(cacheRootOf(o.modelRoot, o.cacheDir), `${o.component}-int${o.layout.bits}-b${o.layout.blockSize}`);
   const selected = source.keys().sort().map((k) => source.info(k)).filter((t) => t.shape.length === 2 && o.select(t.name, t.shape));
   const stamps = source.files().map((f) => { const s = statSync(f); return { file: relative(o.modelRoot, f), bytes: s.size, mtimeMs: s.mtimeMs }; });
   const reused = readManifest(dir, o.layout, stamps, selected.map((t) => t.name));

@@ -4,15 +4,16 @@ import { basename, dirname, join, relative } from 'node:path';
 import { Checkpoint } from '../onnx/weights.ts';
 import { DTYPE_BYTES, bf16ToFloat32, float16ToFloat32, float32ToFloat16, type DType } from './dtype.ts';
 import { SafetensorsFile, elementCount, type TensorInfo } from './safetensors.ts';
+import { cacheRootOf } from './cache-location.ts';
 import { WeightError } from './weight-error.ts';
 
 /**
  * The converted-weight cache (ARCHITECTURE.md "Runtime and weights"): a checkpoint stored in another
  * floating precision than the graphs compute in (the released bf16) is converted ONCE, tensor by tensor
- * in bounded chunks, into `<modelRoot>/.atelier-cache/<component>-<dtype>/` and reused afterwards.
- * Without it every session creation folds an in-graph Cast into a fresh host copy (tech-stack §1.4).
- * The cache sits inside the model folder because onnxruntime only reads external data below the
- * session's root folder (tech-stack §1.3). The folder appears complete or not at all (temp + rename);
+ * in bounded chunks, into `<cache>/<component>-<dtype>/` and reused afterwards, where `<cache>` is
+ * `<modelRoot>/.atelier-cache/` or, for a model folder Atelier does not manage, the folder the caller names
+ * (cache-location.ts). Without it every session creation folds an in-graph Cast into a fresh host copy
+ * (tech-stack §1.4). The folder appears complete or not at all (temp + rename);
  * its manifest records each source file's size and mtime, so a changed source is converted again.
  */
 
@@ -34,8 +35,10 @@ export interface NarrowingCounts {
 }
 
 export interface WeightCacheOptions {
-  /** The session root (the model folder); the cache lives in `<modelRoot>/.atelier-cache/`. */
+  /** The session root (the model folder). */
   readonly modelRoot: string;
+  /** The folder for this model's caches (cache-location.ts); default `<modelRoot>/.atelier-cache/`. */
+  readonly cacheDir?: string;
   /** Component name, e.g. `transformer`. */
   readonly component: string;
   readonly dtype: ComputeDType;
@@ -54,7 +57,6 @@ export interface ComputeCheckpoint {
   readonly narrowing: readonly NarrowingCounts[];
 }
 
-export const WEIGHT_CACHE_FOLDER = '.atelier-cache';
 const MANIFEST = 'manifest.json';
 const MANIFEST_FORMAT = 1;
 const TARGET: Record<ComputeDType, DType> = { float32: 'F32', float16: 'F16' };
@@ -74,7 +76,7 @@ export async function checkpointForCompute(source: Checkpoint, o: WeightCacheOpt
   const needs = shards.some((s) => [...s.tensors.values()].some((t) => FLOATING.has(t.dtype) && t.dtype !== target));
   if (!needs) return { checkpoint: source, origin: 'source', dir: null, narrowing: [] };
 
-  const cacheRoot = join(o.modelRoot, WEIGHT_CACHE_FOLDER);
+  const cacheRoot = cacheRootOf(o.modelRoot, o.cacheDir);
   const dir = join(cacheRoot, `${o.component}-${o.dtype}`);
   const entry = basename(source.path);
   const baseDir = dirname(source.path);

@@ -6,6 +6,7 @@ export const settingsParsers = {
   update: args(partial({
     theme: oneOf(SETTINGS_SCHEMA.theme.enum),
     modelsDir: str({ nonEmpty: true, max: 4096 }),
+    cacheDir: str({ nonEmpty: true, max: 4096 }),
     hubEndpoint: str({ nonEmpty: true, max: 2048 }),
     provider: oneOf(SETTINGS_SCHEMA.provider.enum),
     memoryMode: oneOf(SETTINGS_SCHEMA.memoryMode.enum),

@@ -13,7 +13,7 @@ export function modelFolder(model: string, modelsDir: string): string {
  * A renderer request as the engine host's job (the same parameters, the images as the bytes given), run where
  * `runtime` says (the provider and memory mode from settings).
  */
-export function toGenerateJob(req: GenerateRequest, modelsDir: string, runtime: Pick<GenerateJob, 'provider' | 'memoryMode'> = {}): GenerateJob {
+export function toGenerateJob(req: GenerateRequest, modelsDir: string, runtime: Pick<GenerateJob, 'provider' | 'memoryMode' | 'weightCacheDir'> = {}): GenerateJob {
   const { recipe } = req;
   return {
     modelDir: modelFolder(req.model, modelsDir),

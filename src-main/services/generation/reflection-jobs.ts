@@ -64,8 +64,8 @@ export class ReflectionJobs implements TaskReportSink {
 
   constructor(private readonly deps: ReflectionJobsDeps) {}
 
-  /** @param runtime where the engine runs it (the provider and memory mode from settings) */
-  submit(queue: JobQueue, req: ReflectRequest, runtime: Pick<ReflectJob, 'provider' | 'memoryMode'> = {}): JobId {
+  /** @param runtime where the engine runs it (the provider and memory mode from settings) and where converted weights go */
+  submit(queue: JobQueue, req: ReflectRequest, runtime: Pick<ReflectJob, 'provider' | 'memoryMode' | 'weightCacheDir'> = {}): JobId {
     const from = req.continueFrom;
     if (from && !from.session.rounds.some((r) => r.id === from.roundId)) {
       throw new ReflectionRequestError(`the session has no round "${from.roundId}" to continue from`);
@@ -121,7 +121,7 @@ export class ReflectionJobs implements TaskReportSink {
 }
 
 /** A renderer request as the engine host's job. */
-export function toReflectJob(req: ReflectRequest, modelDir: string, runtime: Pick<ReflectJob, 'provider' | 'memoryMode'> = {}): ReflectJob {
+export function toReflectJob(req: ReflectRequest, modelDir: string, runtime: Pick<ReflectJob, 'provider' | 'memoryMode' | 'weightCacheDir'> = {}): ReflectJob {
   const { recipe, continueFrom: from } = req;
   return {
     ...runtime,

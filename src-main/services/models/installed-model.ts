@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import type { InstalledModel, ModelState } from '../../ipc/contract.ts';
 import type { RegistryEntry } from './registry.ts';
 import { referenceDigest, type ExpectedFile } from './verify.ts';
+import { weightCacheBytes } from './weight-cache-dir.ts';
 
 /** A registry entry as the UI sees it; `activeState` overrides the stored state while work is in progress. */
-export async function describeEntry(entry: RegistryEntry, modelsDir: string, activeState?: ModelState): Promise<InstalledModel> {
+export async function describeEntry(entry: RegistryEntry, modelsDir: string, activeState?: ModelState, cacheDir?: string): Promise<InstalledModel> {
   const folder = join(modelsDir, entry.folder);
   const verified = new Set(entry.verified);
   let doneBytes = 0;
@@ -19,6 +20,8 @@ export async function describeEntry(entry: RegistryEntry, modelsDir: string, act
   };
   if (entry.error) model.error = entry.error;
   if (entry.damagedFiles) model.damagedFiles = entry.damagedFiles;
+  const cacheBytes = await weightCacheBytes(folder, cacheDir);
+  if (cacheBytes > 0) model.cacheBytes = cacheBytes;
   return model;
 }
 

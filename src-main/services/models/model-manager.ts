@@ -13,6 +13,7 @@ import { DownloadProgressTracker } from './progress-tracker.ts';
 import { ModelRegistry, type RegistryEntry } from './registry.ts';
 import { checkRepoId, checkRevision, repoFolderName } from './repo-id.ts';
 import { verifyFile } from './verify.ts';
+import { removeExternalWeightCache } from './weight-cache-dir.ts';
 
 export type ModelEvent =
   | { event: 'download.progress'; payload: DownloadProgress }
@@ -23,6 +24,8 @@ export interface ModelManagerOptions {
   /** Endpoint and token, read at each download start so a settings change applies to the next one. */
   hub: () => HubOptions;
   tuning?: TransferTuning;
+  /** Atelier's cache folder, where converted weights of a model may live outside its folder (weight-cache-dir.ts). */
+  cacheDir?: string;
 }
 
 export interface DownloadHandle {
@@ -248,6 +251,7 @@ export class ModelManager {
       const release = await acquireDownloadLock(folder); // refuses while another process downloads into it
       try {
         await rm(folder, { recursive: true, force: true });
+        if (this.o.cacheDir !== undefined) await removeExternalWeightCache(folder, this.o.cacheDir);
       } finally {
         await release();
       }
@@ -257,7 +261,7 @@ export class ModelManager {
   }
 
   #describe(entry: RegistryEntry): Promise<InstalledModel> {
-    return describeEntry(entry, this.o.modelsDir, this.#active.get(entry.repo)?.kind);
+    return describeEntry(entry, this.o.modelsDir, this.#active.get(entry.repo)?.kind, this.o.cacheDir);
   }
 
   async #emitState(repo: string): Promise<void> {

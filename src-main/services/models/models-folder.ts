@@ -4,26 +4,30 @@ import { createModelsApi } from './models-api.ts';
 
 export interface ModelsFolderDeps {
   modelsDir(): string;
+  /** Atelier's cache folder (settings), read when the manager is made. */
+  cacheDir(): string;
   hubEndpoint(): string;
   env: NodeJS.ProcessEnv;
   emit<E extends keyof Events>(event: E, payload: Events[E]): void;
 }
 
 /**
- * The models namespace for the models folder chosen in settings: a manager is bound to one folder, so a new
- * folder gets a new manager (downloads into the old one keep their own).
+ * The models namespace for the models folder chosen in settings: a manager is bound to one folder (and cache
+ * folder), so a new folder gets a new manager (downloads into the old one keep their own).
  */
 export function createModelsFolderApi(deps: ModelsFolderDeps): Contract['models'] {
-  let current: { dir: string; api: Contract['models'] } | null = null;
+  let current: { dir: string; cacheDir: string; api: Contract['models'] } | null = null;
   const api = (): Contract['models'] => {
     const dir = deps.modelsDir();
-    if (current?.dir !== dir) {
+    const cacheDir = deps.cacheDir();
+    if (current?.dir !== dir || current.cacheDir !== cacheDir) {
       const manager = new ModelManager({
         modelsDir: dir,
+        cacheDir,
         // HF_ENDPOINT (a mirror) wins over the setting, as in the CLI; the token is never stored in settings.
         hub: () => ({ endpoint: deps.env.HF_ENDPOINT ?? deps.hubEndpoint(), ...(deps.env.HF_TOKEN ? { token: deps.env.HF_TOKEN } : {}) }),
       });
-      current = { dir, api: createModelsApi({ manager, emit: deps.emit }) };
+      current = { dir, cacheDir, api: createModelsApi({ manager, emit: deps.emit }) };
     }
     return current.api;
   };

@@ -1,6 +1,6 @@
 import Conf from 'conf';
 import type { Settings } from '../../ipc/contract.ts';
-import { defaultModelsDir, userDataDir } from '../paths.ts';
+import { defaultCacheDir, defaultModelsDir, userDataDir } from '../paths.ts';
 import { SETTINGS_DEFAULTS, SETTINGS_SCHEMA } from './settings-schema.ts';
 import { SettingsService } from './settings-service.ts';
 
@@ -12,7 +12,7 @@ export const SETTINGS_FILE_NAME = 'settings';
  * desktop app writes through electron-store, through conf (what electron-store wraps).
  */
 export function openNodeSettings(env: NodeJS.ProcessEnv = process.env, dir = userDataDir(env)): SettingsService {
-  const defaults = SETTINGS_DEFAULTS(defaultModelsDir(env));
+  const defaults = SETTINGS_DEFAULTS(defaultModelsDir(env), defaultCacheDir(env));
   const conf = new Conf<Settings>({ cwd: dir, configName: SETTINGS_FILE_NAME, defaults, schema: SETTINGS_SCHEMA as never, projectName: 'atelier', clearInvalidConfig: false });
   return new SettingsService({ get store() { return conf.store; }, set: (patch) => conf.set(patch) }, defaults);
 }

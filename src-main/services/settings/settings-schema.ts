@@ -1,8 +1,9 @@
 import type { Settings } from '../../ipc/contract.ts';
 
-export const SETTINGS_DEFAULTS = (modelsDir: string): Settings => ({
+export const SETTINGS_DEFAULTS = (modelsDir: string, cacheDir: string): Settings => ({
   theme: 'system',
   modelsDir,
+  cacheDir,
   hubEndpoint: 'https://huggingface.co',
   provider: 'auto',
   memoryMode: 'one-at-a-time',
@@ -14,6 +15,7 @@ export const SETTINGS_DEFAULTS = (modelsDir: string): Settings => ({
 export const SETTINGS_SCHEMA = {
   theme: { type: 'string', enum: ['system', 'light', 'dark'] },
   modelsDir: { type: 'string', minLength: 1 },
+  cacheDir: { type: 'string', minLength: 1 },
   hubEndpoint: { type: 'string', pattern: '^https?://' },
   provider: { type: 'string', enum: ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'] },
   memoryMode: { type: 'string', enum: ['all-resident', 'one-at-a-time', 'low-memory'] },

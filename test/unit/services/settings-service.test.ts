@@ -14,7 +14,7 @@ afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force
 function service() {
   const cwd = mkdtempSync(join(tmpdir(), 'atelier-settings-'));
   dirs.push(cwd);
-  const defaults = SETTINGS_DEFAULTS(join(cwd, 'models'));
+  const defaults = SETTINGS_DEFAULTS(join(cwd, 'models'), join(cwd, 'cache'));
   const conf = new Conf<Settings>({ cwd, configName: 'settings', defaults, schema: SETTINGS_SCHEMA as never, projectName: 'atelier-test' });
   return { cwd, conf, settings: new SettingsService({ get store() { return conf.store; }, set: (p) => conf.set(p) }, defaults) };
 }

@@ -47,10 +47,12 @@ export interface DitLoadOptions {
   readonly session?: SessionOptions;
   /**
    * How weights stored in another precision than the graphs compute in (the released bf16) reach it:
-   * `cache` (default) converts them once into `<model>/.atelier-cache/` and reuses that; `cast` leaves an
+   * `cache` (default) converts them once into the weight cache and reuses that; `cast` leaves an
    * in-graph Cast that onnxruntime folds into a host copy at every session creation (tech-stack §1.4).
    */
   readonly convert?: 'cache' | 'cast';
+  /** The folder for this model's converted weights (weights/cache-location.ts); default `<model>/.atelier-cache/`. */
+  readonly weightCacheDir?: string;
   /** Progress of a first-time conversion (bytes written of the cache). */
   readonly onConvertProgress?: (p: WeightCacheProgress) => void;
   /** How the graphs compute (onnx/precision.ts): fp32 (default, CPU), fp16-mixed (GPU), int8/int4. */
@@ -106,9 +108,9 @@ export class DitModel {
     const config = parseDitConfig(readConfigFile(configPath, DitConfigError, 'the transformer config'), configPath);
     const source = Checkpoint.open(componentDir, WEIGHTS_BASE_NAME);
     const w = await weightsForPrecision(source, {
-      modelRoot: root, component: 'transformer', precision: options.precision, quantize: DIT_QUANTIZED_WEIGHTS, convert: options.convert, onProgress: options.onConvertProgress,
+      modelRoot: root, cacheDir: options.weightCacheDir, component: 'transformer', precision: options.precision, quantize: DIT_QUANTIZED_WEIGHTS, convert: options.convert, onProgress: options.onConvertProgress,
     });
-    const graphOptions = { root, precision: w.precision, quantized: w.quantized };
+    const graphOptions = { root: w.root, precision: w.precision, quantized: w.quantized };
     const models = Object.fromEntries(Object.entries(DIT_GRAPHS).map(([name, build]) => [name, build(config, w.checkpoint, graphOptions)]));
     return new DitModel(config, models as Record<DitGraphName, OnnxModel>, options);
   }

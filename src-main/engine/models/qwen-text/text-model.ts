@@ -43,10 +43,12 @@ export interface QwenTextLoadOptions {
   readonly taps?: boolean;
   readonly logits?: 'last' | 'all';
   /**
-   * How the graph computes (onnx/precision.ts); default fp32. fp16 converts the weights once into
-   * `<mllm>/.atelier-cache/`; int8/int4 quantise the decoder layers' linears there (the LM head stays float).
+   * How the graph computes (onnx/precision.ts); default fp32. fp16 converts the weights once into the weight
+   * cache; int8/int4 quantise the decoder layers' linears there (the LM head stays float).
    */
   readonly precision?: GraphBuildOptions['precision'];
+  /** The folder for this model's converted weights (weights/cache-location.ts); default `<mllm>/.atelier-cache/`. */
+  readonly weightCacheDir?: string;
 }
 
 /** Under int8/int4: the attention and MLP projections of every decoder layer. */
@@ -80,9 +82,9 @@ export class QwenTextModel {
     const precision = graphPrecision(options.precision);
     // fp32 and int keep today's in-graph casts of the (small) float tensors; fp16 needs the converted copy.
     const w = await weightsForPrecision(ckpt, {
-      modelRoot: dir, component: 'mllm', precision, quantize: QWEN_QUANTIZED_WEIGHTS, convert: precision.policy.matmul === 'float16' ? 'cache' : 'cast',
+      modelRoot: dir, cacheDir: options.weightCacheDir, component: 'mllm', precision, quantize: QWEN_QUANTIZED_WEIGHTS, convert: precision.policy.matmul === 'float16' ? 'cache' : 'cast',
     });
-    const model = buildQwenTextGraph(config, w.checkpoint, { root: dir, taps: options.taps ?? false, logits: options.logits ?? 'last', precision, quantized: w.quantized });
+    const model = buildQwenTextGraph(config, w.checkpoint, { root: w.root, taps: options.taps ?? false, logits: options.logits ?? 'last', precision, quantized: w.quantized });
     const embeddings = new EmbeddingTable(ckpt.info('model.embed_tokens.weight'), config.vocabSize, config.hiddenSize);
     return new QwenTextModel(config, model, embeddings, options);
   }

@@ -41,6 +41,8 @@ export interface ReflectJob {
   readonly provider?: ProviderRequest;
   /** What stays loaded between generating and critiquing (settings); absent: all-resident. */
   readonly memoryMode?: MemoryMode;
+  /** Where converted weights go (the app's cache folder for a model it does not manage); absent: the model folder. */
+  readonly weightCacheDir?: string;
 }
 
 /** How a reflection reaches the app: step progress as usual, everything else as a report (protocol.ts). */

@@ -6,7 +6,8 @@ import { Checkpoint } from '../../../../src-main/engine/onnx/index.ts';
 import { float32ToBf16 } from '../../../../src-main/engine/weights/dtype.ts';
 import { SafetensorsFile } from '../../../../src-main/engine/weights/safetensors.ts';
 import { writeSafetensors } from '../../../../src-main/engine/weights/safetensors-writer.ts';
-import { WEIGHT_CACHE_FOLDER, checkpointForCompute, type WeightCacheProgress } from '../../../../src-main/engine/weights/weight-cache.ts';
+import { WEIGHT_CACHE_FOLDER } from '../../../../src-main/engine/weights/cache-location.ts';
+import { checkpointForCompute, type WeightCacheProgress } from '../../../../src-main/engine/weights/weight-cache.ts';
 import { WeightError } from '../../../../src-main/engine/weights/weight-error.ts';
 
 let root: string;
@@ -122,5 +123,19 @@ describe('checkpointForCompute', () => {
     expect(err).toMatchObject({ code: 'disk-full' });
     expect((err as Error).message).toMatch(/MiB needed in .*\.atelier-cache, 0\.0 MiB free/);
     expect(existsSync(join(root, WEIGHT_CACHE_FOLDER))).toBe(false);
+  });
+
+  test('a named cache folder takes the conversion: nothing is written in the model folder, and its volume is the one checked', async () => {
+    const external = join(root, 'user-data', 'cache', 'weights', 'model-1');
+    mkdirSync(join(root, 'user-data'));
+    const asked: string[] = [];
+    const before = readdirSync(root).sort();
+    const got = await checkpointForCompute(writeComponent(), { modelRoot: join(root, 'vae'), cacheDir: external, component: 'vae', dtype: 'float32', freeBytes: (dir) => { asked.push(dir); return 1e12; } });
+    expect(got).toMatchObject({ origin: 'converted', dir: join(external, 'vae-float32') });
+    expect(asked).toEqual([join(root, 'user-data')]); // the nearest existing folder on the cache's way
+    expect(readdirSync(join(root, 'vae'))).toEqual(['model.safetensors']);
+    expect(readdirSync(root).sort()).toEqual([...before, 'vae'].sort());
+    const again = await checkpointForCompute(Checkpoint.open(join(root, 'vae'), 'model'), { modelRoot: join(root, 'vae'), cacheDir: external, component: 'vae', dtype: 'float32' });
+    expect(again.origin).toBe('cached');
   });
 });
