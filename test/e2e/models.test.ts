@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FakeHub, folderAsRepo } from '../helpers/fake-hub.ts';
@@ -65,11 +66,16 @@ describe.skipIf(unavailable !== null)('model manager in headless Chromium', () =
     await page.keyboard.press('Control+3');
   });
 
-  test('verify re-checks the files; remove asks first and returns to the first-run screen', async () => {
+  test('verify re-checks the files; remove asks first, counting the converted weights, and returns to the first-run screen', async () => {
     const { page } = app;
+    // Weights converted for this machine, as the engine leaves them in a managed model folder (3 MB of fp16).
+    const cache = join(app.userData, 'models', 'OmniGen2--OmniGen2', '.atelier-cache', 'transformer-float16');
+    mkdirSync(cache, { recursive: true });
+    writeFileSync(join(cache, 'diffusion_pytorch_model.safetensors'), Buffer.alloc(3_000_000));
     await card().getByRole('button', { name: 'Verify' }).click();
     await expect.poll(() => card().getByRole('button', { name: 'Verify' }).isEnabled(), { timeout: 30_000 }).toBe(true);
     expect(await state()).toBe('Ready');
+    await expect.poll(() => card().getByText(/\+ 3(\.0)? MB of weights converted for this computer/).isVisible()).toBe(true);
     await card().getByRole('button', { name: 'Remove…' }).click();
     expect(await card().getByText(/Delete .* from disk\?/).isVisible()).toBe(true);
     await card().getByRole('button', { name: 'Remove', exact: true }).click();
