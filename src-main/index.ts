@@ -31,6 +31,8 @@ function createWindow(): BrowserWindow {
     minHeight: 640,
     show: false,
     title: 'Atelier',
+    // The taskbar and window-switcher icon on Linux and Windows (macOS takes the bundle's .icns).
+    icon: join(import.meta.dirname, '../../resources/icons/512x512.png'),
     backgroundColor: nativeTheme.shouldUseDarkColors ? '#16171b' : '#f6f6f8',
     webPreferences: {
       preload: join(import.meta.dirname, '../preload/index.cjs'),
