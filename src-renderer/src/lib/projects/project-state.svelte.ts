@@ -42,6 +42,8 @@ export class ProjectState {
   readonly dirty = $derived(this.#fingerprint !== this.#saved);
   readonly name = $derived(this.path ? baseName(this.path) : 'Untitled');
 
+  #started: Promise<void> | null = null;
+
   constructor(
     private readonly api: AtelierApi,
     private readonly images: ImageStore,
@@ -50,7 +52,17 @@ export class ProjectState {
   ) {}
 
   /** At start: unsaved work from a crash to offer, recent files, and a fresh project for main to autosave. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.#started = this.#start();
+    return this.#started;
+  }
+
+  /** A file the system asked to open, possibly while start() is still making the fresh project it would replace. */
+  openWhenStarted(path: string): void {
+    void (this.#started ?? Promise.resolve()).then(() => this.open(path));
+  }
+
+  async #start(): Promise<void> {
     const [recoverable, created] = await Promise.all([this.api.projects.recoverable(), this.api.projects.create()]);
     if (recoverable.ok) this.recoverable = recoverable.value; else this.#fail(recoverable.error, 'Looking for unsaved work');
     if (created.ok) this.#adopt(created.value);
