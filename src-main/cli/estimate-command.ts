@@ -5,7 +5,7 @@ import {
 } from '../engine/pipeline/memory-estimate.ts';
 import { MEMORY_MODES } from '../engine/pipeline/memory-mode.ts';
 import { choiceOption as oneOf, intOption, numberOption, parseCommandArgs } from './args.ts';
-import { CliError, UsageError, type CliCommand, type CliContext } from './command.ts';
+import { CliError, UsageError, type CliCommand } from './command.ts';
 import { existingModelFolder, memoryModeOption } from './generation-options.ts';
 
 const USAGE = `Usage: atelier estimate --model DIR [options]

@@ -132,6 +132,7 @@ export interface ChildRun {
   readonly abnormal: string | null;
 }
 
+// eslint-disable-next-line no-control-regex -- ESC is exactly what an ANSI colour code starts with
 const ANSI_COLOURS = /\x1b\[[0-9;]*m/g;
 
 function runChild(request: string, timeoutMs: number): Promise<ChildRun> {

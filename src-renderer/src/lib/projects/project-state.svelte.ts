@@ -32,6 +32,7 @@ export class ProjectState {
   /** The content as last saved or opened; null: never saved in this form (new work, a recovered file). */
   #saved = $state<string | null>(null);
   /** Images main holds for this project, so each crosses IPC once. */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping for IPC; nothing renders it
   #sent = new Set<ImageHash>();
 
   readonly content = $derived.by<ProjectContent>(() => contentOf({
@@ -159,6 +160,7 @@ export class ProjectState {
     const r = await this.api.projects.exportPng({
       folder,
       items: items.map((i, k) => ({ image: i.image, recipe: $state.snapshot(i.recipe), fileName: fileName(i.recipe.prompt, i.recipe.seed, k) })),
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup
       images: this.#unsent(new Set(items.map((i) => i.image))),
     });
     if (!r.ok) { this.#fail(r.error, 'Exporting'); return; }
@@ -217,6 +219,7 @@ export class ProjectState {
     const { id, createdAt, modifiedAt, appVersion } = project.document;
     this.#meta = { id, createdAt, modifiedAt, appVersion };
     this.path = project.path;
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping for IPC; nothing renders it
     this.#sent = new Set(project.images.map((i) => i.hash));
     this.#saved = project.source === 'recovery' ? null : this.#fingerprint;
     this.message = null;
