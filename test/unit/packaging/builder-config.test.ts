@@ -73,10 +73,10 @@ describe('build/electron-builder.yml', () => {
     await expect(validateConfiguration({ ...config, linux: { ...config.linux, targets: ['AppImage'] } } as Configuration, new DebugLogger(false))).rejects.toThrow(/does not match the API schema/);
   });
 
-  test('targets: AppImage and .deb, NSIS, dmg; `.atelier` files belong to Atelier', () => {
+  test('targets: AppImage and .deb, NSIS, an Apple-silicon dmg; `.atelier` files belong to Atelier', () => {
     expect(config.linux?.target).toEqual(['AppImage', 'deb']);
     expect(config.win?.target).toEqual(['nsis']);
-    expect(config.mac?.target).toEqual(['dmg']);
+    expect(config.mac?.target).toEqual([{ target: 'dmg', arch: ['arm64'] }]);
     expect(config.fileAssociations).toEqual([expect.objectContaining({ ext: 'atelier', role: 'Editor' })]);
   });
 
