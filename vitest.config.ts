@@ -1,7 +1,7 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
 
-// Three suites: unit (fast, pure), conformance (golden data from ../shared/golden), e2e (built renderer in
+// Three suites: unit (fast, pure), conformance (golden data from test/golden), e2e (built renderer in
 // headless Chromium with the real handlers bridged). `npm test` runs all of them.
 export default defineConfig({
   test: {

@@ -20,7 +20,7 @@ export interface DitCase {
   readonly items: readonly DitCaseItem[];
 }
 
-/** Reads `case_*.safetensors` (layout: shared/golden/README.md, transformer/). */
+/** Reads `case_*.safetensors` (layout: test/golden/README.md, transformer/). */
 export function loadDitCase(path: string): DitCase {
   const f = SafetensorsFile.open(path);
   const tensor = (k: string): FloatTensor => ({ data: f.readFloat32(k), dims: f.get(k).shape });

@@ -10,9 +10,9 @@ import { WeightError } from './weight-error.ts';
  * The converted-weight cache (ARCHITECTURE.md "Runtime and weights"): a checkpoint stored in another
  * floating precision than the graphs compute in (the released bf16) is converted ONCE, tensor by tensor
  * in bounded chunks, into `<modelRoot>/.atelier-cache/<component>-<dtype>/` and reused afterwards.
- * Without it every session creation folds an in-graph Cast into a fresh host copy (tech-stack §1.4).
+ * Without it every session creation folds an in-graph Cast into a fresh host copy (tech-notes.md §1.4).
  * The cache sits inside the model folder because onnxruntime only reads external data below the
- * session's root folder (tech-stack §1.3). The folder appears complete or not at all (temp + rename);
+ * session's root folder (tech-notes.md §1.3). The folder appears complete or not at all (temp + rename);
  * its manifest records each source file's size and mtime, so a changed source is converted again.
  */
 
