@@ -6,6 +6,8 @@ import Store from 'electron-store';
 import { eventChannel, type Contract, type Events, type Settings } from './ipc/contract.ts';
 import { PARSERS } from './ipc/parsers/index.ts';
 import { ok, registerHandlers, type IpcLike } from './ipc/register-handlers.ts';
+import { APP_FILES } from './electron/app-files.ts';
+import { OpenRequests, projectPathFromArgv } from './electron/open-requests.ts';
 import { startUtilityEngine } from './electron/utility-engine.ts';
 import { PROVIDER_CACHE_FILE } from './engine/onnx/providers.ts';
 import { createAppServices } from './services/app-services.ts';
@@ -18,6 +20,11 @@ import { SETTINGS_FILE_NAME } from './services/settings/node-settings.ts';
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 let mainWindow: BrowserWindow | null = null;
+const openRequests = new OpenRequests();
+
+function appFile(name: keyof typeof APP_FILES): string {
+  return join(app.getAppPath(), APP_FILES[name]);
+}
 
 function isWebLink(url: string): boolean {
   return /^https?:\/\//i.test(url);
@@ -31,9 +38,11 @@ function createWindow(): BrowserWindow {
     minHeight: 640,
     show: false,
     title: 'Atelier',
+    // The taskbar and window-switcher icon on Linux and Windows (macOS takes the bundle's .icns).
+    icon: appFile('windowIcon'),
     backgroundColor: nativeTheme.shouldUseDarkColors ? '#16171b' : '#f6f6f8',
     webPreferences: {
-      preload: join(import.meta.dirname, '../preload/index.cjs'),
+      preload: appFile('preload'),
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
@@ -52,8 +61,11 @@ function createWindow(): BrowserWindow {
       if (isWebLink(url)) void shell.openExternal(url);
     }
   });
+  // The page subscribes to its events while it loads; a project asked for before then waits until it has.
+  win.webContents.on('did-finish-load', () => openRequests.attach((path) => win.webContents.send(eventChannel('project.openRequested'), { path })));
+  win.on('closed', () => openRequests.detach());
   if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL);
-  else void win.loadFile(join(import.meta.dirname, '../renderer/index.html'));
+  else void win.loadFile(appFile('renderer'));
   return win;
 }
 
@@ -87,6 +99,21 @@ function electronDialogs(): Contract['dialogs'] {
   };
 }
 
+function showWindow(): void {
+  if (!mainWindow || mainWindow.isDestroyed()) {
+    if (app.isReady()) mainWindow = createWindow();
+    return;
+  }
+  if (mainWindow.isMinimized()) mainWindow.restore();
+  mainWindow.focus();
+}
+
+/** A project named on a command line: this launch's, or a second instance's (Windows and Linux). */
+function openFromArgv(argv: readonly string[], cwd: string): void {
+  const path = projectPathFromArgv(argv, { cwd, fromSource: process.defaultApp === true });
+  if (path) openRequests.push(path);
+}
+
 function start(): void {
   const defaults = SETTINGS_DEFAULTS(defaultModelsDir(), defaultCacheDir());
   const store = new Store<Settings>({ name: SETTINGS_FILE_NAME, defaults, schema: SETTINGS_SCHEMA as never, clearInvalidConfig: false });
@@ -99,7 +126,7 @@ function start(): void {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });
 
-  const engine = startUtilityEngine(join(import.meta.dirname, 'engine-host.js'));
+  const engine = startUtilityEngine(appFile('engineHost'));
   const emit = <E extends keyof Events>(event: E, payload: Events[E]) => mainWindow?.webContents.send(eventChannel(event), payload);
   const services = createAppServices({
     engine,
@@ -116,6 +143,7 @@ function start(): void {
   });
   registerHandlers(validatedIpc(), services.contract, PARSERS, (error, channel) => console.error(`[ipc] ${channel} failed`, error));
 
+  openFromArgv(process.argv, process.cwd());
   mainWindow = createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow();
@@ -126,11 +154,16 @@ function start(): void {
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  app.on('second-instance', () => {
-    if (mainWindow) {
-      if (mainWindow.isMinimized()) mainWindow.restore();
-      mainWindow.focus();
-    }
+  // Windows and Linux start a second instance for a double-clicked file; it hands its command line over and quits.
+  app.on('second-instance', (_event, argv, workingDirectory) => {
+    openFromArgv(argv, workingDirectory);
+    showWindow();
+  });
+  // macOS sends files as events instead, possibly before `ready` (the launch itself): registered at once.
+  app.on('open-file', (event, path) => {
+    event.preventDefault();
+    openRequests.push(path);
+    showWindow();
   });
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();

@@ -11,7 +11,7 @@ export const MID_DIT_CONFIG = {
   _class_name: 'OmniGen2Transformer2DModel',
 };
 
-/** Every tensor of an OmniGen2 DiT with this config (key → shape), as in omnigen2-inference.md §1.3. */
+/** Every tensor of an OmniGen2 DiT with this config (key → shape), as in model-notes.md §1.3. */
 export function ditTensorShapes(cfg: DitConfig): Map<string, number[]> {
   const { hiddenSize: D, ffnDim: F, tembDim: Dt, headDim: dh } = cfg;
   const KV = cfg.numKvHeads * dh;

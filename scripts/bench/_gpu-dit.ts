@@ -1,7 +1,7 @@
 // The DiT workload of the GPU benchmark: configuration (real or reduced), analytic FLOPs, seeded inputs.
 import type { DitConfig, DitItemInputs, DitModel } from '../../src-main/engine/models/dit.ts';
 
-/** The released transformer/config.json (omnigen2-inference.md §1.2). */
+/** The released transformer/config.json (model-notes.md §1.2). */
 export const REAL_DIT_CONFIG = {
   patch_size: 2, in_channels: 16, out_channels: null, hidden_size: 2520, num_layers: 32, num_refiner_layers: 2,
   num_attention_heads: 21, num_kv_heads: 7, multiple_of: 256, ffn_dim_multiplier: null, norm_eps: 1e-5,
@@ -20,7 +20,7 @@ export interface GpuDitShape {
   readonly textTokens: number;
 }
 
-/** transformer/config.json for a shape: the released config (omnigen2-inference.md §1.2) at another depth/width. */
+/** transformer/config.json for a shape: the released config (model-notes.md §1.2) at another depth/width. */
 export function gpuDitConfig(s: GpuDitShape): object {
   if (s.heads % 3 !== 0) throw new RangeError(`--heads must be a multiple of 3 (GQA groups of 3), got ${s.heads}`);
   return { ...REAL_DIT_CONFIG, hidden_size: 120 * s.heads, num_layers: s.layers, num_attention_heads: s.heads, num_kv_heads: s.heads / 3 };

@@ -23,7 +23,7 @@ export const REALISTIC: InitRule = (key, shape) => (shape.length === 1 && /(norm
 
 /**
  * REALISTIC with SwiGLU gate/up projections 200× larger (std 4): products up to ~10⁵ at the extremes, beyond
- * fp16's 65504, as the outlier features of trained transformers reach (omnigen2-inference.md §9.3.2 names this
+ * fp16's 65504, as the outlier features of trained transformers reach (model-notes.md §9.3.2 names this
  * spot). Shows what happens where fp16 does overflow; not a claim about OmniGen2's own activations.
  */
 export const FFN_OUTLIERS: InitRule = (key, shape) => (/(feed_forward\.linear_[13]|mlp\.(gate|up)_proj)\.weight$/.test(key) ? { mean: 0, std: 4 } : REALISTIC(key, shape));

@@ -5,7 +5,7 @@ import type { FromEngine, ToEngine } from '../engine/host/protocol.ts';
 
 /**
  * The engine host as an Electron utilityProcess: inference blocks its thread and may crash natively
- * (tech-stack §1.7–1.8), and neither may take the window down with it.
+ * (tech-notes.md §1.7–1.8), and neither may take the window down with it.
  */
 export function startUtilityEngine(entry: string): EngineClient {
   const child = utilityProcess.fork(entry, [], { serviceName: 'Atelier engine', stdio: 'inherit' });

@@ -545,6 +545,8 @@ export interface Events {
   /** The session with this run's rounds, best round and stop reason ('user' after accept). */
   'reflect.finished': { jobId: JobId; session: ReflectionSession };
   'settings.changed': { settings: Settings };
+  /** A project file the system asked Atelier to open (double-clicked, "Open with", dropped on the dock icon). */
+  'project.openRequested': { path: string };
 }
 
 // Exhaustive by construction: a Contract method missing here fails to compile.
@@ -575,6 +577,7 @@ export const EVENTS: { [E in keyof Events]: true } = {
   'reflect.round': true,
   'reflect.finished': true,
   'settings.changed': true,
+  'project.openRequested': true,
 };
 
 export const invokeChannel = (ns: string, method: string): string => `atelier:${ns}.${method}`;

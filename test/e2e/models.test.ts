@@ -40,7 +40,6 @@ describe.skipIf(unavailable !== null)('model manager in headless Chromium', () =
   });
 
   test('download with live progress, pause, resume, and the model ends ready', async () => {
-    const { page } = app;
     await useHub(hub.url);
     hub.throttle = { bytes: 8 * 1024, everyMs: 20 };
     await card().getByRole('button', { name: /Download|Resume/ }).click();

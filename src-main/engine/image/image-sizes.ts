@@ -1,5 +1,5 @@
 /**
- * Integer size rules of the pipeline: the reference-image size for the VAE path (omnigen2-inference.md §5.1
+ * Integer size rules of the pipeline: the reference-image size for the VAE path (model-notes.md §5.1
  * step 1) and the generation/output sizes (§5.3). Float steps use the same double arithmetic as the
  * reference's Python, so truncations land on the same integers.
  */

@@ -1,7 +1,7 @@
 /**
  * PNG text chunks (PNG spec §11.3.4): write iTXt, read tEXt / zTXt / iTXt. sharp cannot write text chunks,
  * and its reader (`metadata().comments`) only reports text chunks placed before the first IDAT
- * (tech-stack.md §3.2), so new chunks go right before the first IDAT.
+ * (tech-notes.md §3.2), so new chunks go right before the first IDAT.
  *
  * Chunk layout: length (u32 BE, data only) | type (4 ASCII) | data | CRC-32 over type + data.
  * iTXt data: keyword (Latin-1, 1–79 bytes) 0 | compression flag | method | language tag 0 | translated keyword 0 | text (UTF-8).

@@ -1,5 +1,5 @@
 /**
- * Decoder output → user pixels, omnigen2-inference.md §5.9 and §5.3:
+ * Decoder output → user pixels, model-notes.md §5.9 and §5.3:
  * optional bilinear resize to the requested size (torch `F.interpolate(mode='bilinear')`: align_corners=false,
  * no antialias), then clamp(x/2 + 0.5, 0, 1)·255 rounded half-to-even (numpy `round`) to u8 HWC.
  * Float steps are rounded to float32 like the reference's float32 tensors.

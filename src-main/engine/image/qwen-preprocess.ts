@@ -1,5 +1,5 @@
 /**
- * Qwen2-VL / Qwen2.5-VL image processor (chat mode's vision tower input), omnigen2-inference.md §2.4:
+ * Qwen2-VL / Qwen2.5-VL image processor (chat mode's vision tower input), model-notes.md §2.4:
  * smart_resize to multiples of 28 → antialiased bicubic (a = −0.5) resize → ×1/255 → CLIP mean/std →
  * 2 identical temporal frames → patches in 2×2-merge-window order, each (channel, frame, 14 rows, 14 cols).
  *

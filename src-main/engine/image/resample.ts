@@ -1,5 +1,5 @@
 /**
- * Antialiased separable resize of 8-bit RGB exactly as Pillow's `Image.resize` (omnigen2-inference.md §5.1
+ * Antialiased separable resize of 8-bit RGB exactly as Pillow's `Image.resize` (model-notes.md §5.1
  * step 2, §2.4, §9.3 pitfall 12), restated from Pillow's libImaging/Resample.c:
  *
  * - Separable and antialiased: per axis, scale = in/out, filterscale = max(scale, 1), support = filter

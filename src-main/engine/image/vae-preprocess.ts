@@ -1,5 +1,5 @@
 /**
- * Reference-image preprocessing for the VAE encoder, omnigen2-inference.md §5.1:
+ * Reference-image preprocessing for the VAE encoder, model-notes.md §5.1:
  * size rule (image-sizes.ts) → PIL Lanczos resize (resample.ts, Pillow weights) → v/255·2 − 1 as [1, 3, H, W] float32.
  * The reference computes x/255 in float32, then 2x − 1 in float32; the same rounding is applied here.
  */

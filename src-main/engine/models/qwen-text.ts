@@ -1,4 +1,4 @@
-/** The Qwen2.5-VL text decoder of OmniGen2's MLLM (omnigen2-inference.md §1.5, §2.3, §9.1); implementation in ./qwen-text/. */
+/** The Qwen2.5-VL text decoder of OmniGen2's MLLM (model-notes.md §1.5, §2.3, §9.1); implementation in ./qwen-text/. */
 export { QwenConfigError, parseQwenTextConfig, type QwenTextConfig } from './qwen-text/config.ts';
 export { EmbeddingTable } from './qwen-text/embeddings.ts';
 export { buildQwenTextGraph, type QwenTextGraphOptions } from './qwen-text/graphs.ts';

@@ -19,7 +19,7 @@ export class GraphError extends Error {
 export interface GraphOptions {
   /** Graph name, also the model name in error messages (e.g. `dit_main`). */
   name: string;
-  /** Default-domain opset; 23 is the lowest with RMSNormalization and RotaryEmbedding (tech-stack §1.6). */
+  /** Default-domain opset; 23 is the lowest with RMSNormalization and RotaryEmbedding (tech-notes.md §1.6). */
   opset?: number;
   /** When true, every `tap()` becomes an extra graph output named `<scope>/<label>` (debugging, conformance). */
   taps?: boolean;
@@ -49,7 +49,7 @@ export interface ExternalTensor {
 
 export type TypedData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Uint16Array;
 
-// IR 11 is what ONNX 1.18 (opset 23) writes; onnxruntime-node 1.30 reads up to IR 13 (tech-stack §1.3).
+// IR 11 is what ONNX 1.18 (opset 23) writes; onnxruntime-node 1.30 reads up to IR 13 (tech-notes.md §1.3).
 const IR_VERSION = 11;
 /** Domain of onnxruntime's contrib ops (MultiHeadAttention, …). */
 export const MS_DOMAIN = 'com.microsoft';
@@ -139,7 +139,7 @@ export class GraphCore {
   /**
    * An initializer whose bytes stay in `file` (ONNX external data). `root` is the folder the session
    * resolves locations against; the file must lie inside it, and every external tensor of a graph
-   * must share one root (onnxruntime rejects absolute and escaping locations, tech-stack §1.3).
+   * must share one root (onnxruntime rejects absolute and escaping locations, tech-notes.md §1.3).
    */
   externalInitializer(t: ExternalTensor, root: string): Value {
     const existing = this.initializers.get(t.name);

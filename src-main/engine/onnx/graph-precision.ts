@@ -67,7 +67,7 @@ export class PrecisionGraph extends GraphCore {
 
   /**
    * `[…, 1]` per-row divisors s = max(max|x_row| / 2¹², 1) for a linear input that may exceed fp16's range (a
-   * SwiGLU product, omnigen2-inference.md §9.3.2): x/s fits fp16 with headroom for the K-term sums, and
+   * SwiGLU product, model-notes.md §9.3.2): x/s fits fp16 with headroom for the K-term sums, and
    * W·(x/s)·s = W·x, so only rows that would overflow change at all.
    */
   protected float16RowScale(x: Value): Value {

@@ -294,7 +294,7 @@ export class Graph extends PrecisionGraph {
   /**
    * InstanceNormalization: per (n, c), normalise over all remaining axes; scale/bias `[C]`. Reshaping to
    * `[N, G, …]` around it gives a GroupNorm that GPU EPs run (opset-21 GroupNormalization falls back to CPU
-   * on WebGPU, tech-stack §1.6).
+   * on WebGPU, tech-notes.md §1.6).
    */
   instanceNorm(x: Value, scale: Value, bias: Value, eps: number): Value {
     expectDim('InstanceNormalization', `size of scale ${scale.name} ${fmt(scale.shape)} vs channels of ${fmt(x.shape)}`, scale.shape?.[0], x.shape?.[1] ?? null);

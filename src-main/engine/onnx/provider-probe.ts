@@ -30,7 +30,7 @@ const IMAGE = [1, 8, 8, 8] as const;  // [N, C, H, W]
 /**
  * One tiny graph per op family the DiT, VAE and Qwen graphs emit, built with the same Graph methods (so the
  * same op forms: MultiHeadAttention rather than opset-23 Attention, GroupNorm as InstanceNormalization…,
- * tech-stack §1.6). The first, `core`, only proves the provider runs at all.
+ * tech-notes.md §1.6). The first, `core`, only proves the provider runs at all.
  */
 function probeModels(): ProbeModel[] {
   const ramp = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i) / 4);
@@ -68,7 +68,7 @@ function probeModels(): ProbeModel[] {
   ];
 }
 
-// Runs in a separate process so that a provider that aborts natively (tech-stack §1.7) cannot take the engine
+// Runs in a separate process so that a provider that aborts natively (tech-notes.md §1.7) cannot take the engine
 // down, and so that driver chatter on stderr (Dawn's "Couldn't load Vulkan") lands in the report, not the UI.
 // Plain CommonJS, no imports of ours: it runs the same under node, tsx and Electron's node mode. One JSON line
 // per model, so a crash still tells which op was being probed.
@@ -106,7 +106,7 @@ export interface ChildProbeOptions {
 
 /**
  * Probes a provider in a child process with `session.disable_cpu_ep_fallback = 1`, so a session whose nodes
- * do not all run on the provider fails instead of silently splitting (tech-stack §1.9). The CPU provider is run
+ * do not all run on the provider fails instead of silently splitting (tech-notes.md §1.9). The CPU provider is run
  * without that flag (the CPU EP is the fallback itself; the flag makes every CPU session fail).
  */
 export function childProcessProbe(options: ChildProbeOptions): ProviderProbe {
@@ -132,6 +132,7 @@ export interface ChildRun {
   readonly abnormal: string | null;
 }
 
+// eslint-disable-next-line no-control-regex -- ESC is exactly what an ANSI colour code starts with
 const ANSI_COLOURS = /\x1b\[[0-9;]*m/g;
 
 function runChild(request: string, timeoutMs: number): Promise<ChildRun> {
@@ -181,7 +182,7 @@ export function readProbeRun(provider: ExecutionProvider, run: ChildRun): ProbeR
 
 const PROVIDER_NAMES: Record<ExecutionProvider, string> = { cuda: 'CUDA', dml: 'DirectML', coreml: 'Core ML', webgpu: 'WebGPU', cpu: 'CPU' };
 
-/** onnxruntime's message as a reason a user can act on (tech-stack §1.1 lists the ones seen). */
+/** onnxruntime's message as a reason a user can act on (tech-notes.md §1.1 lists the ones seen). */
 export function describeFailure(provider: ExecutionProvider, message: string): string {
   const name = PROVIDER_NAMES[provider];
   if (/cudnn/i.test(message)) return 'cuDNN 9 is not installed';

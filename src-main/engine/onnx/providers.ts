@@ -2,7 +2,7 @@ import type { ProviderCache } from './provider-cache.ts';
 import type { ProviderProbe } from './provider-probe.ts';
 import type { SessionOptions } from './session.ts';
 
-/** The onnxruntime execution providers Atelier can run on (tech-stack §1.1). */
+/** The onnxruntime execution providers Atelier can run on (tech-notes.md §1.1). */
 export type ExecutionProvider = 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'cpu';
 /** What settings and `--provider` may ask for: a provider, or `auto` (the fallback chain). */
 export type ProviderPreference = 'auto' | ExecutionProvider;
@@ -59,7 +59,7 @@ export interface PlatformInfo {
 }
 
 /**
- * Preferred order per OS; the CPU closes every chain. Which providers each binding has is tech-stack §1.1.
+ * Preferred order per OS; the CPU closes every chain. Which providers each binding has is tech-notes.md §1.1.
  * - Linux x64: CUDA first (cuBLAS, ~790 TFLOP/s bf16 on an H200, against ~55 measured through WebGPU, §1.7),
  *   then WebGPU. Linux arm64 ships the CPU provider only.
  * - Windows: DirectML, then WebGPU. DirectML is in maintenance mode but is the non-experimental GPU provider

@@ -16,7 +16,7 @@ export interface SessionOptions {
   executionProviders?: ort.InferenceSession.SessionOptions['executionProviders'];
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'layout' | 'all';
   intraOpNumThreads?: number;
-  /** Skips MLAS weight prepacking: much lower peak memory for huge CPU weights (tech-stack §1.4). */
+  /** Skips MLAS weight prepacking: much lower peak memory for huge CPU weights (tech-notes.md §1.4). */
   disablePrepacking?: boolean;
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
 }
@@ -30,7 +30,7 @@ export class OnnxSession {
   /**
    * Creates the session from the serialised bytes. External data is resolved against
    * `model.externalDataRoot` via `session.model_external_initializers_file_folder_path` (a model
-   * loaded from bytes has no folder of its own; tech-stack §1.3).
+   * loaded from bytes has no folder of its own; tech-notes.md §1.3).
    */
   static async create(model: OnnxModel, options: SessionOptions = {}): Promise<OnnxSession> {
     const session: Record<string, string> = {};

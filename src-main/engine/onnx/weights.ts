@@ -120,7 +120,7 @@ export interface WeightsOptions {
  * (ONNX external data pointing straight into the safetensors file) after checking its shape.
  * Keys are the checkpoint's own names; `scope(prefix)` prepends `prefix.` like the module tree does.
  * A bf16/fp16/fp32 mismatch with `computeType` becomes an in-graph Cast: onnxruntime folds it at
- * session creation, which costs a host copy of that tensor (tech-stack §1.4).
+ * session creation, which costs a host copy of that tensor (tech-notes.md §1.4).
  */
 export class Weights {
   private constructor(

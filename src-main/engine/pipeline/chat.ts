@@ -47,7 +47,7 @@ export interface ChatResult {
 export const DEFAULT_MAX_NEW_TOKENS = 256;
 
 /**
- * Understanding chat (omnigen2-inference.md §7.1 step 2, §2.2): the hand-built chat prompt with one vision block
+ * Understanding chat (model-notes.md §7.1 step 2, §2.2): the hand-built chat prompt with one vision block
  * per image, image pads expanded to the merged patch count, vision embeddings spliced in at the pad positions,
  * M-RoPE ids over text and image grids, then KV-cache decoding that streams text token by token.
  */

@@ -28,7 +28,7 @@ export interface ConditionerOptions {
 const DEFAULTS = { maxSequenceLength: 1024, cacheSize: 16 } as const;
 
 /**
- * Standard-pipeline text conditioning (omnigen2-inference.md §2.1): prompt → system + user chat template →
+ * Standard-pipeline text conditioning (model-notes.md §2.1): prompt → system + user chat template →
  * tokens (right-truncated) → Qwen2.5-VL text decoder → last hidden state. Results are cached per templated
  * string (LRU, bounded), so re-generating with the same prompt skips the MLLM, and positive and negative
  * prompts share entries.

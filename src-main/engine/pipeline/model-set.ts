@@ -35,7 +35,7 @@ export function componentRuntime(provider: ExecutionProvider, mode: MemoryMode):
   const vaeAttention = defaultVaeAttention(executionProviders);
   const precision: Precision = provider === 'cpu' ? 'fp32' : 'fp16-mixed';
   if (mode !== 'low-memory') return { provider, mode, session: { executionProviders }, vaeAttention, precision };
-  // Prepacking keeps a second, repacked copy of every CPU MatMul weight (peak 2×, tech-stack §1.4).
+  // Prepacking keeps a second, repacked copy of every CPU MatMul weight (peak 2×, tech-notes.md §1.4).
   return { provider, mode, session: { executionProviders, disablePrepacking: true }, vaeAttention: { ...vaeAttention, queryChunks: LOW_MEMORY_VAE_QUERY_CHUNKS }, precision };
 }
 

@@ -3,7 +3,7 @@ import type { QwenTextConfig } from '../models/qwen-text/config.ts';
 import type { QwenVisionConfig } from '../models/qwen-vision/config.ts';
 import type { VaeConfig } from '../models/vae/config.ts';
 
-/** Parameters of one component, computed from its config alone (the tensor tables of omnigen2-inference.md §1.3–1.5). */
+/** Parameters of one component, computed from its config alone (the tensor tables of model-notes.md §1.3–1.5). */
 export interface ParamCount {
   readonly total: number;
   /** Weights of linear layers: what weight-only quantisation (MatMulNBits) would shrink. */

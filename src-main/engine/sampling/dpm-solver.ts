@@ -1,5 +1,5 @@
 /**
- * DPM-Solver++ (2M, midpoint, flow prediction), omnigen2-inference.md §5.7.
+ * DPM-Solver++ (2M, midpoint, flow prediction), model-notes.md §5.7.
  *
  * With σ_i = 1 − t_i (σ_N = 0), α_i = 1 − σ_i, λ_i = ln α_i − ln σ_i and h = λ_{i+1} − λ_i:
  *   x̂0_i    = x_i + σ_i·v_i                                   (data prediction)

@@ -1,5 +1,5 @@
 /**
- * Euler step of the flow-matching sampler, omnigen2-inference.md §5.6:
+ * Euler step of the flow-matching sampler, model-notes.md §5.6:
  * x_{i+1} = x_i + (t_{i+1} − t_i)·v_i, with v the (guided) velocity prediction.
  * The reference does this in float32 on float32 timesteps; every product and sum here is rounded to
  * float32 the same way (Math.fround of an exact double result = the float32 IEEE result).

@@ -1,5 +1,5 @@
 /**
- * Three-branch classifier-free guidance, omnigen2-inference.md §5.8 (and §5.3 last rule, §5.11 step 7).
+ * Three-branch classifier-free guidance, model-notes.md §5.8 (and §5.3 last rule, §5.11 step 7).
  *
  * Branches (each a separate transformer call, §2.5):
  *   cond   c = v(prompt,   reference latents)

@@ -1,5 +1,5 @@
 /**
- * Multimodal RoPE of the Qwen2.5-VL text decoder (omnigen2-inference.md §2.3): three position components
+ * Multimodal RoPE of the Qwen2.5-VL text decoder (model-notes.md §2.3): three position components
  * (t, h, w) per token, and the per-token cos/sin tables the text graph takes as inputs (rotate-half layout).
  *
  * Worked example, 2×2 merged image grid after 3 text tokens, then 2 text tokens:

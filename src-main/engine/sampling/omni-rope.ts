@@ -1,5 +1,5 @@
 /**
- * Omni-RoPE of the OmniGen2 transformer (omnigen2-inference.md §4): position ids per token and the
+ * Omni-RoPE of the OmniGen2 transformer (model-notes.md §4): position ids per token and the
  * per-token cos/sin tables that the DiT graphs take as inputs.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Atelier's seeded random number generator (omnigen2-inference.md §5.4, §9.3 pitfall 11: torch's Philox stream
+ * Atelier's seeded random number generator (model-notes.md §5.4, §9.3 pitfall 11: torch's Philox stream
  * cannot be reproduced, so seeds are our own). Same seed → identical bits on every platform and engine.
  *
  * Algorithm (fixed; changing any step changes every seed's image):

@@ -1,5 +1,5 @@
 /**
- * TaylorSeer bookkeeping for one CFG branch, omnigen2-inference.md §6.2. Pure state over Float32Arrays the
+ * TaylorSeer bookkeeping for one CFG branch, model-notes.md §6.2. Pure state over Float32Arrays the
  * caller supplies: it says whether a transformer call must run the main layers ("full") or may extrapolate
  * ("taylor"), keeps the finite-difference derivatives of the cached feature and evaluates the Taylor series.
  *

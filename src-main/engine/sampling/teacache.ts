@@ -1,5 +1,5 @@
 /**
- * TeaCache bookkeeping for one CFG branch, omnigen2-inference.md §6.1. Pure state: the caller runs the
+ * TeaCache bookkeeping for one CFG branch, model-notes.md §6.1. Pure state: the caller runs the
  * transformer pieces and hands in Float32Arrays; this class decides whether the 32 main layers must run.
  *
  * Per call at step i of N, with j the joint sequence entering layer 0 and m = layer 0's modulated norm1(j):

@@ -1,5 +1,5 @@
 /**
- * Sinusoidal timestep features of the DiT (omnigen2-inference.md §3.1; diffusers `Timesteps(256,
+ * Sinusoidal timestep features of the DiT (model-notes.md §3.1; diffusers `Timesteps(256,
  * flip_sin_to_cos=True, downscale_freq_shift=0, scale=timestep_scale)`): e = [cos a_k, sin a_k] with
  * a_k = scale · (t · exp(−ln(10000)·k/half)). Each step is rounded to float32 like the reference, because
  * at a_k ≈ 1000 one fp32 ulp of the angle is already 6e-5.

@@ -1,6 +1,6 @@
 /**
  * Flow-matching timestep schedule with the resolution-dependent ("dynamic") shift,
- * omnigen2-inference.md §5.5. Convention: t = 0 is pure noise, t = 1 is data; σ = 1 − t.
+ * model-notes.md §5.5. Convention: t = 0 is pure noise, t = 1 is data; σ = 1 − t.
  *
  * The reference builds τ with `np.linspace(0, 1, N + 1, dtype=float32)[:-1]`, applies the shift and stores
  * the result as float32 (§9.3 pitfall 10). We evaluate the shift in float64 on the float32 τ and round the

@@ -1,5 +1,5 @@
 /**
- * The special tokens OmniGen2 relies on (omnigen2-inference.md §1.6), by their text. Their ids differ between
+ * The special tokens OmniGen2 relies on (model-notes.md §1.6), by their text. Their ids differ between
  * checkpoints (the golden tiny model puts them near 1000, the real one near 151643), so ids are always resolved
  * through the loaded tokenizer, never written down here.
  */

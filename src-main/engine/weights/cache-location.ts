@@ -9,7 +9,7 @@ export const WEIGHT_CACHE_FOLDER = '.atelier-cache';
  *
  * By default the caches sit inside the model folder (`<modelRoot>/.atelier-cache/`). The app and the CLI pass
  * another folder for a model Atelier does not manage (services/models/weight-cache-dir.ts), so that nothing is ever
- * written beside someone else's files. onnxruntime only reads external data below one folder (tech-stack §1.3): a
+ * written beside someone else's files. onnxruntime only reads external data below one folder (tech-notes.md §1.3): a
  * graph that mixes source tensors and cached ones then reads both from their nearest common ancestor.
  */
 export function cacheRootOf(modelRoot: string, cacheDir: string | undefined): string {

@@ -13,7 +13,7 @@ import { WeightError } from './weight-error.ts';
  * in bounded chunks, into `<cache>/<component>-<dtype>/` and reused afterwards, where `<cache>` is
  * `<modelRoot>/.atelier-cache/` or, for a model folder Atelier does not manage, the folder the caller names
  * (cache-location.ts). Without it every session creation folds an in-graph Cast into a fresh host copy
- * (tech-stack §1.4). The folder appears complete or not at all (temp + rename);
+ * (tech-notes.md §1.4). The folder appears complete or not at all (temp + rename);
  * its manifest records each source file's size and mtime, so a changed source is converted again.
  */
 

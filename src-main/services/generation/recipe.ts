@@ -7,7 +7,7 @@ import type { GenerationParams } from '../../engine/pipeline/generate.ts';
 export type RecipeParams = Omit<Recipe, 'inputImages' | 'modelId' | 'precision' | 'appVersion'>;
 
 export const DEFAULT_RECIPE_PARAMS: Readonly<RecipeParams> = Object.freeze({
-  // omnigen2-inference.md §5.10, the values of the official inference script.
+  // model-notes.md §5.10, the values of the official inference script.
   prompt: '',
   negativePrompt: '',
   seed: 0,

@@ -10,7 +10,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = Object.freeze([
       'images. Qwen2.5-VL-3B understands the request; a 4-billion-parameter diffusion transformer and the FLUX VAE ' +
       'draw the picture. Runs fully on this computer once downloaded.',
     // bf16 weights: diffusion transformer ≈ 7.9 GB + Qwen2.5-VL-3B ≈ 7.5 GB + VAE, tokenizer and configs
-    // (omnigen2-inference.md §1); the hub listing gives the exact figure before the download starts.
+    // (model-notes.md §1); the hub listing gives the exact figure before the download starts.
     approxBytes: 16_000_000_000,
     license: 'Apache-2.0',
     homepage: 'https://huggingface.co/OmniGen2/OmniGen2',

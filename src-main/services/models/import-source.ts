@@ -86,7 +86,7 @@ async function fromPlainFolder(root: string, repoHint?: string): Promise<ImportS
   let allReferenced = true;
   let commit: string | null = null;
   for (const path of await listFiles(root)) {
-    // A symlink is followed: the model folder receives the bytes, never a link (ONNX external data, tech-stack §1.3).
+    // A symlink is followed: the model folder receives the bytes, never a link (ONNX external data, tech-notes.md §1.3).
     const from = await realpath(join(root, path));
     const size = await fileSize(from);
     // `hf download --local-dir` writes "<commit>\n<etag>\n<timestamp>" per file.

@@ -1,7 +1,7 @@
 import type { ProjectDocument, ProjectParameters } from '../../ipc/contract.ts';
 import { DEFAULT_RECIPE_PARAMS } from '../generation/recipe.ts';
 
-/** A new project starts from OmniGen2's `inference.py` defaults (omnigen2-inference.md §5.10), as the CLI does. */
+/** A new project starts from OmniGen2's `inference.py` defaults (model-notes.md §5.10), as the CLI does. */
 const { prompt: _prompt, negativePrompt: _negative, ...defaults } = DEFAULT_RECIPE_PARAMS;
 export const DEFAULT_PARAMETERS: ProjectParameters = { ...defaults, cfgRange: [defaults.cfgRange[0], defaults.cfgRange[1]] };
 

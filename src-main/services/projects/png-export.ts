@@ -7,6 +7,7 @@ import { ProjectError } from './project-errors.ts';
 import { embedRecipe } from './png-recipe.ts';
 
 // Names must stay inside the chosen folder and be valid on every platform (Windows forbids these characters).
+// eslint-disable-next-line no-control-regex -- control characters are what it forbids
 const BAD_NAME = /[/\\<>:"|?*\u0000-\u001f]/;
 
 /**

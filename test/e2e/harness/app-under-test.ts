@@ -56,6 +56,8 @@ export class AppUnderTest {
     readonly dialogs: ScriptedDialogs,
     /** Settings, recovery files and the projects the dialogs save. */
     readonly userData: string,
+    /** Sends an event as the main process would (e.g. a project file the system asks to open). */
+    readonly emit: <E extends keyof Events>(event: E, payload: Events[E]) => void,
     private readonly browser: Browser,
     private readonly close: () => Promise<void>,
   ) {}
@@ -96,7 +98,7 @@ export class AppUnderTest {
     await page.goto(url);
     ready = true;
     for (const [c, p] of early.splice(0)) await deliver(c, p);
-    return new AppUnderTest(page, services, dialogs, userData, browser, async () => {
+    return new AppUnderTest(page, services, dialogs, userData, emit, browser, async () => {
       await engine.dispose();
       server.close();
       if (!options.userData) rmSync(userData, { recursive: true, force: true });

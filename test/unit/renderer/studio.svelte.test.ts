@@ -21,14 +21,35 @@ function setup(installed: InstalledModel[]) {
       create: async () => ({ ok: true, value: { path: null, source: 'new', document: emptyDocument(), images: [] } }),
       recent: async () => ({ ok: true, value: [] }),
       autosave: async () => ({ ok: true, value: { lastAutosavedAt: null, pending: true } }),
+      open: async (path) => ({ ok: true, value: { path, source: 'file', document: emptyDocument('opened'), images: [] } }),
     },
   });
   const studio = new Studio(fake.api, fakeCodec);
   studio.connect();
-  return { studio, requests, emit: fake.emit };
+  return { studio, requests, emit: fake.emit, calls: fake.calls };
 }
 
 describe('Studio', () => {
+  test('a project file the system asks to open opens after the fresh project, and shows the workspace', async () => {
+    const { studio, emit, calls } = setup([]);
+    studio.app.view = 'models';
+    emit('project.openRequested', { path: '/work/plan.atelier' });
+    expect(studio.app.view).toBe('workspace');
+    await expect.poll(() => studio.project.path).toBe('/work/plan.atelier');
+    const order = calls.map((c) => c.method).filter((m) => m === 'projects.create' || m === 'projects.open');
+    expect(order).toEqual(['projects.create', 'projects.open']);
+  });
+
+  test('a project the system asks to open while there is unsaved work asks first, like Open', async () => {
+    const { studio, emit, calls } = setup([]);
+    await expect.poll(() => studio.project.name).toBe('Untitled');
+    await expect.poll(() => calls.some((c) => c.method === 'projects.recent')).toBe(true);
+    studio.workspace.setPrompt('unsaved words');
+    emit('project.openRequested', { path: '/work/plan.atelier' });
+    await expect.poll(() => studio.project.leaving?.doing).toBe('opening another project');
+    expect(calls.some((c) => c.method === 'projects.open')).toBe(false);
+  });
+
   test('without an installed model Generate says why, and pressing it sends nothing', async () => {
     const { studio, requests } = setup([]);
     await expect.poll(() => studio.models.loaded).toBe(true);

@@ -6,7 +6,7 @@ export class DitConfigError extends ModelConfigError {
 }
 
 /**
- * OmniGen2Transformer2DModel hyper-parameters (omnigen2-inference.md §1.2) plus the derived sizes the
+ * OmniGen2Transformer2DModel hyper-parameters (model-notes.md §1.2) plus the derived sizes the
  * graphs need. Real model: D 2520, 32 layers, 21/7 heads, head 120, FFN 10240, t-embed 1024.
  */
 export interface DitConfig {

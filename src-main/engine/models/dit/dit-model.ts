@@ -48,7 +48,7 @@ export interface DitLoadOptions {
   /**
    * How weights stored in another precision than the graphs compute in (the released bf16) reach it:
    * `cache` (default) converts them once into the weight cache and reuses that; `cast` leaves an
-   * in-graph Cast that onnxruntime folds into a host copy at every session creation (tech-stack §1.4).
+   * in-graph Cast that onnxruntime folds into a host copy at every session creation (tech-notes.md §1.4).
    */
   readonly convert?: 'cache' | 'cast';
   /** The folder for this model's converted weights (weights/cache-location.ts); default `<model>/.atelier-cache/`. */

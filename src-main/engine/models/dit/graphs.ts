@@ -3,7 +3,7 @@ import { captionEmbedding, finalLayer, modulatedBlock, modulatedNorm1, plainBloc
 import { MAX_REFERENCE_IMAGES, TIMESTEP_FEATURES, type DitConfig } from './config.ts';
 
 /**
- * The DiT as graphs (omnigen2-inference.md §9.1), all batch 1 with dynamic token axes so one session
+ * The DiT as graphs (model-notes.md §9.1), all batch 1 with dynamic token axes so one session
  * serves every text length, reference size and output size:
  *
  * | graph          | inputs                                                    | output                 | runs          |

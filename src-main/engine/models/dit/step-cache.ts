@@ -1,7 +1,7 @@
 import { TaylorSeer } from '../../sampling/taylorseer.ts';
 import { TEACACHE_DEFAULT_THRESHOLD, TeaCache } from '../../sampling/teacache.ts';
 
-/** The optional accelerations of omnigen2-inference.md §6 (off unless the caller asks). */
+/** The optional accelerations of model-notes.md §6 (off unless the caller asks). */
 export type DitAcceleration =
   | { readonly kind: 'teacache'; readonly threshold?: number }
   | { readonly kind: 'taylorseer' };

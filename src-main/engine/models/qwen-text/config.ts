@@ -6,7 +6,7 @@ export class QwenConfigError extends ModelConfigError {
 }
 
 /**
- * The Qwen2.5-VL text decoder's hyper-parameters (omnigen2-inference.md §1.5) plus the ids and sizes the
+ * The Qwen2.5-VL text decoder's hyper-parameters (model-notes.md §1.5) plus the ids and sizes the
  * graphs and position ids need. 3B: D 2048, 36 layers, 16/2 heads of 128, FFN 11008, vocab 151936.
  */
 export interface QwenTextConfig {

@@ -4,7 +4,7 @@ import { decoderLayer, type Rope } from './blocks.ts';
 import type { QwenTextConfig } from './config.ts';
 
 /**
- * The Qwen2.5-VL text decoder as ONE graph (`qwen_text`, omnigen2-inference.md §9.1's `qwen_text_encode` and
+ * The Qwen2.5-VL text decoder as ONE graph (`qwen_text`, model-notes.md §9.1's `qwen_text_encode` and
  * `qwen_lm_step` merged), batch 1, dynamic token axes. The same session serves every use, so the weights are
  * loaded once:
  * - conditioning (§2.1): S prompt tokens, empty past → `last_hidden`;

@@ -59,7 +59,7 @@ const MASKED = -3.4028234663852886e38;
 const WEIGHTS_BASE_NAME = 'model';
 
 /**
- * The Qwen2.5-VL text decoder on onnxruntime (omnigen2-inference.md §2.3). `load` parses the config and builds
+ * The Qwen2.5-VL text decoder on onnxruntime (model-notes.md §2.3). `load` parses the config and builds
  * the graph (checking every weight's key and shape); the session is created on first use and kept.
  */
 export class QwenTextModel {

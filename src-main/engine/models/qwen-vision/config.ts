@@ -6,7 +6,7 @@ export class QwenVisionConfigError extends ModelConfigError {
 }
 
 /**
- * Qwen2.5-VL vision tower hyper-parameters (omnigen2-inference.md §1.5) plus the sizes the graph and the
+ * Qwen2.5-VL vision tower hyper-parameters (model-notes.md §1.5) plus the sizes the graph and the
  * host-side layout need. Released 3B model: D 1280, depth 32, 16 heads of 80, MLP 3420, out 2048,
  * patches 14 px × 2 frames, 2×2 merge, 112 px windows, full attention in blocks 7, 15, 23, 31.
  */

@@ -2,7 +2,7 @@ import { Graph, Weights, type Checkpoint, type OnnxModel, type Value } from '../
 import type { QwenVisionConfig } from './config.ts';
 
 /**
- * The vision tower as one graph `qwen_vision` over one frame (omnigen2-inference.md §2.4, §9.1), batch-free
+ * The vision tower as one graph `qwen_vision` over one frame (model-notes.md §2.4, §9.1), batch-free
  * with a dynamic patch count N, in the processor's token order throughout:
  *
  * | input            | shape                 | what                                                 |

@@ -1,5 +1,5 @@
 /**
- * Host-side tables of the Qwen2.5-VL vision tower for one frame (omnigen2-inference.md §2.4 steps 2–3):
+ * Host-side tables of the Qwen2.5-VL vision tower for one frame (model-notes.md §2.4 steps 2–3):
  * the 2-D rotary angles per patch, the window permutation (the reference's `window_index`) with its
  * window boundaries (`cu_window_seqlens`), and the padded window batch the graph attends over.
  *

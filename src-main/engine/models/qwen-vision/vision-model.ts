@@ -24,7 +24,7 @@ const WEIGHTS_BASE_NAME = 'model';
 const TOWER_PREFIXES = ['visual', 'model.visual'] as const;
 
 /**
- * The Qwen2.5-VL vision tower on onnxruntime (omnigen2-inference.md §2.4). `load` reads the config and
+ * The Qwen2.5-VL vision tower on onnxruntime (model-notes.md §2.4). `load` reads the config and
  * builds the graph, checking every weight's key and shape (a damaged checkpoint fails there); the session
  * is created on first use and kept. Each frame of each image runs as one call with its own windows and
  * rotary table (frames never attend to each other in the reference), and the rows come back in the

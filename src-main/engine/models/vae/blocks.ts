@@ -33,7 +33,7 @@ export function conv1x1(g: Graph, w: Weights, x: Value, inp: number, out: number
 
 /**
  * GroupNorm(groups, eps 1e-6, affine) over x `[N, C, H, W]` (§5.2) as Reshape → InstanceNormalization →
- * Reshape → ·γ + β, so GPU EPs keep it (tech-stack §1.6).
+ * Reshape → ·γ + β, so GPU EPs keep it (tech-notes.md §1.6).
  */
 export function groupNorm(g: Graph, w: Weights, cfg: VaeConfig, x: Value, channels: number): Value {
   const G = cfg.normNumGroups;

@@ -6,7 +6,7 @@ export class VaeConfigError extends ModelConfigError {
 }
 
 /**
- * diffusers `AutoencoderKL` hyper-parameters (omnigen2-inference.md §1.4). FLUX.1: block_out_channels
+ * diffusers `AutoencoderKL` hyper-parameters (model-notes.md §1.4). FLUX.1: block_out_channels
  * [128, 256, 512, 512], 2 layers per block, 32 groups, 16 latent channels, no quant convs, scaling 0.3611,
  * shift 0.1159.
  */

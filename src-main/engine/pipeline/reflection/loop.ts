@@ -12,7 +12,7 @@ import { scoreChecks, scoreOf, type Critic, type Inspection } from './critic.ts'
 import { proposeFix } from './fix.ts';
 import type { GeneratedRound, RoundGenerator } from './generator.ts';
 import { ProgressTracker, bestRound, confirmEdit, planRevision, regenerationPrompt, roundSeed, stopAfter, type PathRound, type Plan } from './policy.ts';
-import type { Check, CheckResult, CheckSpec, ForcedMode, ReflectionEvent, ReflectionOutcome, RoundMode, RoundRecord, RoundScore, StopReason } from './types.ts';
+import type { Check, CheckResult, CheckSpec, ForcedMode, ReflectionEvent, ReflectionOutcome, RoundMode, RoundRecord, StopReason } from './types.ts';
 
 /** §4.6: revisions after round 0. */
 export const MAX_REVISIONS = 5;

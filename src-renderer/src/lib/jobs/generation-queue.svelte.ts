@@ -37,6 +37,7 @@ export class GenerationQueue {
   notice = $state<Notice | null>(null);
   readonly active = $derived(this.jobs.filter((j) => isActive(j.phase)));
   readonly running = $derived(this.jobs.find((j) => j.phase === 'running') ?? null);
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- events held for jobs not yet known; nothing renders them
   readonly #early = new Map<JobId, JobEvent[]>();
   #nextKey = 0;
 
@@ -44,6 +45,7 @@ export class GenerationQueue {
     private readonly api: AtelierApi,
     private readonly images: ImageStore,
     private readonly history: HistoryState,
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a timestamp read once, never mutated
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -167,6 +169,7 @@ export class GenerationQueue {
   #trim(): void {
     const finished = this.jobs.filter((j) => !isActive(j.phase));
     if (finished.length > KEEP_FINISHED) {
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup
       const drop = new Set(finished.slice(0, finished.length - KEEP_FINISHED));
       this.jobs = this.jobs.filter((j) => !drop.has(j));
     }

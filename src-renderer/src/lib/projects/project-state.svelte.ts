@@ -32,6 +32,7 @@ export class ProjectState {
   /** The content as last saved or opened; null: never saved in this form (new work, a recovered file). */
   #saved = $state<string | null>(null);
   /** Images main holds for this project, so each crosses IPC once. */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping for IPC; nothing renders it
   #sent = new Set<ImageHash>();
 
   readonly content = $derived.by<ProjectContent>(() => contentOf({
@@ -42,6 +43,8 @@ export class ProjectState {
   readonly dirty = $derived(this.#fingerprint !== this.#saved);
   readonly name = $derived(this.path ? baseName(this.path) : 'Untitled');
 
+  #started: Promise<void> | null = null;
+
   constructor(
     private readonly api: AtelierApi,
     private readonly images: ImageStore,
@@ -50,7 +53,17 @@ export class ProjectState {
   ) {}
 
   /** At start: unsaved work from a crash to offer, recent files, and a fresh project for main to autosave. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.#started = this.#start();
+    return this.#started;
+  }
+
+  /** A file the system asked to open, possibly while start() is still making the fresh project it would replace. */
+  openWhenStarted(path: string): void {
+    void (this.#started ?? Promise.resolve()).then(() => this.open(path));
+  }
+
+  async #start(): Promise<void> {
     const [recoverable, created] = await Promise.all([this.api.projects.recoverable(), this.api.projects.create()]);
     if (recoverable.ok) this.recoverable = recoverable.value; else this.#fail(recoverable.error, 'Looking for unsaved work');
     if (created.ok) this.#adopt(created.value);
@@ -147,6 +160,7 @@ export class ProjectState {
     const r = await this.api.projects.exportPng({
       folder,
       items: items.map((i, k) => ({ image: i.image, recipe: $state.snapshot(i.recipe), fileName: fileName(i.recipe.prompt, i.recipe.seed, k) })),
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup
       images: this.#unsent(new Set(items.map((i) => i.image))),
     });
     if (!r.ok) { this.#fail(r.error, 'Exporting'); return; }
@@ -205,6 +219,7 @@ export class ProjectState {
     const { id, createdAt, modifiedAt, appVersion } = project.document;
     this.#meta = { id, createdAt, modifiedAt, appVersion };
     this.path = project.path;
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping for IPC; nothing renders it
     this.#sent = new Set(project.images.map((i) => i.hash));
     this.#saved = project.source === 'recovery' ? null : this.#fingerprint;
     this.message = null;

@@ -48,12 +48,14 @@ export class ReflectionState {
   imagesStored = $state(0);
   /** Called with each finished session (the Studio keeps it in the project). */
   onFinished: (session: ReflectionSession) => void = () => {};
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- events held for jobs not yet known; nothing renders them
   readonly #early = new Map<JobId, ReflectEvent[]>();
   #nextKey = 0;
 
   constructor(
     private readonly api: AtelierApi,
     private readonly images: ImageStore,
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a timestamp read once, never mutated
     private readonly now: () => Date = () => new Date(),
   ) {}
 

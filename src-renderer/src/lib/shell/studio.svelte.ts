@@ -35,7 +35,10 @@ export class Studio {
     return this.workspace.blocker;
   });
 
-  constructor(api: AtelierApi, codec: ImageCodec) {
+  constructor(
+    private readonly api: AtelierApi,
+    codec: ImageCodec,
+  ) {
     this.app = new AppState(api);
     this.images = new ImageStore(codec);
     this.workspace = new WorkspaceState(this.images);
@@ -53,6 +56,11 @@ export class Studio {
   /** The app's one subscription point: App.svelte runs it in its single $effect. */
   connect(): () => void {
     const offs = [this.app.connect(), this.queue.connect(), this.models.connect(), this.probe.connect(), this.reflection.connect()];
+    // A double-clicked project file, in this window: like Open, it asks first when there is unsaved work.
+    offs.push(this.api.on('project.openRequested', ({ path }) => {
+      this.app.view = 'workspace';
+      this.project.openWhenStarted(path);
+    }));
     void this.project.start();
     return () => offs.forEach((off) => off());
   }

@@ -1,6 +1,6 @@
 import type { ProjectParameters, Recipe } from '../../../../src-main/ipc/contract.ts';
 
-/** What a generation does with the input images (omnigen2-inference.md §5.3). */
+/** What a generation does with the input images (model-notes.md §5.3). */
 export type Mode = 'text-to-image' | 'edit' | 'compose';
 
 export const MODES: readonly { id: Mode; label: string; shortcut: string; description: string }[] = [

@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { QwenVisionConfigError, parseQwenVisionConfig } from '../../../../src-main/engine/models/qwen-vision.ts';
 import { goldenDir } from '../../../helpers/golden.ts';
 
-/** vision_config of the released Qwen2.5-VL-3B (omnigen2-inference.md §1.5). */
+/** vision_config of the released Qwen2.5-VL-3B (model-notes.md §1.5). */
 const REAL_VISION_CONFIG = {
   depth: 32, hidden_act: 'silu', hidden_size: 1280, intermediate_size: 3420, num_heads: 16, in_chans: 3, out_hidden_size: 2048,
   patch_size: 14, spatial_merge_size: 2, spatial_patch_size: 14, window_size: 112, fullatt_block_indexes: [7, 15, 23, 31],

@@ -1,7 +1,7 @@
 import { closeSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The released transformer/config.json as given in omnigen2-inference.md §1.2. */
+/** The released transformer/config.json as given in model-notes.md §1.2. */
 export const REAL_DIT_CONFIG = {
   patch_size: 2, in_channels: 16, out_channels: null, hidden_size: 2520, num_layers: 32, num_refiner_layers: 2,
   num_attention_heads: 21, num_kv_heads: 7, multiple_of: 256, ffn_dim_multiplier: null, norm_eps: 1e-5,

@@ -1,5 +1,5 @@
 // Synthetic AutoencoderKL checkpoints for the VAE unit tests and scripts/bench/vae.ts. The key layout is written
-// out independently of the graph code, from omnigen2-inference.md §1.4 and diffusers' module tree, so a graph that
+// out independently of the graph code, from model-notes.md §1.4 and diffusers' module tree, so a graph that
 // reads a wrong key or shape fails against it.
 import { closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';

@@ -20,7 +20,7 @@ describe('the real probe (a child process per provider)', () => {
   });
 
   // What this repository's Linux machines have: the CUDA provider listed but its NuGet libraries not installed
-  // (tech-stack §1.1), and no Vulkan adapter for WebGPU. Elsewhere the assertions would be different, so skip.
+  // (tech-notes.md §1.1), and no Vulkan adapter for WebGPU. Elsewhere the assertions would be different, so skip.
   const bare = process.platform === 'linux' && process.arch === 'x64' && ort.listSupportedBackends().some((b) => b.name === 'cuda' && !b.bundled);
   test.skipIf(!bare)('on a Linux machine without the CUDA libraries, automatic selection explains why it runs where it runs', async () => {
     const s = await selectProvider({ preference: 'auto' }, machineSelectionDeps());

@@ -39,7 +39,7 @@ function fakeMachine(platform: PlatformInfo, reports: Partial<Record<ExecutionPr
 
 const auto = (extra: Partial<ProviderRequest> = {}): ProviderRequest => ({ preference: 'auto', appVersion: '0.1.0', ...extra });
 
-describe('the fallback chain per OS (tech-stack §1.1)', () => {
+describe('the fallback chain per OS (tech-notes.md §1.1)', () => {
   test.each([
     ['Linux x64', LINUX, ['cuda', 'webgpu', 'cpu']],
     ['Windows', WINDOWS, ['dml', 'webgpu', 'cpu']],

@@ -52,7 +52,7 @@ describe('parameter counts from config.json alone', () => {
     expect(ditParams(cfg).total).toBe(storedParams(join(dir, 'diffusion_pytorch_model.safetensors')));
   });
 
-  test('give the real model its published sizes (omnigen2-inference.md §1.3–1.5)', () => {
+  test('give the real model its published sizes (model-notes.md §1.3–1.5)', () => {
     expect(ditParams(real.dit)).toMatchObject({ total: 3_967_161_400, largestBlock: 104_691_120 });
     expect(qwenTextParams(real.text!).total).toBe(3_085_938_688);
     expect(qwenVisionParams(real.vision!).total).toBe(668_684_288);

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-// The released model's configs as omnigen2-inference.md tabulates them (§1.2 DiT, §1.4 FLUX VAE, §1.5
+// The released model's configs as model-notes.md tabulates them (§1.2 DiT, §1.4 FLUX VAE, §1.5
 // Qwen2.5-VL-3B, in the transformers-4.51 layout of the released mllm/config.json). No weights exist for them here.
 
 export const REAL_DIT_CONFIG = {

@@ -27,11 +27,10 @@ export function dragRect(start: CropRect, handle: Handle, dx: number, dy: number
 
   const maxWidth = handle.includes('w') ? right : bounds.width - left;
   const maxHeight = handle.includes('n') ? bottom : bounds.height - top;
-  let width = right - left;
-  let height = bottom - top;
-  if (Math.abs(dx) >= Math.abs(dy) * aspect) height = width / aspect; else width = height * aspect;
-  width = Math.min(width, maxWidth, maxHeight * aspect);
-  height = width / aspect;
+  // The drag's main direction leads; the other side follows the aspect.
+  const leading = Math.abs(dx) >= Math.abs(dy) * aspect ? right - left : (bottom - top) * aspect;
+  const width = Math.min(leading, maxWidth, maxHeight * aspect);
+  const height = width / aspect;
   return {
     x: handle.includes('w') ? right - width : left,
     y: handle.includes('n') ? bottom - height : top,
