@@ -69,7 +69,7 @@ export const chatCommand: CliCommand = {
       const sampled = (sampling.temperature ?? chat.defaultSampling.temperature) > 0;
       if (sampled && values.seed === undefined) ctx.stderr(`seed: ${seed}\n`);
       const result = await chat.chat({
-        question: positionals[0]!, images, maxNewTokens, sampling, seed, signal: ctx.signal, onText: (piece) => ctx.stdout(piece),
+        turns: [{ role: 'user', text: positionals[0]! }], images, maxNewTokens, sampling, seed, signal: ctx.signal, onText: (piece) => ctx.stdout(piece),
       });
       if (result.wantsImage) {
         ctx.stdout(result.text);
