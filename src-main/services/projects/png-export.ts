@@ -7,7 +7,7 @@ import { ProjectError } from './project-errors.ts';
 import { embedRecipe } from './png-recipe.ts';
 
 // Names must stay inside the chosen folder and be valid on every platform (Windows forbids these characters).
-const BAD_NAME = /[/\\<>:"|?*\u0000-\u001f]/;
+export const BAD_NAME = /[/\\<>:"|?*\u0000-\u001f]/;
 
 /**
  * Writes each item as a PNG with its recipe embedded. Every item is checked (name, image present, PNG) before
