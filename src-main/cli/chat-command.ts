@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { Engine } from '../engine/host/engine-client.ts';
+import { CancelledError } from '../engine/host/engine-error.ts';
 import { startWorkerEngine } from '../engine/host/worker-engine.ts';
 import type { SamplingOptions } from '../engine/models/qwen-text.ts';
 import { DEFAULT_MAX_NEW_TOKENS } from '../engine/pipeline/chat.ts';
@@ -118,11 +119,10 @@ export const chatCommand: CliCommand = {
     if ((sampling.temperature ?? 0) > 0) showSeed();
 
     const engine = startWorkerEngine();
-    const controller = new AbortController();
-    ctx.signal.addEventListener('abort', () => controller.abort(), { once: true });
-    const session = new ChatSession(engine, ctx, controller.signal, { modelDir, images, memoryMode, out: resolve(ctx.cwd, values.out ?? 'atelier-chat.png') });
+    const session = new ChatSession(engine, ctx, ctx.signal, { modelDir, images, memoryMode, out: resolve(ctx.cwd, values.out ?? 'atelier-chat.png') });
     try {
       for (const [i, message] of messages.entries()) {
+        if (ctx.signal.aborted) throw new CancelledError('the conversation');
         if (messages.length > 1) ctx.stdout(`> ${message}\n`);
         session.turns.push({ role: 'user', text: message });
         if (values.draw && i === messages.length - 1) {
