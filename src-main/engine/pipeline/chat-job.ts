@@ -62,7 +62,8 @@ export async function runChatJob(job: ChatJob, models: ModelSet, ctx: TaskContex
     ...(job.sampling ? { sampling: job.sampling } : {}),
     ...(job.seed !== undefined ? { seed: job.seed } : {}),
     signal: ctx.signal,
-    onFirstToken: () => { first = performance.now(); },
+    // Said at once, even when the first token is half a character and shows later: the prompt has been read.
+    onFirstToken: () => { first = performance.now(); ctx.progress({ step: 0, total, stage: 'answering', etaMs: null }); },
     onText: (piece) => ctx.progress({ step: ++count, total, stage: 'answering', etaMs: null, report: { kind: 'chat', piece } }),
   });
   const end = performance.now();
