@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -147,6 +147,22 @@ describe.skipIf(unavailable !== null)('chat with the tiny model', () => {
     expect(await reopened.getByTestId('chat-assistant').count()).toBe(3);
     expect(await reopened.getByTestId('chat-user').first().textContent()).toContain('What is in image 2?');
     await expect.poll(() => reopened.getByTestId('chat-picture').count()).toBe(1);
+    expect(await reopened.getByTestId('chat-picture').locator('.recipe-table').textContent()).toContain('Chat mode, 4 earlier turns');
+
+    const exports = join(userData, 'exports');
+    mkdirSync(exports);
+    app.dialogs.next.folder = exports;
+    await reopened.locator('#chat-message').focus();
+    await reopened.keyboard.press('Control+Shift+E');
+    await expect.poll(() => reopened.getByRole('status').filter({ hasText: 'Conversation exported' }).count()).toBe(1);
+    const files = readdirSync(exports).sort();
+    expect(files.filter((f) => f.endsWith('.md'))).toHaveLength(1);
+    expect(files.filter((f) => /-image-\d\.png$/.test(f))).toHaveLength(2);
+    expect(files.filter((f) => /-picture-1\.png$/.test(f))).toHaveLength(1);
+    const markdown = readFileSync(join(exports, files.find((f) => f.endsWith('.md'))!), 'utf8');
+    expect(markdown).toContain('> What is in image 2?');
+    expect(markdown).toContain('*(stopped)*');
+
     await reopened.getByTestId('chat-picture').getByRole('button', { name: 'Use as input' }).click();
     await expect.poll(() => inputOrder(reopened).then((o) => o.length)).toBe(3);
   });

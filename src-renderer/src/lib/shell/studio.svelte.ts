@@ -203,7 +203,9 @@ export class Studio {
     this.app.view = 'workspace';
     this.canvas = 'result';
     await this.queue.submit(model.folder, {
-      recipe: { ...parametersOf(item.recipe), prompt, negativePrompt, seed, imageGuidance }, inputs: [...item.inputs], mode: item.mode,
+      // A picture drawn in a chat keeps its conversation: the same chat-mode conditioning again.
+      recipe: { ...parametersOf(item.recipe), prompt, negativePrompt, seed, imageGuidance, ...(item.recipe.chat ? { chat: $state.snapshot(item.recipe.chat) } : {}) },
+      inputs: [...item.inputs], mode: item.mode,
     });
   }
 
