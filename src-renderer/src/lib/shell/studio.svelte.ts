@@ -223,10 +223,10 @@ export class Studio {
     this.canvas = 'inputs';
   }
 
-  /** Workspace commands act only while the workspace is on screen; cancel and view switches act anywhere. */
+  /** Workspace commands act only while the workspace is on screen; cancel, view switches and Chat act anywhere. */
   execute(command: Command): void {
     const onWorkspace = this.app.view === 'workspace';
-    if (!onWorkspace && command.kind !== 'cancel' && command.kind !== 'view' && command.kind !== 'project') return;
+    if (!onWorkspace && command.kind !== 'cancel' && command.kind !== 'view' && command.kind !== 'project' && command.kind !== 'chat') return;
     switch (command.kind) {
       case 'generate':
         if (this.canvas === 'chat') void this.drawInChat(); else void this.generate();
@@ -234,7 +234,10 @@ export class Studio {
       case 'cancel':
         if (this.canvas === 'chat' && this.chat.pending?.kind === 'answer') void this.chat.stop(); else void this.queue.cancelCurrent();
         break;
-      case 'chat': this.canvas = this.canvas === 'chat' ? 'inputs' : 'chat'; break;
+      case 'chat':
+        this.canvas = this.canvas === 'chat' && onWorkspace ? 'inputs' : 'chat';
+        this.app.view = 'workspace';
+        break;
       case 'undo': this.workspace.undo(); break;
       case 'redo': this.workspace.redo(); break;
       case 'mode': this.workspace.setMode(command.mode); break;
