@@ -1,10 +1,14 @@
 // `npm run bench -- mllm [--prompt N] [--decode N]`: prefill and KV-cache decode speed of the Qwen2.5-VL text decoder
-// (onnxruntime CPU, fp32) for the golden tiny model and a mid-size synthetic config with random weights.
+// (onnxruntime CPU, fp32) for the golden tiny model and a mid-size synthetic config with random weights; then chat
+// through the engine host as the app and `atelier chat` run it (worker thread): time to first token and tokens/s.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { cpSync } from 'node:fs';
+import { startWorkerEngine } from '../../src-main/engine/host/worker-engine.ts';
 import { QwenTextModel, type KvCache } from '../../src-main/engine/models/qwen-text.ts';
+import type { ChatOutcome } from '../../src-main/engine/pipeline/chat-job.ts';
 import { continuationPositionIds, textPositionIds } from '../../src-main/engine/sampling/mrope.ts';
 import { SeededRng } from '../../src-main/engine/sampling/rng.ts';
 import { writeSafetensors, type TensorToWrite } from '../../src-main/engine/weights/safetensors-writer.ts';
@@ -72,6 +76,43 @@ async function measure(label: string, dir: string, promptTokens: number, decodeT
   }
 }
 
+interface ChatFigures { model: string; loadMs: number; firstTokenMs: number; clientTtftMs: number; decodeTokS: number; newTokens: number }
+
+/**
+ * One chat turn, as the app sends it, timed: the engine's own first-token time (prefill of the templated prompt
+ * plus the first pick, after the model is loaded), the client's time from submitting the job to the answer's
+ * first report (includes the worker boundary), and decode speed after the first token.
+ */
+async function measureChat(label: string, modelDir: string, promptTokens: number, decodeTokens: number): Promise<ChatFigures> {
+  const engine = startWorkerEngine();
+  // A byte-level tokenizer spends about one token per character; the chat template adds ~30.
+  const question = 'Describe the picture in detail. '.repeat(Math.max(1, Math.round((promptTokens - 30) / 32))).trim();
+  const job = { modelDir, turns: [{ role: 'user' as const, text: question }], images: [], maxNewTokens: decodeTokens };
+  try {
+    const ask = async (id: string) => {
+      const start = performance.now();
+      let firstReport = Number.NaN;
+      const outcome = (await engine.run(id, { kind: 'chat', job }, {
+        onProgress: (p) => { if (p.stage === 'answering' && Number.isNaN(firstReport)) firstReport = performance.now() - start; },
+      })) as ChatOutcome;
+      return { outcome, clientTtftMs: firstReport };
+    };
+    const cold = await ask('cold');
+    const warm = [await ask('w1'), await ask('w2'), await ask('w3')];
+    const perToken = warm.map(({ outcome: o }) => (o.newTokens > 1 ? o.decodeMs / (o.newTokens - 1) : Number.NaN));
+    return {
+      model: label,
+      loadMs: cold.outcome.loadMs,
+      firstTokenMs: median(warm.map((w) => w.outcome.firstTokenMs)),
+      clientTtftMs: median(warm.map((w) => w.clientTtftMs)),
+      decodeTokS: 1000 / median(perToken),
+      newTokens: median(warm.map((w) => w.outcome.newTokens)),
+    };
+  } finally {
+    await engine.dispose();
+  }
+}
+
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { prompt: { type: 'string' }, decode: { type: 'string' } } });
   const promptTokens = Number(values.prompt ?? 128);
@@ -87,7 +128,18 @@ export async function run(args: string[]): Promise<void> {
     printTable(`Qwen text decoder, onnxruntime CPU fp32, prompt ${promptTokens} tokens, ${decodeTokens} decoded (medians)`, rows.map((r) => ({
       model: r.model, 'prefill ms': r.prefillMs, 'prefill tok/s': r.prefillTokS, 'decode ms/tok': r.decodeMsPerToken, 'decode tok/s': r.decodeTokS,
     })));
-    console.log(`peak RSS ${peakRssMiB().toFixed(0)} MiB`);
+    // A model folder for chat: the mid decoder with the tiny tokenizer (its ids fit the mid vocabulary).
+    mkdirSync(join(tmp, 'mid-model'));
+    cpSync(join(tmp, 'mid'), join(tmp, 'mid-model', 'mllm'), { recursive: true });
+    cpSync(join(golden, 'e2e', 'model', 'processor'), join(tmp, 'mid-model', 'processor'), { recursive: true });
+    const chats = [
+      await measureChat('tiny (golden e2e model)', join(golden, 'e2e', 'model'), promptTokens, decodeTokens),
+      await measureChat('mid (synthetic, as above)', join(tmp, 'mid-model'), promptTokens, decodeTokens),
+    ];
+    printTable(`Chat through the engine host (worker thread), prompt ≈${promptTokens} tokens, up to ${decodeTokens} new (warm medians of 3)`, chats.map((r) => ({
+      model: r.model, 'load ms (first)': r.loadMs, 'first token ms': r.firstTokenMs, 'ttft ms (client)': r.clientTtftMs, 'decode tok/s': r.decodeTokS, 'new tokens': r.newTokens,
+    })));
+    console.log(`peak RSS ${peakRssMiB().toFixed(0)} MiB (main thread; the engine's worker shares the process)`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -8,6 +8,8 @@ export interface CliContext {
   cwd: string;
   /** Aborted on Ctrl-C: long commands stop cleanly and leave nothing half-written. */
   signal: AbortSignal;
+  /** All of standard input (commands that read it, e.g. chat --input -); absent: the process's own stdin. */
+  stdin?: () => Promise<string>;
 }
 
 export interface CliCommand {

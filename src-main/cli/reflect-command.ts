@@ -95,7 +95,7 @@ class RoundWriter {
 
   async run(job: ReflectJob): Promise<number> {
     const bar = new ProgressBar(this.ctx);
-    const engine = withTaskReports(startWorkerEngine(), { report: (_id, r) => this.onEvent(r.event), failed: () => {} });
+    const engine = withTaskReports(startWorkerEngine(), { report: (_id, r) => { if (r.kind === 'reflect') this.onEvent(r.event); }, failed: () => {} });
     const controller = new AbortController();
     this.ctx.signal.addEventListener('abort', () => controller.abort(), { once: true });
     let outcome: ReflectionOutcome | null = null;

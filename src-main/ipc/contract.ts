@@ -104,6 +104,12 @@ export interface Recipe {
   modelId: string;
   precision: string;
   appVersion: string;
+  /**
+   * Chat-mode conditioning (omnigen2-inference.md §2.2): the picture was drawn in a conversation, `prompt` being
+   * its newest user message and `history` the turns before it; the input images also went through the MLLM.
+   * Absent: the standard conditioning.
+   */
+  chat?: { history: ChatTurnText[] };
 }
 
 export interface GenerateRequest {
@@ -112,6 +118,58 @@ export interface GenerateRequest {
   recipe: Omit<Recipe, 'inputImages' | 'modelId' | 'precision' | 'appVersion'>;
   /** Encoded image files (PNG, JPEG, WebP…), at most 5. */
   images: Uint8Array[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// chat (understanding, and pictures drawn from a conversation, §7.1)
+/** One turn as the model reads it. */
+export interface ChatTurnText {
+  role: 'user' | 'assistant';
+  text: string;
+}
+export interface ChatRequest {
+  /** Model folder name, as in GenerateRequest.model. */
+  model: string;
+  /** The conversation so far, ending with the user's new message. */
+  turns: ChatTurnText[];
+  /** Encoded images the conversation is about, "image 1…5" (`<img1>`…). */
+  images: Uint8Array[];
+  /** Longest answer in tokens; default 256 (§7.1). */
+  maxNewTokens?: number;
+}
+/** A finished answer (also what 'job.finished' carries for a chat job). */
+export interface ChatAnswer {
+  /** The whole reply, `<|im_end|>` removed; it starts with `<|img|>` when the model asks to draw. */
+  text: string;
+  wantsImage: boolean;
+  stopReason: 'stop-token' | 'max-tokens';
+  promptTokens: number;
+  newTokens: number;
+  /** From the model being ready to the first new token (image encoding and prefill). */
+  firstTokenMs: number;
+  /** From the first to the last new token. */
+  decodeMs: number;
+}
+/** One message of a saved conversation. */
+export interface ChatMessage {
+  id: string;
+  role: 'user' | 'assistant';
+  /** The text shown (for a picture answer: what was asked, e.g. the model's `<|img|>`). */
+  text: string;
+  /** ISO 8601. */
+  at: string;
+  /** An answer the user stopped before its end. */
+  stopped: boolean;
+  /** A picture answer: the project result it made (in results and History); null for text. */
+  resultId: string | null;
+}
+export interface Conversation {
+  id: string;
+  /** ISO 8601. */
+  createdAt: string;
+  /** The input images the conversation is about, "image 1…5", as of its last message. */
+  images: ImageHash[];
+  messages: ChatMessage[];
 }
 
 export interface JobSummary {
@@ -265,6 +323,8 @@ export interface ProjectDocument {
   results: ProjectResult[];
   history: HistoryEntry[];
   reflections: ReflectionSession[];
+  /** Chat conversations, oldest first; the workspace's Chat view continues the last one. */
+  conversations: Conversation[];
 }
 export interface OpenedProject {
   /** The file it is saved to; null for a new project, or one recovered before it was ever saved. */
@@ -321,6 +381,17 @@ export interface ExportPngRequest {
   /** Absolute folder the PNGs are written to. */
   folder: string;
   items: { image: ImageHash; recipe: Recipe; fileName: string }[];
+  images: ProjectImage[];
+}
+/** A conversation as Markdown, with its input images and pictures as files beside it. */
+export interface ExportChatRequest {
+  /** Absolute folder the files are written to. */
+  folder: string;
+  /** The Markdown file's name; images are named after it (`<name>-image-1.png`, `<name>-picture-1.png`). */
+  fileName: string;
+  conversation: Conversation;
+  /** The results the conversation's picture answers name. */
+  pictures: { resultId: string; image: ImageHash; recipe: Recipe }[];
   images: ProjectImage[];
 }
 export interface ProjectSummary {
@@ -498,6 +569,9 @@ export interface Contract {
     reflect(req: ReflectRequest): Promise<Result<JobId>>;
     /** Stops a running reflection now and delivers its best round so far (§4.6 e); 'reflect.finished' follows. */
     acceptReflection(id: JobId): Promise<Result<void>>;
+    /** Answers the conversation's newest message; the text streams as 'chat.text' events, the whole answer comes
+     *  in 'job.finished'. Stop = cancel (the pieces already streamed are the stopped answer). */
+    chat(req: ChatRequest): Promise<Result<JobId>>;
   };
   projects: {
     create(): Promise<Result<OpenedProject>>;
@@ -516,6 +590,8 @@ export interface Contract {
     discardRecovery(id: string): Promise<Result<void>>;
     /** Returns the paths written. */
     exportPng(req: ExportPngRequest): Promise<Result<string[]>>;
+    /** Writes the conversation as Markdown with its images beside it; returns the paths written, Markdown first. */
+    exportChat(req: ExportChatRequest): Promise<Result<string[]>>;
     /** The recipe an Atelier PNG carries. */
     readRecipe(png: Uint8Array): Promise<Result<Recipe>>;
   };
@@ -536,7 +612,7 @@ export interface Events {
   'job.queued': { job: JobSummary };
   'job.started': { jobId: JobId };
   'job.progress': { jobId: JobId; step: number; total: number; etaMs: number | null; stage: string; preview?: Uint8Array };
-  'job.finished': { jobId: JobId; images: GeneratedImage[]; probe?: ProbeResult };
+  'job.finished': { jobId: JobId; images: GeneratedImage[]; probe?: ProbeResult; chat?: ChatAnswer };
   'job.failed': { jobId: JobId; error: IpcError };
   'reflect.checklist': { jobId: JobId; sessionId: string; checks: CheckSpec[]; source: ChecklistSource };
   'reflect.stage': { jobId: JobId; sessionId: string; roundId: string | null; stage: ReflectionStage };
@@ -544,6 +620,8 @@ export interface Events {
   'reflect.round': { jobId: JobId; sessionId: string; round: ReflectionRound; image: ProjectImage | null };
   /** The session with this run's rounds, best round and stop reason ('user' after accept). */
   'reflect.finished': { jobId: JobId; session: ReflectionSession };
+  /** A piece of a chat answer as it streams; pieces concatenate to the answer. */
+  'chat.text': { jobId: JobId; piece: string };
   'settings.changed': { settings: Settings };
   /** A project file the system asked Atelier to open (double-clicked, "Open with", dropped on the dock icon). */
   'project.openRequested': { path: string };
@@ -557,10 +635,10 @@ export const METHODS: { [N in keyof Contract]: { [M in keyof Contract[N]]: true 
   },
   app: { info: true, openExternal: true, providers: true },
   settings: { get: true, update: true },
-  jobs: { probe: true, generate: true, cancel: true, list: true, reflect: true, acceptReflection: true },
+  jobs: { probe: true, generate: true, cancel: true, list: true, reflect: true, acceptReflection: true, chat: true },
   projects: {
     create: true, open: true, save: true, saveAs: true, close: true, info: true, recent: true, forgetRecent: true,
-    autosave: true, recoverable: true, recover: true, discardRecovery: true, exportPng: true, readRecipe: true,
+    autosave: true, recoverable: true, recover: true, discardRecovery: true, exportPng: true, exportChat: true, readRecipe: true,
   },
   dialogs: { saveProjectPath: true, openProjectPath: true, pickFolder: true },
 };
@@ -576,6 +654,7 @@ export const EVENTS: { [E in keyof Events]: true } = {
   'reflect.stage': true,
   'reflect.round': true,
   'reflect.finished': true,
+  'chat.text': true,
   'settings.changed': true,
   'project.openRequested': true,
 };

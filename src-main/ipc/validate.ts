@@ -74,6 +74,9 @@ export const partial = <S extends Shape>(shape: S): Check<Partial<FromShape<S>>>
   return out as Partial<FromShape<S>>;
 };
 
+/** A key that may be absent (undefined passes unchecked). */
+export const optional = <T>(check: Check<T>): Check<T | undefined> => (v, path) => (v === undefined ? undefined : check(v, path));
+
 /** Checks an argument list against per-position checks (extra arguments are rejected). */
 export const args = (...checks: Check<unknown>[]) => (raw: unknown[]): unknown[] => {
   if (raw.length > checks.length) throw new PayloadError(`expected ${checks.length} argument(s), got ${raw.length}`);

@@ -5,6 +5,7 @@ import type { Engine } from '../engine/host/engine-client.ts';
 import { modelFolder, toGenerateJob, toGeneratedImages } from './generation/generation-jobs.ts';
 import { assertModelUsable } from './models/usable-model.ts';
 import { weightCacheDirFor } from './models/weight-cache-dir.ts';
+import { ChatJobs } from './generation/chat-jobs.ts';
 import { ReflectionJobs, withTaskReports } from './generation/reflection-jobs.ts';
 import { JobQueue, type Emit } from './jobs/job-queue.ts';
 import { createModelsFolderApi } from './models/models-folder.ts';
@@ -44,7 +45,11 @@ const noDialogs: Contract['dialogs'] = { saveProjectPath: noDialog, openProjectP
 /** Builds the implementation of every contract method from plain-Node services. */
 export function createAppServices(deps: AppDeps): AppServices {
   const reflections = new ReflectionJobs({ emit: deps.emit, version: deps.version, modelsDir: () => deps.settings.get().modelsDir });
-  const queue = new JobQueue(withTaskReports(deps.engine, reflections), deps.emit);
+  const chats = new ChatJobs({ emit: deps.emit, modelsDir: () => deps.settings.get().modelsDir });
+  const queue = new JobQueue(withTaskReports(deps.engine, {
+    report: (jobId, report) => (report.kind === 'chat' ? chats.report(jobId, report) : reflections.report(jobId, report)),
+    failed: reflections.failed,
+  }), deps.emit);
   const providers = new ProviderStatusService({ engine: deps.engine, settings: () => deps.settings.get(), cacheFile: deps.providerCacheFile ?? null, appVersion: deps.version });
   deps.settings.onChange((settings) => deps.emit('settings.changed', { settings }));
   const contract: Contract = {
@@ -98,6 +103,13 @@ export function createAppServices(deps: AppDeps): AppServices {
         return ok(reflections.submit(queue, req, { provider: providers.request(), memoryMode, weightCacheDir }));
       },
       acceptReflection: async (id) => ok(reflections.accept(queue, id)),
+      chat: async (req) => {
+        const { modelsDir, cacheDir, memoryMode } = deps.settings.get();
+        const modelDir = modelFolder(req.model, modelsDir);
+        await assertModelUsable(modelDir);
+        const weightCacheDir = await weightCacheDirFor(modelDir, { modelsDir, cacheDir });
+        return ok(chats.submit(queue, req, { provider: providers.request(), memoryMode, weightCacheDir }));
+      },
       cancel: async (id) => {
         if (!queue.cancel(id)) throw Object.assign(new Error(`no running or queued job ${id}`), { code: 'not-found' });
         return ok(undefined);

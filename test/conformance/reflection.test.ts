@@ -34,7 +34,7 @@ async function run(j: ReflectJob) {
   const progress: EngineProgress[] = [];
   const outcome = await runReflectJob(j, models, {
     signal: new AbortController().signal,
-    progress: (p) => (p.report ? events.push(p.report.event) : progress.push(p)),
+    progress: (p) => (p.report?.kind === 'reflect' ? events.push(p.report.event) : progress.push(p)),
   });
   return { outcome, events, progress };
 }

@@ -1,6 +1,7 @@
 // Messages between the app (main process, CLI, tests) and the engine host (utilityProcess or worker thread).
 // Plain structured-clone data only, so the same messages cross a MessagePort, a worker boundary or parentPort.
 import type { ProviderRequest } from '../onnx/providers.ts';
+import type { ChatJob, ChatReport } from '../pipeline/chat-job.ts';
 import type { GenerateJob } from '../pipeline/generate-job.ts';
 import type { ReflectJob, ReflectReport } from '../pipeline/reflection/reflect-job.ts';
 
@@ -9,7 +10,8 @@ export type EngineTask =
   | { kind: 'probe'; size: number; runs: number }
   | { kind: 'generate'; job: GenerateJob }
   | { kind: 'providers'; request: ProviderRequest }
-  | { kind: 'reflect'; job: ReflectJob };
+  | { kind: 'reflect'; job: ReflectJob }
+  | { kind: 'chat'; job: ChatJob };
 
 export type ToEngine =
   | { type: 'run'; jobId: string; task: EngineTask }
@@ -25,7 +27,7 @@ export interface EngineProgress {
   report?: EngineReport;
 }
 
-export type EngineReport = ReflectReport;
+export type EngineReport = ReflectReport | ChatReport;
 
 /** An error that crossed the boundary: its class is lost, so the code travels as data. */
 export interface EngineFailure {

@@ -1,6 +1,7 @@
 import type { TaskContext } from './engine-server.ts';
 import { runProbe } from './probe-task.ts';
 import type { EngineTask } from './protocol.ts';
+import { runChatJob } from '../pipeline/chat-job.ts';
 import { runGenerateJob } from '../pipeline/generate-job.ts';
 import { ModelSet } from '../pipeline/model-set.ts';
 import { runReflectJob } from '../pipeline/reflection/reflect-job.ts';
@@ -19,5 +20,7 @@ export async function runTask(task: EngineTask, ctx: TaskContext): Promise<unkno
       return models.providers.select(task.request);
     case 'reflect':
       return runReflectJob(task.job, models, ctx);
+    case 'chat':
+      return runChatJob(task.job, models, ctx);
   }
 }

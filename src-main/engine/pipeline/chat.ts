@@ -10,7 +10,7 @@ import {
 } from '../models/qwen-text.ts';
 import { QwenVisionModel, type VisionInput } from '../models/qwen-vision.ts';
 import { mropePositionIds } from '../sampling/mrope.ts';
-import { CHAT_STOP_TOKENS, chatPrompt, expandImagePads, readChatReply } from '../text/prompts.ts';
+import { CHAT_STOP_TOKENS, chatConversationPrompt, expandImagePads, readChatReply, type ChatTurn } from '../text/prompts.ts';
 import { SPECIAL_TOKENS } from '../text/special-tokens.ts';
 import { loadTokenizer, type Tokenizer } from '../text/tokenizer.ts';
 
@@ -21,8 +21,9 @@ export interface ImageEmbedder {
 }
 
 export interface ChatRequest {
-  readonly question: string;
-  /** Raw images, in the order the question refers to them (`<img1>`, `<img2>`, …, §2.2). */
+  /** The conversation so far, ending with the user's new message (§2.2 format, chatConversationPrompt). */
+  readonly turns: readonly ChatTurn[];
+  /** Raw images, in the order the conversation refers to them (`<img1>`, `<img2>`, …, §2.2). */
   readonly images?: readonly RgbImage[];
   /** Default 256 (`max_new_tokens` of the chat pipeline, §7.1). */
   readonly maxNewTokens?: number;
@@ -32,6 +33,8 @@ export interface ChatRequest {
   readonly signal?: AbortSignal;
   /** Receives the reply as it grows (stop tokens are not shown); pieces concatenate to the reply. */
   readonly onText?: (piece: string) => void;
+  /** Called when the prompt has been read (prefill done) and the first token is chosen, for timing. */
+  readonly onFirstToken?: () => void;
 }
 
 export interface ChatResult {
@@ -89,7 +92,7 @@ export class ChatPipeline {
   }
 
   async chat(request: ChatRequest): Promise<ChatResult> {
-    const prompt = await this.buildPrompt(request.question, request.images ?? [], request.signal);
+    const prompt = await this.buildPrompt(chatConversationPrompt(request.turns, request.images?.length ?? 0), request.images ?? [], request.signal);
     const stops = new Set(this.stopTokenIds);
     const stream = this.tokenizer.streamDecoder();
     const tokens: number[] = [];
@@ -101,6 +104,7 @@ export class ChatPipeline {
       seed: request.seed,
       signal: request.signal,
     })) {
+      if (tokens.length === 0) request.onFirstToken?.();
       tokens.push(token);
       if (stops.has(token)) { stopped = true; break; }
       const piece = stream.push(token);
@@ -118,28 +122,44 @@ export class ChatPipeline {
     await Promise.all([this.model.release(), vision?.release()]);
   }
 
-  /** §2.2: prompt text → ids with expanded pads → embeddings with image rows spliced in → M-RoPE ids. */
-  private async buildPrompt(question: string, images: readonly RgbImage[], signal: AbortSignal | undefined): Promise<DecoderPrompt> {
-    const cfg = this.model.config;
-    const inputs = images.map((image) => preprocessForQwen(image, this.parts.imageOptions));
-    const grids = inputs.map(({ gridThw: [t, h, w] }) => ({ t, h, w }));
-    const text = expandImagePads(chatPrompt(question, images.length), grids, cfg.spatialMergeSize);
-    const ids = this.tokenizer.encode(text);
-    const embeds = this.model.embed(ids);
-    if (inputs.length > 0) {
-      const padId = this.tokenizer.specialTokenId(SPECIAL_TOKENS.imagePad);
-      if (padId !== cfg.imageTokenId) throw new RangeError(`the tokenizer's ${SPECIAL_TOKENS.imagePad} is ${padId} but the MLLM config's image_token_id is ${cfg.imageTokenId}`);
-      if (signal?.aborted) throw new CancelledError('chat');
-      spliceImageRows(embeds, ids, cfg.imageTokenId, await this.embedImages(inputs), cfg.hiddenSize);
-    }
-    const positions = mropePositionIds(ids, grids, { imageTokenId: cfg.imageTokenId, spatialMergeSize: cfg.spatialMergeSize });
-    return { ids, embeds, positions };
+  /** The decoder input for a §2.2 prompt with one `<|image_pad|>` per image (chat-conditioning.ts uses it too). */
+  buildPrompt(text: string, images: readonly RgbImage[], signal?: AbortSignal): Promise<DecoderPrompt> {
+    return chatDecoderPrompt({ tokenizer: this.tokenizer, model: this.model, imageOptions: this.parts.imageOptions, embedImages: (inputs) => this.embedImages(inputs) }, text, images, signal);
   }
 
   private async embedImages(inputs: readonly QwenVisionInput[]): Promise<Float32Array> {
     this.vision ??= await this.parts.loadVision();
     return this.vision.embedImages(inputs);
   }
+}
+
+/** What turning a chat prompt into decoder input needs. */
+export interface ChatPromptParts {
+  readonly tokenizer: Tokenizer;
+  readonly model: QwenTextModel;
+  readonly imageOptions: QwenImageOptions;
+  embedImages(inputs: readonly QwenVisionInput[]): Promise<Float32Array>;
+}
+
+/**
+ * §2.2: prompt text (one `<|image_pad|>` per image) → ids with the pads expanded to each image's merged patch
+ * count → embeddings with the vision rows spliced in at the pads → M-RoPE ids over text and image grids.
+ */
+export async function chatDecoderPrompt(parts: ChatPromptParts, text: string, images: readonly RgbImage[], signal?: AbortSignal): Promise<DecoderPrompt> {
+  const { tokenizer, model } = parts;
+  const cfg = model.config;
+  const inputs = images.map((image) => preprocessForQwen(image, parts.imageOptions));
+  const grids = inputs.map(({ gridThw: [t, h, w] }) => ({ t, h, w }));
+  const ids = tokenizer.encode(expandImagePads(text, grids, cfg.spatialMergeSize));
+  const embeds = model.embed(ids);
+  if (inputs.length > 0) {
+    const padId = tokenizer.specialTokenId(SPECIAL_TOKENS.imagePad);
+    if (padId !== cfg.imageTokenId) throw new RangeError(`the tokenizer's ${SPECIAL_TOKENS.imagePad} is ${padId} but the MLLM config's image_token_id is ${cfg.imageTokenId}`);
+    if (signal?.aborted) throw new CancelledError('chat');
+    spliceImageRows(embeds, ids, cfg.imageTokenId, await parts.embedImages(inputs), cfg.hiddenSize);
+  }
+  const positions = mropePositionIds(ids, grids, { imageTokenId: cfg.imageTokenId, spatialMergeSize: cfg.spatialMergeSize });
+  return { ids, embeds, positions };
 }
 
 /** Overwrites the embedding row of every `imageTokenId` in `ids`, in order, with the next vision embedding row. */
@@ -155,7 +175,7 @@ export function spliceImageRows(embeds: Float32Array, ids: readonly number[], im
 }
 
 /** `processor/preprocessor_config.json` over the stock Qwen2.5-VL values (§1.6); the file is optional. */
-function readImageOptions(processorDir: string): QwenImageOptions {
+export function readImageOptions(processorDir: string): QwenImageOptions {
   const path = join(processorDir, 'preprocessor_config.json');
   if (!existsSync(path)) return QWEN_IMAGE_DEFAULTS;
   const json = readConfigFile(path, QwenConfigError, 'the image processor settings') as JsonObject;

@@ -5,7 +5,11 @@ import { throwIfCancelled } from '../cancellation.ts';
 import { generateImage, type GenerationParams, type GenerationProgress, type PromptEmbedding } from './generate.ts';
 import { predictedClean, type LatentPreviewer } from './latent-preview.ts';
 import type { MemoryMode } from './memory-mode.ts';
-import type { ModelSet } from './model-set.ts';
+import type { ModelSet, OpenModel } from './model-set.ts';
+import { encodeChatConditioning, encodeChatNegative } from './chat-conditioning.ts';
+import type { TextConditioning } from './conditioning.ts';
+import type { RgbImage } from '../image/rgb-image.ts';
+import type { ChatTurn } from '../text/prompts.ts';
 import type { ProviderRequest } from '../onnx/providers.ts';
 
 /** What the app asks the engine host for: everything plain data, so it crosses the process boundary. */
@@ -22,6 +26,12 @@ export interface GenerateJob {
   initialLatents?: Float32Array;
   /** Send a small preview image with each step's progress. */
   previews: boolean;
+  /**
+   * Chat-mode conditioning (§2.2, §7.1 step 3) instead of the standard one: `prompt` (a string) is the user's newest
+   * message, `history` the turns before it; the input images also go through the MLLM, and the negative prompt is
+   * templated in the chat format without images.
+   */
+  chat?: { history: ChatTurn[] };
   /** Where to run (settings / --provider); absent: the CPU. */
   provider?: ProviderRequest;
   /** What stays loaded between stages (settings); absent: all-resident. */
@@ -51,9 +61,13 @@ export async function runGenerateJob(job: GenerateJob, models: ModelSet, ctx: Ta
   ctx.progress({ step: 0, total, stage: 'loading', etaMs: null });
   const images = await Promise.all(job.images.map((bytes, i) => decodeImage(bytes, `image ${i + 1}`)));
   const set = await models.openFor(job.modelDir, job);
-  const prompt = typeof job.prompt === 'string' ? await set.encodePrompt(job.prompt) : job.prompt;
   const guided = job.params.textGuidance > 1;
-  const negative = !guided ? null : typeof job.negative === 'string' ? await set.encodePrompt(job.negative) : job.negative;
+  const { prompt, negative } = job.chat
+    ? await chatConditioning(job, job.chat.history, images, set, guided, ctx.signal)
+    : {
+      prompt: typeof job.prompt === 'string' ? await set.encodePrompt(job.prompt) : job.prompt,
+      negative: !guided ? null : typeof job.negative === 'string' ? await set.encodePrompt(job.negative) : job.negative,
+    };
   const [dit, vae] = await Promise.all([set.dit(), set.vae()]);
   const previewer = job.previews ? await set.previewer() : null;
   throwIfCancelled(ctx.signal);
@@ -81,6 +95,17 @@ export async function runGenerateJob(job: GenerateJob, models: ModelSet, ctx: Ta
     results.push({ png: toBytes(await encodePng(result.rgb)), width: result.rgb.width, height: result.rgb.height, seed, precision: set.runtime.precision });
   }
   return results;
+}
+
+async function chatConditioning(
+  job: GenerateJob, history: readonly ChatTurn[], images: readonly RgbImage[], set: OpenModel, guided: boolean, signal: AbortSignal,
+): Promise<{ prompt: PromptEmbedding; negative: PromptEmbedding | null }> {
+  if (typeof job.prompt !== 'string' || typeof job.negative !== 'string') throw new RangeError('chat-mode conditioning needs the prompt and negative prompt as text');
+  const parts = await set.chatParts();
+  const embedding = (c: TextConditioning): PromptEmbedding => ({ hidden: c.hiddenStates, length: c.length });
+  const prompt = embedding(await encodeChatConditioning(parts, [...history, { role: 'user', text: job.prompt }], images, signal));
+  throwIfCancelled(signal);
+  return { prompt, negative: guided ? embedding(await encodeChatNegative(parts, job.negative, signal)) : null };
 }
 
 async function previewPng(previewer: LatentPreviewer, p: GenerationProgress): Promise<Uint8Array> {

@@ -3,13 +3,14 @@ import { join, resolve } from 'node:path';
 import { EngineError } from '../engine-error.ts';
 import { DitModel } from '../models/dit.ts';
 import { defaultVaeAttention, type VaeAttentionOptions } from '../models/vae.ts';
-import type { QwenTextModel } from '../models/qwen-text.ts';
+import { readGenerationDefaults, type GenerationDefaults, type QwenTextModel } from '../models/qwen-text.ts';
 import { QwenVisionModel } from '../models/qwen-vision.ts';
 import { ProviderSelector } from '../onnx/provider-selector.ts';
 import { executionProvidersFor, type ExecutionProvider, type ProviderRequest } from '../onnx/providers.ts';
 import { componentPrecision, type Precision } from '../onnx/precision.ts';
 import type { SessionOptions } from '../onnx/session.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';
+import { readImageOptions, type ChatPromptParts } from './chat.ts';
 import { TextConditioner } from './conditioning.ts';
 import type { LatentCodec, PromptEmbedding } from './generate.ts';
 import { LatentPreviewer } from './latent-preview.ts';
@@ -53,6 +54,7 @@ export class OpenModel {
   #text?: Promise<TextConditioner>;
   #previewer?: Promise<LatentPreviewer>;
   #vision?: Promise<QwenVisionModel>;
+  #chatSettings?: Pick<ChatPromptParts, 'imageOptions'> & { defaults: GenerationDefaults };
   readonly #prompts = new Map<string, PromptEmbedding>();
 
   constructor(readonly dir: string, private runtimeNow: ComponentRuntime = componentRuntime('cpu', 'all-resident')) {}
@@ -116,6 +118,13 @@ export class OpenModel {
       return this.#vision;
     };
     return { tokenizer, text: model, vision };
+  }
+
+  /** The MLLM as chat uses it (chat.ts, chat-conditioning.ts): prompt parts, the vision tower, decoding defaults. */
+  async chatParts(): Promise<ChatPromptParts & { vision: () => Promise<QwenVisionModel>; defaults: GenerationDefaults }> {
+    const { tokenizer, text, vision } = await this.mllm();
+    this.#chatSettings ??= { defaults: readGenerationDefaults(join(this.dir, 'mllm')), imageOptions: readImageOptions(join(this.dir, 'processor')) };
+    return { tokenizer, model: text, vision, ...this.#chatSettings, embedImages: async (inputs) => (await vision()).embedImages(inputs) };
   }
 
   async release(): Promise<void> {

@@ -42,16 +42,37 @@ export function negativeGenerationPrompt(tokenizer: ChatTemplating, negative: st
   return generationPrompt(tokenizer, negative);
 }
 
+/** One turn of a chat conversation as the app and the CLI keep it (images are held beside the turns). */
+export interface ChatTurn {
+  readonly role: 'user' | 'assistant';
+  readonly text: string;
+}
+
 /**
  * The chat pipeline's prompt (§2.2), built by hand as `OmniGen2ChatPipeline` does: `<img1>: ` … `<imgK>: ` each
  * followed by one vision block, then the instruction, then the assistant header. Expand the image pads with
  * `expandImagePads` before tokenizing.
  */
 export function chatPrompt(instruction: string, imageCount: number): string {
+  return chatConversationPrompt([{ role: 'user', text: instruction }], imageCount);
+}
+
+/**
+ * A multi-turn conversation in the §2.2 format: the system turn, then every turn, then the assistant header. The
+ * images open the first user turn, labelled `<img1>`… as in the single-turn prompt, so "image 2" names the same
+ * picture in every turn and a one-turn conversation is exactly `chatPrompt`. The last turn must be the user's.
+ */
+export function chatConversationPrompt(turns: readonly ChatTurn[], imageCount: number): string {
   if (!Number.isInteger(imageCount) || imageCount < 0) throw new RangeError(`imageCount must be a non-negative integer, got ${imageCount}`);
-  const parts: PromptPart[] = [...Array.from({ length: imageCount }, (): PromptPart => ({ type: 'image' })), { type: 'text', text: instruction }];
+  if (turns.length === 0 || turns.at(-1)!.role !== 'user') throw new RangeError('a chat prompt must end with a user turn');
+  if (turns[0]!.role !== 'user') throw new RangeError('a chat conversation must start with a user turn');
+  const images = Array.from({ length: imageCount }, (): PromptPart => ({ type: 'image' }));
+  const messages: PromptMessage[] = turns.map((turn, i) => ({
+    role: turn.role,
+    content: i === 0 ? [...images, { type: 'text', text: turn.text }] : turn.text,
+  }));
   return conversationPrompt(
-    [{ role: 'system', content: OMNIGEN2_SYSTEM_PROMPT }, { role: 'user', content: parts }],
+    [{ role: 'system', content: OMNIGEN2_SYSTEM_PROMPT }, ...messages],
     { addGenerationPrompt: true, labelImages: true },
   ).text;
 }

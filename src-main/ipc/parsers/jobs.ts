@@ -1,7 +1,9 @@
-import { arr, args, bytes, num, obj, oneOf, str, tuple2 } from '../validate.ts';
+import { arr, args, bytes, num, obj, oneOf, optional, str, tuple2 } from '../validate.ts';
 import { reflectionJobParsers } from './reflection.ts';
 
 const MAX_IMAGE_BYTES = 200 * 1024 * 1024;
+
+const chatTurns = arr(obj({ role: oneOf(['user', 'assistant'] as const), text: str({ max: 20_000 }) }), { max: 1_000 });
 
 export const recipeInput = obj({
   prompt: str({ max: 20_000 }),
@@ -18,6 +20,7 @@ export const recipeInput = obj({
   maxSideLength: num({ int: true, min: 16, max: 16384 }),
   numImages: num({ int: true, min: 1, max: 8 }),
   acceleration: oneOf(['none', 'teacache', 'taylorseer'] as const),
+  chat: optional(obj({ history: chatTurns })),
 });
 
 export const jobsParsers = {
@@ -26,6 +29,12 @@ export const jobsParsers = {
     model: str({ nonEmpty: true, max: 4096 }),
     recipe: recipeInput,
     images: arr(bytes({ maxBytes: MAX_IMAGE_BYTES }), { max: 5 }),
+  })),
+  chat: args(obj({
+    model: str({ nonEmpty: true, max: 4096 }),
+    turns: chatTurns,
+    images: arr(bytes({ maxBytes: MAX_IMAGE_BYTES }), { max: 5 }),
+    maxNewTokens: optional(num({ int: true, min: 1, max: 4096 })),
   })),
   cancel: args(str({ nonEmpty: true, max: 200 })),
   list: args(),

@@ -1,5 +1,5 @@
 import { isAbsolute } from 'node:path';
-import { checkProjectDocument, recipeCheck } from '../../services/projects/project-schema.ts';
+import { checkProjectDocument, conversationCheck, recipeCheck } from '../../services/projects/project-schema.ts';
 import { SchemaError, hash, id, type Check } from '../../services/projects/schema-checks.ts';
 import { PayloadError, args, arr, bool, bytes, obj, str } from '../validate.ts';
 
@@ -40,6 +40,13 @@ export const projectsParsers = {
   exportPng: args(obj({
     folder: absolutePath,
     items: arr(obj({ image: fromSchema(hash), recipe: fromSchema(recipeCheck), fileName: str({ nonEmpty: true, max: 200 }) }), { max: 10_000 }),
+    images,
+  })),
+  exportChat: args(obj({
+    folder: absolutePath,
+    fileName: str({ nonEmpty: true, max: 200 }),
+    conversation: fromSchema(conversationCheck),
+    pictures: arr(obj({ resultId: fromSchema(id), image: fromSchema(hash), recipe: fromSchema(recipeCheck) }), { max: 10_000 }),
     images,
   })),
   readRecipe: args(bytes({ maxBytes: MAX_IMAGE_BYTES })),

@@ -23,6 +23,7 @@ export function toGenerateJob(req: GenerateRequest, modelsDir: string, runtime: 
     params: generationParams(recipe),
     numImages: recipe.numImages,
     previews: true,
+    ...(recipe.chat ? { chat: { history: recipe.chat.history } } : {}),
     ...runtime,
   };
 }

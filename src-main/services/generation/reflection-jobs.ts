@@ -92,7 +92,7 @@ export class ReflectionJobs implements TaskReportSink {
 
   readonly report = (jobId: string, report: EngineReport): void => {
     const job = this.running.get(jobId);
-    if (!job) return; // accepted: later reports of the stopping engine are dropped
+    if (!job || report.kind !== 'reflect') return; // accepted: later reports of the stopping engine are dropped
     const { sessionId } = job;
     const e = report.event;
     if (e.type === 'checklist') this.deps.emit('reflect.checklist', { jobId, sessionId, checks: e.checks.map(({ question, tag }) => ({ question, tag })), source: e.source });

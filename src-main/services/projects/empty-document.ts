@@ -23,5 +23,6 @@ export function emptyDocument(opts: { id: string; now: Date; appVersion: string 
     results: [],
     history: [],
     reflections: [],
+    conversations: [],
   };
 }

@@ -8,7 +8,7 @@ import { embedRecipe } from './png-recipe.ts';
 
 // Names must stay inside the chosen folder and be valid on every platform (Windows forbids these characters).
 // eslint-disable-next-line no-control-regex -- control characters are what it forbids
-const BAD_NAME = /[/\\<>:"|?*\u0000-\u001f]/;
+export const BAD_NAME = /[/\\<>:"|?*\u0000-\u001f]/;
 
 /**
  * Writes each item as a PNG with its recipe embedded. Every item is checked (name, image present, PNG) before

@@ -10,7 +10,7 @@ import { SchemaError } from './schema-checks.ts';
 
 export const RECIPE_KEY = 'atelier-recipe';
 export const PARAMETERS_KEY = 'parameters';
-export const RECIPE_VERSION = 1;
+export const RECIPE_VERSION = 2;
 
 const PNG_SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 

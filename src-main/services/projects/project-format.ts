@@ -24,10 +24,11 @@
 import { createHash } from 'node:crypto';
 import type { ImageHash, ProjectDocument } from '../../ipc/contract.ts';
 import { ProjectError } from './project-errors.ts';
+import { migrateManifest } from './project-migrations.ts';
 import { checkProjectDocument, imageRefs } from './project-schema.ts';
 import { SchemaError } from './schema-checks.ts';
 
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 export const PROJECT_EXTENSION = '.atelier';
 
 const MAGIC = Uint8Array.of(0x89, 0x41, 0x54, 0x45, 0x4c, 0x49, 0x45, 0x52, 0x0d, 0x0a, 0x1a, 0x0a);
@@ -88,7 +89,7 @@ export function decodeProject(bytes: Uint8Array, source: string): DecodedProject
 
   let document: ProjectDocument;
   try {
-    document = checkProjectDocument(JSON.parse(buf.toString('utf8', HEADER_BYTES, tableAt)), 'manifest');
+    document = checkProjectDocument(migrateManifest(JSON.parse(buf.toString('utf8', HEADER_BYTES, tableAt)), formatVersion, FORMAT_VERSION), 'manifest');
   } catch (e) {
     if (e instanceof SyntaxError || e instanceof SchemaError) throw damaged('bad-manifest', e.message, { part: 'manifest' });
     throw e;

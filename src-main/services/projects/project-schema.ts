@@ -2,11 +2,11 @@
 // a file, or sent by the renderer. Past the field checks it enforces what makes a document coherent: unique
 // ids, references that resolve, reflection rounds whose parents come first (so the rounds form a tree).
 import type {
-  CanvasState, ChecklistItem, HistoryEntry, ImageHash, ProjectDocument, ProjectInput, ProjectParameters,
+  CanvasState, ChatMessage, ChecklistItem, Conversation, HistoryEntry, ImageHash, ProjectDocument, ProjectInput, ProjectParameters,
   ProjectResult, Recipe, ReflectionRound, ReflectionSession, Workspace,
 } from '../../ipc/contract.ts';
 import {
-  SchemaError, bool, hash, id, list, num, nullable, oneOf, pair, shape, text, time, type Check,
+  SchemaError, bool, hash, id, list, num, nullable, oneOf, optional, pair, shape, text, time, type Check,
 } from './schema-checks.ts';
 
 // Caps guard against absurd payloads; product limits (e.g. five inputs per generation) belong to the UI.
@@ -30,6 +30,8 @@ const parameterFields = {
 };
 export const parametersCheck: Check<ProjectParameters> = shape(parameterFields);
 
+const chatTurn = shape({ role: oneOf(['user', 'assistant'] as const), text: PROMPT });
+
 export const recipeCheck: Check<Recipe> = shape({
   ...parameterFields,
   prompt: PROMPT,
@@ -38,6 +40,7 @@ export const recipeCheck: Check<Recipe> = shape({
   modelId: text({ max: 4096 }),
   precision: text({ max: 64 }),
   appVersion: text({ max: 64 }),
+  chat: optional(shape({ history: list(chatTurn, { max: 1_000 }) })),
 });
 
 const pixels = num({ min: 0, max: 1 << 20 });
@@ -117,6 +120,22 @@ export const reflection: Check<ReflectionSession> = shape({
   stopReason: nullable(oneOf(['done', 'max-rounds', 'no-progress', 'repeated-failures', 'user'] as const)),
 });
 
+const chatMessage: Check<ChatMessage> = shape({
+  id,
+  role: oneOf(['user', 'assistant'] as const),
+  text: PROMPT,
+  at: time,
+  stopped: bool,
+  resultId: nullable(id),
+});
+
+export const conversationCheck: Check<Conversation> = shape({
+  id,
+  createdAt: time,
+  images: list(hash, { max: 16 }),
+  messages: list(chatMessage, { max: MANY }),
+});
+
 const documentFields: Check<ProjectDocument> = shape({
   id,
   createdAt: time,
@@ -126,6 +145,7 @@ const documentFields: Check<ProjectDocument> = shape({
   results: list(result, { max: MANY }),
   history: list(historyEntry, { max: MANY }),
   reflections: list(reflection, { max: MANY }),
+  conversations: list(conversationCheck, { max: MANY }),
 });
 
 /** Checks fields and cross-references; throws SchemaError naming the first problem. */
@@ -145,6 +165,11 @@ export function checkProjectDocument(value: unknown, at: string): ProjectDocumen
     }
   });
   doc.reflections.forEach((session, i) => checkRoundTree(session, `${at}.reflections[${i}]`));
+  uniqueIds(doc.conversations, `${at}.conversations`);
+  doc.conversations.forEach((c, i) => {
+    uniqueIds(c.messages, `${at}.conversations[${i}].messages`);
+    c.messages.forEach((m, j) => { if (m.resultId !== null) mustBeResult(m.resultId, `${at}.conversations[${i}].messages[${j}].resultId`); });
+  });
   return doc;
 }
 
@@ -174,7 +199,7 @@ function uniqueIds(items: readonly { id: string }[], at: string): Set<string> {
 
 /**
  * The images a document refers to, each once. `required` must be stored with it. `optional` are the inputs
- * named by result recipes: kept when available, but a recipe imported from someone else's PNG names images
+ * named by result recipes and conversations: kept when available, but a recipe imported from someone else's PNG names images
  * this project never had, so their absence is no error.
  */
 export function imageRefs(doc: ProjectDocument): { required: ImageHash[]; optional: ImageHash[] } {
@@ -187,6 +212,8 @@ export function imageRefs(doc: ProjectDocument): { required: ImageHash[]; option
       if (r.outputImage !== null) required.add(r.outputImage);
     }
   }
-  const optional = new Set(doc.results.flatMap((r) => r.recipe.inputImages).filter((h) => !required.has(h)));
+  // A conversation's images are kept with it for export and for continuing it, but the inputs may have changed since.
+  const named = [...doc.results.flatMap((r) => r.recipe.inputImages), ...doc.conversations.flatMap((c) => c.images)];
+  const optional = new Set(named.filter((h) => !required.has(h)));
   return { required: [...required], optional: [...optional] };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Contract, OpenedProject, SavedProject } from '../../ipc/contract.ts';
 import { Autosaver } from './autosaver.ts';
 import { nodeFileSystem, type FileSystem } from './file-system.ts';
+import { exportChat } from './chat-export.ts';
 import { exportPngs } from './png-export.ts';
 import { readRecipe } from './png-recipe.ts';
 import { readProjectFile, summarizeProject } from './project-file.ts';
@@ -84,6 +85,7 @@ export function createProjectsApi(deps: ProjectsDeps): Contract['projects'] {
     },
     discardRecovery: async (id) => ok(await autosaver.discard(id)),
     exportPng: async (req) => ok(await exportPngs(fs, store.images, req)),
+    exportChat: async (req) => ok(await exportChat(fs, store.images, req)),
     readRecipe: async (png) => ok(readRecipe(png)),
   };
 }

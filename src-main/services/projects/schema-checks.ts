@@ -37,6 +37,9 @@ export const oneOf = <T extends string>(values: readonly T[]): Check<T> => (v, a
 
 export const nullable = <T>(check: Check<T>): Check<T | null> => (v, at) => (v === null ? null : check(v, at));
 
+/** A key that may be absent (undefined passes unchecked). */
+export const optional = <T>(check: Check<T>): Check<T | undefined> => (v, at) => (v === undefined ? undefined : check(v, at));
+
 export const list = <T>(item: Check<T>, opts: { max: number }): Check<T[]> => (v, at) => {
   if (!Array.isArray(v)) throw new SchemaError(at, 'must be a list');
   if (v.length > opts.max) throw new SchemaError(at, `may hold at most ${opts.max} items`);

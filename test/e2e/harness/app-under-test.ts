@@ -5,6 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { METHODS, EVENTS, eventChannel, invokeChannel, type Contract, type Events } from '../../../src-main/ipc/contract.ts';
 import { PARSERS } from '../../../src-main/ipc/parsers/index.ts';
 import { registerHandlers } from '../../../src-main/ipc/register-handlers.ts';
+import type { Engine } from '../../../src-main/engine/host/engine-client.ts';
 import { startWorkerEngine } from '../../../src-main/engine/host/worker-engine.ts';
 import { createAppServices, type AppServices } from '../../../src-main/services/app-services.ts';
 import { ok } from '../../../src-main/ipc/register-handlers.ts';
@@ -47,6 +48,8 @@ export class ScriptedDialogs {
 export interface LaunchOptions {
   /** Start on this user-data folder (a second start after a crash); the test owns it and removes it. */
   userData?: string;
+  /** Wraps the engine the services use (e.g. pacedChat). */
+  wrapEngine?: (engine: Engine) => Engine;
 }
 
 export class AppUnderTest {
@@ -82,7 +85,7 @@ export class AppUnderTest {
       if (ready) void deliver(eventChannel(event), payload);
       else early.push([eventChannel(event), payload]);
     };
-    const services = createAppServices({ engine, settings, emit, shell: 'node', version: readVersion(), openExternal: async () => {}, userDataDir: userData, env, log: (e) => console.error('[background]', e), dialogs: dialogs.contract });
+    const services = createAppServices({ engine: options.wrapEngine?.(engine) ?? engine, settings, emit, shell: 'node', version: readVersion(), openExternal: async () => {}, userDataDir: userData, env, log: (e) => console.error('[background]', e), dialogs: dialogs.contract });
     const handlers = new Map<string, (event: unknown, ...args: unknown[]) => unknown>();
     registerHandlers({ handle: (channel, fn) => handlers.set(channel, fn) }, services.contract, PARSERS);
     await page.exposeBinding('__atelierInvoke', async (_source, channel: string, args: unknown[]) => {

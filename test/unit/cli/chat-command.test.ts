@@ -1,19 +1,21 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from '../../../src-main/cli/run-cli.ts';
+import { readRecipe } from '../../../src-main/services/projects/png-recipe.ts';
 import { goldenDir } from '../../helpers/golden.ts';
 
 // The golden e2e model folder: a complete tiny OmniGen2 with random weights, so answers are gibberish but deterministic.
 const modelDir = join(goldenDir(), 'e2e', 'model');
 
-async function atelier(argv: string[], signal = new AbortController().signal) {
+async function atelier(argv: string[], signal = new AbortController().signal, stdin?: string) {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const code = await runCli(argv, {
     stdout: (t) => stdout.push(t), stderr: (t) => stderr.push(t), interactive: false, env: {}, cwd: dir, signal,
+    ...(stdin !== undefined ? { stdin: async () => stdin } : {}),
   });
   return { code, stdout, stderr: stderr.join('') };
 }
@@ -47,6 +49,35 @@ describe('atelier chat', () => {
     const { code, stdout, stderr } = await atelier(['chat', '--model', modelDir, '--image', 'picture.png', '--max-tokens', '4', 'Describe <img1>.']);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(stdout.join('').length).toBeGreaterThan(1);
+  });
+
+  test('multi-turn from a file or stdin: each line answered in turn, the earlier turns in context', async () => {
+    writeFileSync(join(dir, 'conversation.txt'), 'What is in image 1?\n\nAnd its colour?\n');
+    const png = join(dir, 'turns.png');
+    await sharp(Buffer.alloc(56 * 56 * 3, 90), { raw: { width: 56, height: 56, channels: 3 } }).png().toFile(png);
+    const fromFile = await atelier(['chat', '--model', modelDir, '--image', 'turns.png', '--max-tokens', '3', '--input', 'conversation.txt']);
+    expect({ code: fromFile.code, stderr: fromFile.stderr }).toEqual({ code: 0, stderr: '' });
+    const out = fromFile.stdout.join('');
+    expect(out.startsWith('> What is in image 1?\n')).toBe(true);
+    expect(out).toContain('\n> And its colour?\n');
+    const fromStdin = await atelier(['chat', '--model', modelDir, '--image', 'turns.png', '--max-tokens', '3', '--input', '-'], undefined, 'What is in image 1?\nAnd its colour?\n');
+    expect(fromStdin.stdout.join('')).toBe(out);
+    // The second answer depends on the first turn: alone, the same question is answered from a shorter prompt.
+    const alone = await atelier(['chat', '--model', modelDir, '--image', 'turns.png', '--max-tokens', '3', '--temperature', '1', '--seed', '1', '--input', '-'], undefined, 'And its colour?\n');
+    const inContext = await atelier(['chat', '--model', modelDir, '--image', 'turns.png', '--max-tokens', '3', '--temperature', '1', '--seed', '1', '--input', '-'], undefined, 'What is in image 1?\nAnd its colour?\n');
+    expect(inContext.stdout.join('').split('> And its colour?\n')[1]).not.toBe(alone.stdout.join('').split('> And its colour?\n')[1] ?? alone.stdout.join(''));
+    expect((await atelier(['chat', '--model', modelDir, '--input', '-'], undefined, '\n\n')).code).toBe(2);
+  });
+
+  test('--draw answers the last message with a picture that carries its recipe, conversation included', async () => {
+    const { code, stdout, stderr } = await atelier(['chat', '--model', modelDir, '--max-tokens', '2', '--draw', '--steps', '2', '--width', '64', '--height', '48', '--seed', '5',
+      '--out', 'drawn.png', '--input', '-'], undefined, 'What is a cube?\nDraw a red cube.\n');
+    expect(code).toBe(0);
+    expect(stderr).not.toMatch(/error|cannot/i);
+    expect(stdout.join('')).toContain(`<|img|> ${join(dir, 'drawn.png')}\n`);
+    expect(await sharp(join(dir, 'drawn.png')).metadata()).toMatchObject({ format: 'png', width: 64, height: 48 });
+    const recipe = readRecipe(readFileSync(join(dir, 'drawn.png')));
+    expect(recipe).toMatchObject({ prompt: 'Draw a red cube.', seed: 5, steps: 2, chat: { history: [{ role: 'user', text: 'What is a cube?' }, { role: 'assistant' }] } });
   });
 
   test('a model folder without mllm/ or processor/ is a one-line error', async () => {

@@ -81,6 +81,6 @@ export function emptyDocument(id = 'project-1'): ProjectDocument {
         maxPixels: 1024 * 1024, maxSideLength: 1024, numImages: 1, acceleration: 'none',
       },
     },
-    results: [], history: [], reflections: [],
+    results: [], history: [], reflections: [], conversations: [],
   };
 }

@@ -42,6 +42,13 @@ describe('commandFor', () => {
     expect(commandFor(press('0', { altKey: true }), outside)).toEqual({ kind: 'mode', mode: null });
   });
 
+  test('Ctrl/⌘+J opens and closes Chat, also while typing, not from a dialog', () => {
+    expect(commandFor(press('j', { ctrlKey: true }), typing)).toEqual({ kind: 'chat' });
+    expect(commandFor(press('J', { metaKey: true }), outside)).toEqual({ kind: 'chat' });
+    expect(commandFor(press('j', { ctrlKey: true }), dialog)).toBeNull();
+    expect(commandFor(press('j', { ctrlKey: true, shiftKey: true }), outside)).toBeNull();
+  });
+
   test('Ctrl+1/2/3 open the views', () => {
     expect(commandFor(press('2', { ctrlKey: true }), typing)).toEqual({ kind: 'view', view: 'history' });
     expect(commandFor(press('3', { ctrlKey: true }), outside)).toEqual({ kind: 'view', view: 'models' });

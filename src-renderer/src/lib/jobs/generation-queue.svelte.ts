@@ -40,6 +40,8 @@ export class GenerationQueue {
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- events held for jobs not yet known; nothing renders them
   readonly #early = new Map<JobId, JobEvent[]>();
   #nextKey = 0;
+  /** A job ended: done, failed or cancelled (the chat links its pictures this way). */
+  onSettled?: (job: GenerationJob, resultIds: string[]) => void;
 
   constructor(
     private readonly api: AtelierApi,
@@ -60,7 +62,8 @@ export class GenerationQueue {
     return () => offs.forEach((off) => off());
   }
 
-  async submit(model: string, spec: GenerationSpec): Promise<void> {
+  /** Returns the job's key, which `cancel` takes. */
+  async submit(model: string, spec: GenerationSpec): Promise<string> {
     const key = `job-${++this.#nextKey}`;
     const label = spec.recipe.prompt.length > 60 ? `${spec.recipe.prompt.slice(0, 57)}…` : spec.recipe.prompt;
     this.jobs.push({
@@ -71,13 +74,14 @@ export class GenerationQueue {
     const images = spec.inputs.map((hash) => this.images.require(hash).bytes);
     const answer = await this.api.jobs.generate({ model, recipe: $state.snapshot(spec.recipe), images });
     const job = this.#byKey(key);
-    if (!job) return;
-    if (!answer.ok) { this.#fail(job, answer.error); return; }
+    if (!job) return key;
+    if (!answer.ok) { this.#fail(job, answer.error); return key; }
     job.jobId = answer.value;
     if (job.phase === 'submitting') job.phase = 'queued';
     for (const e of this.#early.get(answer.value) ?? []) this.#apply(job, e);
     this.#early.delete(answer.value);
     if (job.cancelRequested) await this.cancel(key);
+    return key;
   }
 
   async cancel(key: string): Promise<void> {
@@ -148,6 +152,7 @@ export class GenerationQueue {
     job.phase = 'done';
     job.step = job.total;
     this.#setPreview(job, null);
+    this.onSettled?.(job, items.map((i) => i.id));
   }
 
   #fail(job: GenerationJob, error: IpcError): void {
@@ -155,6 +160,7 @@ export class GenerationQueue {
     job.error = error;
     this.#setPreview(job, null);
     if (job.phase === 'failed') this.notice = describeError(error, 'Generating');
+    this.onSettled?.(job, []);
   }
 
   #setPreview(job: GenerationJob, url: string | null): void {

@@ -1,12 +1,12 @@
 import type {
-  CanvasState, HistoryEntry, ImageHash, ProjectDocument, ProjectInput, ProjectResult, ReflectionSession, Workspace,
+  CanvasState, Conversation, HistoryEntry, ImageHash, ProjectDocument, ProjectInput, ProjectResult, ReflectionSession, Workspace,
 } from '../../../../src-main/ipc/contract.ts';
 import type { HistoryItem } from '../history/history-state.svelte.ts';
 import { IMAGE_GUIDANCE, modeFor } from '../workspace/parameters.ts';
 import type { WorkspaceDoc } from '../workspace/workspace-state.svelte.ts';
 
 /** What a project file holds besides its identity and save times: the part whose changes make it unsaved. */
-export type ProjectContent = Pick<ProjectDocument, 'workspace' | 'results' | 'history' | 'reflections'>;
+export type ProjectContent = Pick<ProjectDocument, 'workspace' | 'results' | 'history' | 'reflections' | 'conversations'>;
 
 /** The renderer's state a project is made of (WorkspaceState, HistoryState, reflection sessions). */
 export interface ProjectParts {
@@ -16,6 +16,7 @@ export interface ProjectParts {
   imageGuidance: number;
   items: readonly HistoryItem[];
   reflections: readonly ReflectionSession[];
+  conversations: readonly Conversation[];
   /** The model folder results were last made with. */
   model: string;
   canvas: CanvasState;
@@ -33,7 +34,7 @@ export function contentOf(p: ProjectParts): ProjectContent {
   const results: ProjectResult[] = p.items.map((i) => ({
     id: i.id, image: i.image, width: i.width, height: i.height, recipe: i.recipe, createdAt: i.createdAt, starred: false,
   }));
-  return { workspace, results, history: historyOf(p.items, p.reflections), reflections: [...p.reflections] };
+  return { workspace, results, history: historyOf(p.items, p.reflections), reflections: [...p.reflections], conversations: [...p.conversations] };
 }
 
 /** One entry per run, oldest first; a reflection run's entry names its session. */
@@ -83,5 +84,6 @@ export function imagesOf(c: ProjectContent): Set<ImageHash> {
   for (const round of c.reflections.flatMap((s) => s.rounds)) {
     [...round.inputImages, ...(round.outputImage ? [round.outputImage] : [])].forEach((h) => hashes.add(h));
   }
+  for (const conversation of c.conversations) conversation.images.forEach((h) => hashes.add(h));
   return hashes;
 }

@@ -1,7 +1,8 @@
 import type {
-  AtelierApi, CanvasState, ImageHash, IpcError, OpenedProject, ProjectDocument, ProjectImage, Recipe, RecentProject,
+  AtelierApi, CanvasState, Conversation, ImageHash, IpcError, OpenedProject, ProjectDocument, ProjectImage, Recipe, RecentProject,
   RecoverableProject, ReflectionSession, Result, SavedProject,
 } from '../../../../src-main/ipc/contract.ts';
+import type { ChatState } from '../chat/chat-state.svelte.ts';
 import type { HistoryItem, HistoryState } from '../history/history-state.svelte.ts';
 import { describeError, type Notice } from '../shell/error-messages.ts';
 import type { ImageStore } from '../workspace/image-store.ts';
@@ -37,7 +38,7 @@ export class ProjectState {
 
   readonly content = $derived.by<ProjectContent>(() => contentOf({
     doc: this.workspace.doc, seed: this.workspace.seed, imageGuidance: this.workspace.imageGuidance, items: this.history.items,
-    reflections: this.reflections, model: this.history.items[0]?.model ?? '', canvas: this.#canvas,
+    reflections: this.reflections, conversations: this.chat.conversations, model: this.history.items[0]?.model ?? '', canvas: this.#canvas,
   }));
   readonly #fingerprint = $derived(JSON.stringify(this.content));
   readonly dirty = $derived(this.#fingerprint !== this.#saved);
@@ -50,6 +51,7 @@ export class ProjectState {
     private readonly images: ImageStore,
     private readonly workspace: WorkspaceState,
     private readonly history: HistoryState,
+    private readonly chat: ChatState,
   ) {}
 
   /** At start: unsaved work from a crash to offer, recent files, and a fresh project for main to autosave. */
@@ -168,6 +170,22 @@ export class ProjectState {
     this.message = { tone: 'info', notice: { title: `${count} exported`, detail: `Saved in ${folder}.`, next: 'Each file carries its recipe; drop one on Atelier to restore its settings.' } };
   }
 
+  /** The conversation as Markdown with its images beside it, in a folder the user picks. */
+  async exportChat(conversation: Conversation, pictures: readonly HistoryItem[]): Promise<void> {
+    const folder = await this.#ask(() => this.api.dialogs.pickFolder(), 'Exporting the conversation');
+    if (!folder) return;
+    const hashes = new Set([...conversation.images, ...pictures.map((p) => p.image)]);
+    const r = await this.api.projects.exportChat({
+      folder,
+      fileName: `conversation-${conversation.createdAt.slice(0, 19).replace(/[^0-9]/g, '')}`,
+      conversation: $state.snapshot(conversation) as Conversation,
+      pictures: pictures.map((p) => ({ resultId: p.id, image: p.image, recipe: $state.snapshot(p.recipe) })),
+      images: this.#unsent(hashes),
+    });
+    if (!r.ok) { this.#fail(r.error, 'Exporting the conversation'); return; }
+    this.message = { tone: 'info', notice: { title: 'Conversation exported', detail: `Saved as ${r.value[0]}, with ${r.value.length - 1} image files beside it.`, next: 'Open the .md file in any Markdown viewer.' } };
+  }
+
   /** The recipe an Atelier PNG carries, or null for any other image. */
   async recipeOf(png: Uint8Array): Promise<Recipe | null> {
     const r = await this.api.projects.readRecipe(png);
@@ -207,6 +225,7 @@ export class ProjectState {
       await this.workspace.restore(project.source === 'new' ? null : workspaceOf(document.workspace));
       this.history.replace(itemsOf(document));
       this.reflections = document.reflections;
+      this.chat.replace(document.conversations);
       this.#canvas = document.workspace.canvas;
     } catch (e) {
       this.#fail({ code: 'corrupt-file', message: (e as Error).message }, 'Opening the project');

@@ -8,6 +8,7 @@ export type Command =
   | { kind: 'redo' }
   | { kind: 'mode'; mode: Mode | null }
   | { kind: 'view'; view: View }
+  | { kind: 'chat' }
   | { kind: 'project'; action: ProjectAction };
 
 export type ProjectAction = 'new' | 'open' | 'save' | 'save-as';
@@ -32,8 +33,13 @@ export interface KeyContext {
 
 /** The shortcut table shown to people (Keys dialog). "Mod" is Ctrl, or ⌘ on macOS; each combo is one way to do it. */
 export const SHORTCUTS: readonly { combos: string[]; action: string }[] = [
-  { combos: ['Mod+Enter'], action: 'Generate' },
-  { combos: ['Esc'], action: 'Cancel the running generation' },
+  { combos: ['Mod+Enter'], action: 'Generate (in Chat: draw a picture of the message)' },
+  { combos: ['Esc'], action: 'Cancel the running generation (in Chat: stop the answer)' },
+  { combos: ['Mod+J'], action: 'Open or close Chat' },
+  { combos: ['Enter'], action: 'Chat: send the message (Shift+Enter: new line)' },
+  { combos: ['Mod+Shift+C'], action: 'Chat: copy the last answer' },
+  { combos: ['Mod+Shift+R'], action: 'Chat: regenerate the last answer' },
+  { combos: ['Mod+Shift+E'], action: 'Chat: export the conversation as Markdown' },
   { combos: ['Mod+Z'], action: 'Undo a workspace edit' },
   { combos: ['Mod+Shift+Z', 'Mod+Y'], action: 'Redo' },
   ...MODES.map((m) => ({ combos: [`Alt+${m.shortcut}`], action: `${m.label} mode` })),
@@ -64,6 +70,7 @@ export function commandFor(e: KeyPress, ctx: KeyContext): Command | null {
     if (!e.shiftKey) return { kind: 'project', action: project };
     if (project === 'save') return { kind: 'project', action: 'save-as' };
   }
+  if (mod && !e.altKey && !e.shiftKey && key === 'j' && !ctx.inDialog) return { kind: 'chat' };
   if (mod && !e.altKey && !e.shiftKey) {
     const view = VIEWS.find((v) => v.shortcut === key);
     if (view) return { kind: 'view', view: view.id };

@@ -1,4 +1,5 @@
-import type { AtelierApi, ReflectionSession } from '../../../../src-main/ipc/contract.ts';
+import type { AtelierApi, ChatTurnText, ReflectionSession } from '../../../../src-main/ipc/contract.ts';
+import { ChatState } from '../chat/chat-state.svelte.ts';
 import { HistoryState, type HistoryItem } from '../history/history-state.svelte.ts';
 import { GenerationQueue } from '../jobs/generation-queue.svelte.ts';
 import { ProbeRunner } from '../jobs/probe-runner.svelte.ts';
@@ -25,9 +26,10 @@ export class Studio {
   readonly probe: ProbeRunner;
   readonly project: ProjectState;
   readonly reflection: ReflectionState;
+  readonly chat: ChatState;
   /** What the canvas shows: the inputs being prepared, the latest run (its progress, then its result), or the
    *  filmstrips of Check & refine. */
-  canvas = $state<'inputs' | 'result' | 'refine'>('inputs');
+  canvas = $state<'inputs' | 'result' | 'refine' | 'chat'>('inputs');
   /** Why Generate is disabled, in the user's words; null when it can run. */
   readonly generateBlocker = $derived.by(() => {
     if (!this.models.loaded) return 'Checking the installed models…';
@@ -45,17 +47,69 @@ export class Studio {
     this.queue = new GenerationQueue(api, this.images, this.history);
     this.models = new ModelsState(api);
     this.probe = new ProbeRunner(api);
-    this.project = new ProjectState(api, this.images, this.workspace, this.history);
+    this.chat = new ChatState(api, this.images);
+    this.project = new ProjectState(api, this.images, this.workspace, this.history, this.chat);
     this.reflection = new ReflectionState(api, this.images);
     this.reflection.onFinished = (session) => this.project.addReflection(session);
     // Every change is autosaved (main spaces the writes); a finished run is written at once.
     this.workspace.onChange = () => void this.project.autosave(false);
     this.history.onChange = (finished) => void this.project.autosave(finished);
+    this.chat.onChange = (finished) => void this.project.autosave(finished);
+    this.chat.onWantsPicture = (messageId) => void this.chat.drawAnswer(messageId, this.drawForChat);
+    this.queue.onSettled = (job, resultIds) => this.chat.drawSettled(job.key, resultIds[0]
+      ? { resultId: resultIds[0] } : { error: job.error ?? { code: 'internal', message: 'the run made no image' } });
   }
+
+  /** Chat: the message being written, answered by the model (streamed). */
+  async sendChat(): Promise<void> {
+    const model = this.models.ready;
+    if (!model || this.chat.busy || this.chat.draft.trim() === '') return;
+    const text = this.chat.draft;
+    this.chat.draft = '';
+    await this.chat.send(model.folder, text, this.chatInputs);
+  }
+
+  /** Chat: "Draw this" (the message, or the last question when the box is empty) as a picture. */
+  async drawInChat(): Promise<void> {
+    if (!this.models.ready || this.chat.busy) return;
+    const text = this.chat.draft;
+    this.chat.draft = '';
+    await this.chat.draw(text, this.chatInputs, this.drawForChat);
+  }
+
+  async regenerateChat(): Promise<void> {
+    const model = this.models.ready;
+    if (model) await this.chat.regenerate(model.folder, this.chatInputs);
+  }
+
+  /** Chat: the current conversation as Markdown with its images. */
+  async exportChat(): Promise<void> {
+    const c = this.chat.current;
+    if (!c || c.messages.length === 0) return;
+    const ids = new Set(c.messages.flatMap((m) => (m.resultId ? [m.resultId] : [])));
+    await this.project.exportChat(c, this.history.items.filter((i) => ids.has(i.id)));
+  }
+
+  /** The chat's input images: the workspace's, in the order of the input cards ("image 1…5"). */
+  get chatInputs(): string[] {
+    return this.workspace.spec().inputs;
+  }
+
+  /**
+   * A picture for the chat (§7.1 step 3): the workspace's settings and inputs, the request as prompt, the earlier
+   * turns as chat-mode conditioning (§2.2). Returns the generation queue's key, or null without a model.
+   */
+  readonly drawForChat = async (history: ChatTurnText[], request: string): Promise<string | null> => {
+    const model = this.models.ready;
+    if (!model) return null;
+    const spec = this.workspace.spec();
+    this.workspace.submitted();
+    return this.queue.submit(model.folder, { ...spec, recipe: { ...spec.recipe, prompt: request, chat: { history } } });
+  };
 
   /** The app's one subscription point: App.svelte runs it in its single $effect. */
   connect(): () => void {
-    const offs = [this.app.connect(), this.queue.connect(), this.models.connect(), this.probe.connect(), this.reflection.connect()];
+    const offs = [this.app.connect(), this.queue.connect(), this.models.connect(), this.probe.connect(), this.reflection.connect(), this.chat.connect()];
     // A double-clicked project file, in this window: like Open, it asks first when there is unsaved work.
     offs.push(this.api.on('project.openRequested', ({ path }) => {
       this.app.view = 'workspace';
@@ -157,7 +211,9 @@ export class Studio {
     this.app.view = 'workspace';
     this.canvas = 'result';
     await this.queue.submit(model.folder, {
-      recipe: { ...parametersOf(item.recipe), prompt, negativePrompt, seed, imageGuidance }, inputs: [...item.inputs], mode: item.mode,
+      // A picture drawn in a chat keeps its conversation: the same chat-mode conditioning again.
+      recipe: { ...parametersOf(item.recipe), prompt, negativePrompt, seed, imageGuidance, ...(item.recipe.chat ? { chat: $state.snapshot(item.recipe.chat) } : {}) },
+      inputs: [...item.inputs], mode: item.mode,
     });
   }
 
@@ -175,13 +231,21 @@ export class Studio {
     this.canvas = 'inputs';
   }
 
-  /** Workspace commands act only while the workspace is on screen; cancel and view switches act anywhere. */
+  /** Workspace commands act only while the workspace is on screen; cancel, view switches and Chat act anywhere. */
   execute(command: Command): void {
     const onWorkspace = this.app.view === 'workspace';
-    if (!onWorkspace && command.kind !== 'cancel' && command.kind !== 'view' && command.kind !== 'project') return;
+    if (!onWorkspace && command.kind !== 'cancel' && command.kind !== 'view' && command.kind !== 'project' && command.kind !== 'chat') return;
     switch (command.kind) {
-      case 'generate': void this.generate(); break;
-      case 'cancel': void this.queue.cancelCurrent(); break;
+      case 'generate':
+        if (this.canvas === 'chat') void this.drawInChat(); else void this.generate();
+        break;
+      case 'cancel':
+        if (this.canvas === 'chat' && this.chat.pending?.kind === 'answer') void this.chat.stop(); else void this.queue.cancelCurrent();
+        break;
+      case 'chat':
+        this.canvas = this.canvas === 'chat' && onWorkspace ? 'inputs' : 'chat';
+        this.app.view = 'workspace';
+        break;
       case 'undo': this.workspace.undo(); break;
       case 'redo': this.workspace.redo(); break;
       case 'mode': this.workspace.setMode(command.mode); break;

@@ -34,21 +34,21 @@ describe('ChatPipeline (§7.1)', () => {
   });
 
   test('greedy: deterministic, and the streamed pieces spell the reply', async () => {
-    const a = await run({ question: QUESTION, maxNewTokens: 12 });
-    const b = await run({ question: QUESTION, maxNewTokens: 12 });
+    const a = await run({ turns: [{ role: 'user', text: QUESTION }], maxNewTokens: 12 });
+    const b = await run({ turns: [{ role: 'user', text: QUESTION }], maxNewTokens: 12 });
     expect(b.result.tokens).toEqual(a.result.tokens);
     expect(a.pieces.join('')).toBe(chat.tokenizer.decode(shownTokens(a.result)));
     expect(a.result.promptTokens).toBe(chat.tokenizer.encode(chatPrompt(QUESTION, 0)).length);
   });
 
   test('max tokens bounds the reply', async () => {
-    const { result } = await run({ question: QUESTION, maxNewTokens: 3 });
+    const { result } = await run({ turns: [{ role: 'user', text: QUESTION }], maxNewTokens: 3 });
     expect(result.tokens.length).toBeLessThanOrEqual(3);
     if (result.stopReason === 'max-tokens') expect(result.tokens.length).toBe(3);
   });
 
   test('sampling: the same seed repeats the reply, another seed changes it', async () => {
-    const sampled = (seed: number) => run({ question: QUESTION, maxNewTokens: 16, sampling: { temperature: 1, topP: 0.95 }, seed });
+    const sampled = (seed: number) => run({ turns: [{ role: 'user', text: QUESTION }], maxNewTokens: 16, sampling: { temperature: 1, topP: 0.95 }, seed });
     const [a, b, c] = [await sampled(1), await sampled(1), await sampled(2)];
     expect(b.result.tokens).toEqual(a.result.tokens);
     expect(c.result.tokens).not.toEqual(a.result.tokens);
@@ -60,18 +60,18 @@ describe('ChatPipeline (§7.1)', () => {
 
   test('an image goes through the vision tower into the prompt', async () => {
     const pixels = Uint8Array.from({ length: 56 * 84 * 3 }, (_, i) => (i * 37) % 256);
-    const a = await run({ question: 'Describe <img1>.', images: [rgbImage(84, 56, pixels)], maxNewTokens: 6 });
+    const a = await run({ turns: [{ role: 'user', text: 'Describe <img1>.' }], images: [rgbImage(84, 56, pixels)], maxNewTokens: 6 });
     const textOnly = chat.tokenizer.encode(chatPrompt('Describe <img1>.', 1)).length;
     // 84×56 px → 6×4 patches of 14 px → 3×2 merged tokens replace the single <|image_pad|>.
     expect(a.result.promptTokens).toBe(textOnly - 1 + 6);
-    const b = await run({ question: 'Describe <img1>.', images: [rgbImage(84, 56, pixels)], maxNewTokens: 6 });
+    const b = await run({ turns: [{ role: 'user', text: 'Describe <img1>.' }], images: [rgbImage(84, 56, pixels)], maxNewTokens: 6 });
     expect(b.result.tokens).toEqual(a.result.tokens);
   });
 
   test('cancellation stops between tokens', async () => {
     const controller = new AbortController();
     let pieces = 0;
-    const reply = chat.chat({ question: QUESTION, maxNewTokens: 64, signal: controller.signal, onText: () => { pieces++; controller.abort(); } });
+    const reply = chat.chat({ turns: [{ role: 'user', text: QUESTION }], maxNewTokens: 64, signal: controller.signal, onText: () => { pieces++; controller.abort(); } });
     await expect(reply).rejects.toMatchObject({ code: 'cancelled' });
     expect(pieces).toBe(1);
   });
@@ -103,7 +103,7 @@ describe('the <|img|> decision (§7.1 step 3)', () => {
     const asking = await ChatPipeline.load(dir);
     try {
       const pieces: string[] = [];
-      const result = await asking.chat({ question: QUESTION, onText: (p) => pieces.push(p) });
+      const result = await asking.chat({ turns: [{ role: 'user', text: QUESTION }], onText: (p) => pieces.push(p) });
       expect(result).toMatchObject({ wantsImage: true, text: '<|img|>', tokens: [img], stopReason: 'stop-token' });
       expect(pieces).toEqual([]);
     } finally {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import {
-  CHAT_STOP_TOKENS, chatNegativePrompt, chatPrompt, conversationPrompt, expandImagePads, imagePadCount,
+  CHAT_STOP_TOKENS, chatConversationPrompt, chatNegativePrompt, chatPrompt, conversationPrompt, expandImagePads, imagePadCount,
   OFFICIAL_NEGATIVE_PROMPT, readChatReply,
 } from '../../../../src-main/engine/text/prompts.ts';
 
@@ -22,6 +22,26 @@ describe('chat pipeline prompt (§2.2)', () => {
   test('rejects a nonsense image count', () => {
     expect(() => chatPrompt('x', -1)).toThrow(RangeError);
     expect(() => chatPrompt('x', 1.5)).toThrow(RangeError);
+  });
+});
+
+describe('chatConversationPrompt (multi-turn chat, §2.2 format)', () => {
+  test('images open the first user turn, labelled as in the single-turn prompt; earlier turns kept in order', () => {
+    expect(chatConversationPrompt([
+      { role: 'user', text: 'What is in image 2?' },
+      { role: 'assistant', text: 'A sofa.' },
+      { role: 'user', text: 'Put the cat on it.' },
+    ], 2)).toBe(`${SYSTEM}<|im_start|>user\n<img1>: ${VISION}<img2>: ${VISION}What is in image 2?<|im_end|>\n`
+      + '<|im_start|>assistant\nA sofa.<|im_end|>\n'
+      + '<|im_start|>user\nPut the cat on it.<|im_end|>\n<|im_start|>assistant\n');
+  });
+  test('one user turn is exactly the single-turn chat prompt', () => {
+    expect(chatConversationPrompt([{ role: 'user', text: 'Hi' }], 3)).toBe(chatPrompt('Hi', 3));
+  });
+  test('must start and end with a user turn', () => {
+    expect(() => chatConversationPrompt([], 0)).toThrow(RangeError);
+    expect(() => chatConversationPrompt([{ role: 'user', text: 'a' }, { role: 'assistant', text: 'b' }], 0)).toThrow(/end with a user turn/);
+    expect(() => chatConversationPrompt([{ role: 'assistant', text: 'a' }, { role: 'user', text: 'b' }], 0)).toThrow(/start with a user turn/);
   });
 });
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { addTextChunks, readTextChunks } from '../../../../src-main/engine/image/png-text.ts';
-import { PARAMETERS_KEY, RECIPE_KEY, embedRecipe, formatParameters, readRecipe } from '../../../../src-main/services/projects/png-recipe.ts';
+import { PARAMETERS_KEY, RECIPE_KEY, RECIPE_VERSION, embedRecipe, formatParameters, readRecipe } from '../../../../src-main/services/projects/png-recipe.ts';
 import { image, recipe, tempDir, testApi, value } from './project-fixtures.ts';
 
 let png: Buffer;
@@ -55,7 +55,13 @@ describe('recipe in a PNG', () => {
     expect(() => readRecipe(withText('{not json'))).toThrow(expect.objectContaining({ code: 'corrupt-file', detail: { reason: 'bad-recipe' } }));
     expect(() => readRecipe(withText(JSON.stringify({ version: 1, recipe: { ...recipe(), steps: 'many' } }))))
       .toThrow(expect.objectContaining({ message: expect.stringContaining('recipe.steps') }));
-    expect(() => readRecipe(withText(JSON.stringify({ version: 2, recipe: recipe() })))).toThrow(expect.objectContaining({ code: 'from-future' }));
+    expect(() => readRecipe(withText(JSON.stringify({ version: RECIPE_VERSION + 1, recipe: recipe() })))).toThrow(expect.objectContaining({ code: 'from-future' }));
+  });
+
+  test('a chat-mode recipe keeps its conversation; a format-1 recipe (before chat) still reads', () => {
+    const chat = recipe({ prompt: 'Draw it blue.', chat: { history: [{ role: 'user', text: 'What is in image 2?' }, { role: 'assistant', text: 'A sofa.' }] } });
+    expect(readRecipe(embedRecipe(png, chat))).toEqual(chat);
+    expect(readRecipe(addTextChunks(png, { [RECIPE_KEY]: JSON.stringify({ version: 1, recipe: recipe() }) }))).toEqual(recipe());
   });
 });
 

@@ -75,6 +75,15 @@ export function sampleProject(): { document: ProjectDocument; images: ProjectIma
           checklist: [], fix: { raw: 'I think it is fine', parsed: null }, score: null, timings: { generateMs: null, critiqueMs: null, fixMs: null } },
       ],
     }],
+    conversations: [{
+      id: 'chat-1', createdAt: '2026-11-20T10:03:00.000Z', images: [in1.hash, in2.hash],
+      messages: [
+        { id: 'm-1', role: 'user', text: 'What is in image 2?', at: '2026-11-20T10:03:00.000Z', stopped: false, resultId: null },
+        { id: 'm-2', role: 'assistant', text: 'A snowy for', at: '2026-11-20T10:03:01.000Z', stopped: true, resultId: null },
+        { id: 'm-3', role: 'user', text: 'Draw the fox there.', at: '2026-11-20T10:03:05.000Z', stopped: false, resultId: null },
+        { id: 'm-4', role: 'assistant', text: '<|img|>', at: '2026-11-20T10:03:30.000Z', stopped: false, resultId: 'res-1' },
+      ],
+    }],
   };
   return { document, images: [in1, in2, out1, out2] };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import type { ProjectDocument } from '../../../../src-main/ipc/contract.ts';
 import { ProjectError } from '../../../../src-main/services/projects/project-errors.ts';
@@ -31,6 +32,24 @@ describe('.atelier container', () => {
     expect(back.formatVersion).toBe(FORMAT_VERSION);
     expect(back.document).toEqual(document);
     expect(new Map([...back.images].map(([h, b]) => [h, Buffer.from(b)]))).toEqual(new Map([...images].map(([h, b]) => [h, Buffer.from(b)])));
+  });
+
+  test('a format-1 file (before chat) opens with no conversations; everything else as it was', () => {
+    const { document, images } = sample();
+    const { conversations: _, ...v1Document } = document;
+    const bytes = encoded(v1Document as ProjectDocument, images);
+    bytes.writeUInt32LE(1, 12);
+    const checksumAt = 32 + bytes.readUInt32LE(16) + 40 * bytes.readUInt32LE(20);
+    createHash('sha256').update(bytes.subarray(0, checksumAt)).digest().copy(bytes, checksumAt);
+    const back = decodeProject(bytes, 'old.atelier');
+    expect(back.formatVersion).toBe(1);
+    expect(back.document).toEqual({ ...v1Document, conversations: [] });
+  });
+
+  test('a conversation message must name a result the project has', () => {
+    const { document, images } = sample();
+    const bad = { ...document, conversations: [{ ...document.conversations[0]!, messages: [{ ...document.conversations[0]!.messages[3]!, resultId: 'res-404' }] }] };
+    expect(decodeError(encoded(bad, images))).toMatchObject({ code: 'corrupt-file', message: expect.stringMatching(/conversations\[0\]\.messages\[0\]\.resultId refers to result "res-404"/) });
   });
 
   test('stores an image used many times once', () => {
