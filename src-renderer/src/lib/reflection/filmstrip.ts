@@ -8,7 +8,7 @@ export interface FilmstripCard {
   /** The live stage while this round works, else null. */
   readonly stage: ReflectionStage | null;
   readonly isBest: boolean;
-  /** "5/6 checks", or the live stage while it has no score. */
+  /** "5/6 checks", or "Not checked" before the round has a score (the live stage is shown beside it). */
   readonly checks: string;
   /** The action chip: "Edit: Make the car red", "Regenerate, seed 81723". */
   readonly action: string;
@@ -39,11 +39,11 @@ export function filmstrip(session: ReflectionSession, live: { roundId: string | 
   return session.rounds.map((round) => {
     const stage = live.roundId === round.id ? live.stage : null;
     const isBest = session.bestRoundId === round.id;
-    const checks = round.score ? `${round.score.passed}/${round.score.total} checks` : stage ? STAGE_TEXT[stage] : 'Not checked';
+    const checks = round.score ? `${round.score.passed}/${round.score.total} checks` : 'Not checked';
     const action = actionText(round);
     const d = depth(round);
     const failed = round.checklist.filter((c) => !c.passed).map((c) => c.question);
-    const label = [`Round ${d}`, action, checks, ...(failed.length > 0 && round.score ? [`failed: ${failed.join(' ')}`] : []), ...(isBest ? ['best round'] : [])].join('. ');
+    const label = [`Round ${d}`, checks, action, ...(stage ? [STAGE_TEXT[stage]] : []), ...(failed.length > 0 && round.score ? [`failed: ${failed.join(' ')}`] : []), ...(isBest ? ['best round'] : [])].join('. ');
     return { round, depth: d, stage, isBest, checks, action, before: round.parentId ? byId.get(round.parentId)?.outputImage ?? null : null, label };
   });
 }
