@@ -2,6 +2,7 @@ import type { Settings } from '../../ipc/contract.ts';
 
 export const SETTINGS_DEFAULTS = (modelsDir: string): Settings => ({
   theme: 'system',
+  language: 'system',
   modelsDir,
   hubEndpoint: 'https://huggingface.co',
   provider: 'auto',
@@ -13,6 +14,7 @@ export const SETTINGS_DEFAULTS = (modelsDir: string): Settings => ({
 /** JSON schema handed to electron-store / conf, which reject a settings file that does not match it. */
 export const SETTINGS_SCHEMA = {
   theme: { type: 'string', enum: ['system', 'light', 'dark'] },
+  language: { type: 'string', enum: ['system', 'en', 'zh-CN'] },
   modelsDir: { type: 'string', minLength: 1 },
   hubEndpoint: { type: 'string', pattern: '^https?://' },
   provider: { type: 'string', enum: ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'] },
