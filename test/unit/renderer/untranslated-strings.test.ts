@@ -17,7 +17,7 @@ const ALLOWED = new Set(['Ctrl', 'Shift', 'Alt', 'Enter', 'Esc', 'Tab', 'px']);
 const hasWords = (text: string) => text.split(/[^\p{L}]+/u).some((w) => w.length > 1 && !ALLOWED.has(w));
 
 interface Finding { file: string; line: number; text: string }
-type Node = { type: string; [key: string]: unknown };
+type Node = { type: string; start: number; [key: string]: unknown };
 
 function componentFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -42,21 +42,20 @@ export function untranslated(file: string, source: string): Finding[] {
   const findings: Finding[] = [];
   const lineOf = (offset: number) => source.slice(0, offset).split('\n').length;
   const report = (text: string, at: number) => { if (hasWords(text)) findings.push({ file, line: lineOf(at), text: text.trim() }); };
-  const visit = (node: unknown, inSpoken = false): void => {
-    if (Array.isArray(node)) { node.forEach((n) => visit(n, inSpoken)); return; }
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) { node.forEach(visit); return; }
     if (node === null || typeof node !== 'object') return;
-    const n = node as Node & { start: number };
+    const n = node as Node;
     if (['Script', 'StyleSheet', 'Comment', 'StyleDirective', 'ClassDirective', 'BindDirective'].includes(n.type)) return;
     if (n.type === 'Text') { report(n.data as string, n.start); return; }
-    if (n.type === 'ExpressionTag') { valueStrings(n.expression as Node).forEach((s) => report(literalText(s), (s as { start: number }).start)); return; }
+    if (n.type === 'ExpressionTag') { valueStrings(n.expression as Node).forEach((s) => report(literalText(s), s.start)); return; }
     if (n.type === 'Attribute') {
       if (!SPOKEN_ATTRIBUTES.has(n.name as string)) return;
       const value = n.value;
-      if (Array.isArray(value)) value.forEach((v) => visit(v, true));
-      else visit(value, true);
+      visit(value);
       return;
     }
-    for (const [key, child] of Object.entries(n)) if (key !== 'metadata' && key !== 'parent') visit(child, inSpoken);
+    for (const [key, child] of Object.entries(n)) if (key !== 'metadata' && key !== 'parent') visit(child);
   };
   visit(parse(source, { modern: true }).fragment);
   return findings;

@@ -41,7 +41,7 @@ export class ProjectState {
   }));
   readonly #fingerprint = $derived(JSON.stringify(this.content));
   readonly dirty = $derived(this.#fingerprint !== this.#saved);
-  readonly name = $derived(this.path ? baseName(this.path) : 'Untitled');
+  readonly name = $derived(this.path ? baseName(this.path) : t('project.untitled'));
 
   constructor(
     private readonly api: AtelierApi,

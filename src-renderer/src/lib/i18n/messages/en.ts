@@ -434,6 +434,7 @@ export const en = {
 
   // Projects (projects/*.svelte, projects/project-state.svelte.ts, shell/studio.svelte.ts)
   'project.menu': 'Project',
+  'project.untitled': 'Untitled',
   'project.notSaved': 'Not saved to a file yet',
   'project.unsaved': 'Unsaved changes',
   'project.new': 'New project',

@@ -412,6 +412,7 @@ export const zhCN: Catalogue = {
   'engine.ready': { other: '引擎就绪：在 {provider} 上运行 {count} 次，用时 {ms} 毫秒。' },
 
   'project.menu': '项目',
+  'project.untitled': '未命名',
   'project.notSaved': '尚未保存到文件',
   'project.unsaved': '有未保存的更改',
   'project.new': '新建项目',
