@@ -31,6 +31,20 @@ describe.skipIf(unavailable !== null)('keyboard only', () => {
     await app?.dispose();
   });
 
+  /** Starts noting every text the two polite live regions take, in order, as a screen reader would hear them. */
+  const recordAnnouncements = () => app.page.evaluate(() => {
+    const heard: Record<string, string[]> = { progress: [], result: [] };
+    (window as unknown as { __heard: typeof heard }).__heard = heard;
+    for (const name of ['progress', 'result']) {
+      const region = document.querySelector(`[data-testid="announce-${name}"]`)!;
+      new MutationObserver(() => {
+        const text = region.textContent?.trim() ?? '';
+        if (text !== '' && text !== heard[name]!.at(-1)) heard[name]!.push(text);
+      }).observe(region, { childList: true, characterData: true, subtree: true });
+    }
+  });
+  const announcements = () => app.page.evaluate(() => (window as unknown as { __heard: { progress: string[]; result: string[] } }).__heard);
+
   test('import the tiny model from the Models screen', async () => {
     const { page } = app;
     await page.keyboard.press('Control+3');
@@ -59,11 +73,23 @@ describe.skipIf(unavailable !== null)('keyboard only', () => {
     await tabTo(page, page.locator('details.advanced summary'));
     await page.keyboard.press('Enter');
     await tabTo(page, page.getByLabel('Steps value'));
-    await typeOver(page, '3');
+    await typeOver(page, '12');
     await page.keyboard.press('Enter');
+    await recordAnnouncements();
     await page.keyboard.press('Control+Enter');
     await finishedRuns(page, 1);
     await expect.poll(() => page.getByTestId('result-image').count()).toBe(1);
+
+    // What a screen reader was told: the stage and the quarters (not each of the 12 steps), and the result once.
+    const heard = await announcements();
+    expect(heard.progress.length).toBeGreaterThanOrEqual(1);
+    expect(heard.progress.length).toBeLessThan(12);
+    for (const text of heard.progress) expect(text).toMatch(/^Generating: .+, (0|25|50|75|100)%$/);
+    expect(heard.result).toEqual(['Done: A red car on a road. 1 result in History.']);
+    // Back to fewer steps for the runs that follow.
+    await tabTo(page, page.getByLabel('Steps value'), { back: true });
+    await typeOver(page, '3');
+    await page.keyboard.press('Enter');
   });
 
   test('add two images from the picker, reorder them, instruct with image 2, generate, cancel a second run', async () => {

@@ -476,4 +476,9 @@ export const en = {
   'advanced.scheduler.dpm': 'DPM-Solver++',
   'advanced.acceleration.teacache': 'TeaCache',
   'advanced.acceleration.taylorseer': 'TaylorSeer',
+
+  // Screen-reader announcements (jobs/announcements.ts, shell/LiveAnnouncer.svelte)
+  'announce.progress': 'Generating: {stage}, {percent}%',
+  'announce.done': { one: 'Done: {label}. {count} result in History.', other: 'Done: {label}. {count} results in History.' },
+  'announce.cancelled': 'Cancelled: {label}',
 } as const satisfies Record<string, Message>;

@@ -454,4 +454,7 @@ export const zhCN: Catalogue = {
   'advanced.scheduler.dpm': 'DPM-Solver++',
   'advanced.acceleration.teacache': 'TeaCache',
   'advanced.acceleration.taylorseer': 'TaylorSeer',
+  'announce.progress': '正在生成：{stage}，{percent}%',
+  'announce.done': { other: '已完成：{label}。历史中共有 {count} 个结果。' },
+  'announce.cancelled': '已取消：{label}',
 };
