@@ -6,5 +6,6 @@ import './styles/history.css';
 import './styles/models.css';
 import './styles/projects.css';
 import './styles/reflection.css';
+import './styles/reflow.css';
 
 mount(App, { target: document.getElementById('app')! });
