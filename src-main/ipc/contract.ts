@@ -65,9 +65,12 @@ export interface ProviderStatus {
 // ---------------------------------------------------------------------------------------------------------------
 // settings
 export type ThemePreference = 'system' | 'light' | 'dark';
+/** The interface language; 'system' follows the operating system's languages (English where none is translated). */
+export type LanguagePreference = 'system' | 'en' | 'zh-CN';
 export type ProviderPreference = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
 export interface Settings {
   theme: ThemePreference;
+  language: LanguagePreference;
   modelsDir: string;
   /** Converted weights of models outside the models folder (fp16, int8, int4 copies), and other caches. */
   cacheDir: string;

@@ -7,5 +7,6 @@ import './styles/models.css';
 import './styles/projects.css';
 import './styles/reflection.css';
 import './styles/chat.css';
+import './styles/reflow.css';
 
 mount(App, { target: document.getElementById('app')! });

@@ -43,7 +43,7 @@ describe.skipIf(unavailable !== null)('check & refine with the tiny golden model
     expect(count).toBe(2);
     for (let i = 0; i < count; i++) {
       expect(await rounds.nth(i).textContent()).toMatch(/\d+\/\d+ checks/);
-      expect(await rounds.nth(i).getAttribute('aria-label')).toMatch(new RegExp(`^Round ${i}\\. (Generate|Edit|Regenerate)`));
+      expect(await rounds.nth(i).getAttribute('aria-label')).toMatch(new RegExp(`^Round ${i}\\. \\d+/\\d+ checks\\. (Generate|Edit|Regenerate)`));
     }
     expect(await rounds.first().textContent()).toMatch(/Generate, seed \d+/);
     expect(await strip.getByTitle('Best round').count()).toBe(1);

@@ -5,6 +5,7 @@ export const settingsParsers = {
   get: args(),
   update: args(partial({
     theme: oneOf(SETTINGS_SCHEMA.theme.enum),
+    language: oneOf(SETTINGS_SCHEMA.language.enum),
     modelsDir: str({ nonEmpty: true, max: 4096 }),
     cacheDir: str({ nonEmpty: true, max: 4096 }),
     hubEndpoint: str({ nonEmpty: true, max: 2048 }),

@@ -2,6 +2,7 @@ import type { Settings } from '../../ipc/contract.ts';
 
 export const SETTINGS_DEFAULTS = (modelsDir: string, cacheDir: string): Settings => ({
   theme: 'system',
+  language: 'system',
   modelsDir,
   cacheDir,
   hubEndpoint: 'https://huggingface.co',
@@ -14,6 +15,7 @@ export const SETTINGS_DEFAULTS = (modelsDir: string, cacheDir: string): Settings
 /** JSON schema handed to electron-store / conf, which reject a settings file that does not match it. */
 export const SETTINGS_SCHEMA = {
   theme: { type: 'string', enum: ['system', 'light', 'dark'] },
+  language: { type: 'string', enum: ['system', 'en', 'zh-CN'] },
   modelsDir: { type: 'string', minLength: 1 },
   cacheDir: { type: 'string', minLength: 1 },
   hubEndpoint: { type: 'string', pattern: '^https?://' },

@@ -12,6 +12,7 @@ import { ok } from '../../../src-main/ipc/register-handlers.ts';
 import { openNodeSettings } from '../../../src-main/services/settings/node-settings.ts';
 import { repoRoot } from '../../helpers/golden.ts';
 import { serveStatic } from './static-server.ts';
+import { auditPage, failingFindings } from './accessibility-audit.ts';
 
 export const CHROMIUM = process.env.ATELIER_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOT_DIR = join(repoRoot, 'test-results', 'screenshots');
@@ -108,10 +109,16 @@ export class AppUnderTest {
     });
   }
 
+  /**
+   * Photographs the page and audits it with axe-core in light and dark; the report lands beside the picture
+   * (`<name>.axe.json`), and a serious or critical finding fails the test that took the picture.
+   */
   async screenshot(name: string): Promise<string> {
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     const path = join(SCREENSHOT_DIR, `${name}.png`);
     await this.page.screenshot({ path, fullPage: true });
+    const failing = failingFindings(await auditPage(this.page, name, join(SCREENSHOT_DIR, `${name}.axe.json`)));
+    if (failing.length > 0) throw new Error(`accessibility audit of ${name}:\n${failing.join('\n')}`);
     return path;
   }
 

@@ -49,7 +49,7 @@ describe('ReflectionState', () => {
     emit('reflect.checklist', { jobId: 'job-1', sessionId: 's1', source: 'template', checks: checklist.map(({ question, tag }) => ({ question, tag })) });
     emit('reflect.stage', { jobId: 'job-1', sessionId: 's1', roundId: 'r0', stage: 'generating' });
     emit('reflect.round', { jobId: 'job-1', sessionId: 's1', round: round('r0'), image: null });
-    expect(state.cards(key)).toMatchObject([{ checks: 'Generating…', stage: 'generating', action: 'Generate, seed 7', isBest: false }]);
+    expect(state.cards(key)).toMatchObject([{ checks: 'Not checked', stage: 'generating', action: 'Generate, seed 7', isBest: false }]);
 
     const png = fakePng(64, 64, 1);
     emit('reflect.round', { jobId: 'job-1', sessionId: 's1', round: round('r0', { outputImage: 'h0', checklist, score: { passed: 1, total: 2, meanProbability: 0.55 } }), image: { hash: 'h0', bytes: png } });
@@ -57,7 +57,7 @@ describe('ReflectionState', () => {
     emit('reflect.stage', { jobId: 'job-1', sessionId: 's1', roundId: 'r1', stage: 'generating' });
     emit('reflect.round', { jobId: 'job-1', sessionId: 's1', round: round('r1', { parentId: 'r0', mode: 'edit', text: 'Make the car red.', seed: 8 }), image: null });
     expect(run().session).toMatchObject({ id: 's1', prompt: 'a photo of a red car', rounds: [{ id: 'r0' }, { id: 'r1' }] });
-    expect(state.cards(key).map((c) => [c.depth, c.checks, c.action, c.before])).toEqual([[0, '1/2 checks', 'Generate, seed 7', null], [1, 'Generating…', 'Edit: Make the car red.', 'h0']]);
+    expect(state.cards(key).map((c) => [c.depth, c.checks, c.action, c.before])).toEqual([[0, '1/2 checks', 'Generate, seed 7', null], [1, 'Not checked', 'Edit: Make the car red.', 'h0']]);
     const hash = await sha256Hex(png);
     await expect.poll(() => images.get(hash)).toBeDefined(); // the round's image is in the store for the thumbnail
 
@@ -113,8 +113,8 @@ describe('filmstrip cards', () => {
     };
     const cards = filmstrip(session, { roundId: 'r1', stage: 'checking' });
     expect(cards.map((c) => c.label)).toEqual([
-      'Round 0. Generate, seed 7. 1/2 checks. failed: Is the car red?. best round',
-      'Round 1. Regenerate, seed 81723. Checking…',
+      'Round 0. 1/2 checks. Generate, seed 7. failed: Is the car red?. best round',
+      'Round 1. Not checked. Regenerate, seed 81723. Checking…',
     ]);
   });
 });

@@ -22,20 +22,21 @@ function service() {
 describe('SettingsService over conf (what electron-store wraps)', () => {
   test('starts from the defaults', () => {
     const { settings, cwd } = service();
-    expect(settings.get()).toMatchObject({ theme: 'system', provider: 'auto', modelsDir: join(cwd, 'models'), autosaveSeconds: 30 });
+    expect(settings.get()).toMatchObject({ theme: 'system', language: 'system', provider: 'auto', modelsDir: join(cwd, 'models'), autosaveSeconds: 30 });
   });
 
   test('persists an update to disk and notifies listeners', () => {
     const { settings, cwd } = service();
     const seen: string[] = [];
     settings.onChange((s) => seen.push(s.theme));
-    settings.update({ theme: 'dark', autosaveSeconds: 60 });
-    expect(JSON.parse(readFileSync(join(cwd, 'settings.json'), 'utf8'))).toMatchObject({ theme: 'dark', autosaveSeconds: 60 });
+    settings.update({ theme: 'dark', language: 'zh-CN', autosaveSeconds: 60 });
+    expect(JSON.parse(readFileSync(join(cwd, 'settings.json'), 'utf8'))).toMatchObject({ theme: 'dark', language: 'zh-CN', autosaveSeconds: 60 });
     expect(seen).toEqual(['dark']);
   });
 
   test.each([
     [{ theme: 'purple' }, /theme.*one of/],
+    [{ language: 'fr' }, /language.*one of/],
     [{ autosaveSeconds: 1 }, /between 5 and 3600/],
     [{ hubEndpoint: 'ftp://x' }, /must match/],
     [{ nonsense: 1 }, /unknown setting/],

@@ -1,3 +1,4 @@
+import { t } from '../i18n/i18n.svelte.ts';
 import type { AtelierApi, Events, GeneratedImage, IpcError, JobId } from '../../../../src-main/ipc/contract.ts';
 import type { HistoryItem, HistoryState } from '../history/history-state.svelte.ts';
 import { describeError, type Notice } from '../shell/error-messages.ts';
@@ -91,7 +92,7 @@ export class GenerationQueue {
     if (!job.jobId) return; // cancelled as soon as main names it
     const r = await this.api.jobs.cancel(job.jobId);
     // not-found: it finished meanwhile, and its outcome event says so.
-    if (!r.ok && r.error.code !== 'not-found') this.notice = describeError(r.error, 'Cancelling');
+    if (!r.ok && r.error.code !== 'not-found') this.notice = describeError(r.error, t('doing.cancel'));
   }
 
   /** Esc: the running job, or else the newest waiting one. */
@@ -159,7 +160,7 @@ export class GenerationQueue {
     job.phase = error.code === 'cancelled' ? 'cancelled' : 'failed';
     job.error = error;
     this.#setPreview(job, null);
-    if (job.phase === 'failed') this.notice = describeError(error, 'Generating');
+    if (job.phase === 'failed') this.notice = describeError(error, t('doing.generate'));
     this.onSettled?.(job, []);
   }
 

@@ -1,3 +1,4 @@
+import { t } from '../i18n/i18n.svelte.ts';
 import type {
   AtelierApi, CatalogueEntry, DownloadProgress, InstalledModel, IpcError, ModelState, RepoId, Result,
 } from '../../../../src-main/ipc/contract.ts';
@@ -56,8 +57,8 @@ export class ModelsState {
 
   async refresh(): Promise<void> {
     const [catalogue, installed] = await Promise.all([this.api.models.catalogue(), this.api.models.list()]);
-    if (catalogue.ok) this.catalogue = catalogue.value; else this.notice = describeError(catalogue.error, 'Loading the catalogue');
-    if (installed.ok) this.installed = installed.value; else this.notice = describeError(installed.error, 'Reading the models folder');
+    if (catalogue.ok) this.catalogue = catalogue.value; else this.notice = describeError(catalogue.error, t('doing.loadCatalogue'));
+    if (installed.ok) this.installed = installed.value; else this.notice = describeError(installed.error, t('doing.readModels'));
     this.loaded = true;
   }
 
@@ -92,7 +93,7 @@ export class ModelsState {
   async pickFolder(): Promise<string | null> {
     const r = await this.api.dialogs.pickFolder();
     if (r.ok) return r.value;
-    this.notice = describeError(r.error, 'Choosing a folder');
+    this.notice = describeError(r.error, t('doing.chooseFolder'));
     return null;
   }
 

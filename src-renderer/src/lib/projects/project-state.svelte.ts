@@ -1,3 +1,4 @@
+import { t } from '../i18n/i18n.svelte.ts';
 import type {
   AtelierApi, CanvasState, Conversation, ImageHash, IpcError, OpenedProject, ProjectDocument, ProjectImage, Recipe, RecentProject,
   RecoverableProject, ReflectionSession, Result, SavedProject,
@@ -42,7 +43,7 @@ export class ProjectState {
   }));
   readonly #fingerprint = $derived(JSON.stringify(this.content));
   readonly dirty = $derived(this.#fingerprint !== this.#saved);
-  readonly name = $derived(this.path ? baseName(this.path) : 'Untitled');
+  readonly name = $derived(this.path ? baseName(this.path) : t('project.untitled'));
 
   #started: Promise<void> | null = null;
 
@@ -67,9 +68,9 @@ export class ProjectState {
 
   async #start(): Promise<void> {
     const [recoverable, created] = await Promise.all([this.api.projects.recoverable(), this.api.projects.create()]);
-    if (recoverable.ok) this.recoverable = recoverable.value; else this.#fail(recoverable.error, 'Looking for unsaved work');
+    if (recoverable.ok) this.recoverable = recoverable.value; else this.#fail(recoverable.error, t('doing.lookForUnsaved'));
     if (created.ok) this.#adopt(created.value);
-    else this.#fail(created.error, 'Starting a project');
+    else this.#fail(created.error, t('doing.startProject'));
     await this.refreshRecent();
   }
 
@@ -79,20 +80,20 @@ export class ProjectState {
   }
 
   newProject(): void {
-    this.#guard('starting a new project', async () => {
+    this.#guard(t('leaving.newProject'), async () => {
       const r = await this.api.projects.create();
-      if (!r.ok) { this.#fail(r.error, 'Starting a project'); return; }
+      if (!r.ok) { this.#fail(r.error, t('doing.startProject')); return; }
       await this.#load(r.value);
     });
   }
 
   /** Open: the given file, or the one the user picks. */
   open(path?: string): void {
-    this.#guard('opening another project', async () => {
-      const target = path ?? await this.#ask(() => this.api.dialogs.openProjectPath(), 'Opening a project');
+    this.#guard(t('leaving.openProject'), async () => {
+      const target = path ?? await this.#ask(() => this.api.dialogs.openProjectPath(), t('doing.openAProject'));
       if (!target) return;
       const r = await this.api.projects.open(target);
-      if (!r.ok) { this.#fail(r.error, 'Opening the project'); return; }
+      if (!r.ok) { this.#fail(r.error, t('doing.openProject')); return; }
       await this.#load(r.value);
       await this.refreshRecent();
     });
@@ -102,7 +103,7 @@ export class ProjectState {
   openDropped(file: File): void {
     const path = this.api.pathForFile(file);
     if (path) { this.open(path); return; }
-    this.message = { tone: 'error', notice: { title: `${file.name} cannot be opened from here`, detail: 'The dropped file has no place on this computer’s disk.', next: 'Save it to a folder first, or use Open.' } };
+    this.message = { tone: 'error', notice: { title: t('dropped.title', { name: file.name }), detail: t('dropped.detail'), next: t('dropped.next') } };
   }
 
   async save(): Promise<boolean> {
@@ -112,7 +113,7 @@ export class ProjectState {
   }
 
   async saveAs(): Promise<boolean> {
-    const path = await this.#ask(() => this.api.dialogs.saveProjectPath(`${this.name}.atelier`), 'Saving the project');
+    const path = await this.#ask(() => this.api.dialogs.saveProjectPath(`${this.name}.atelier`), t('doing.saveProject'));
     if (!path) return false;
     return this.#write((req) => this.api.projects.saveAs({ ...req, path }));
   }
@@ -152,12 +153,12 @@ export class ProjectState {
   async discardRecovery(id: string): Promise<void> {
     this.recoverable = this.recoverable.filter((p) => p.id !== id);
     const r = await this.api.projects.discardRecovery(id);
-    if (!r.ok) this.#fail(r.error, 'Discarding the unsaved work');
+    if (!r.ok) this.#fail(r.error, t('doing.discardUnsaved'));
   }
 
   /** Writes results as PNGs (recipe embedded) into a folder the user picks. */
   async exportPng(items: readonly HistoryItem[]): Promise<void> {
-    const folder = await this.#ask(() => this.api.dialogs.pickFolder(), 'Exporting');
+    const folder = await this.#ask(() => this.api.dialogs.pickFolder(), t('doing.export'));
     if (!folder) return;
     const r = await this.api.projects.exportPng({
       folder,
@@ -165,9 +166,8 @@ export class ProjectState {
       // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup
       images: this.#unsent(new Set(items.map((i) => i.image))),
     });
-    if (!r.ok) { this.#fail(r.error, 'Exporting'); return; }
-    const count = r.value.length === 1 ? 'One PNG' : `${r.value.length} PNGs`;
-    this.message = { tone: 'info', notice: { title: `${count} exported`, detail: `Saved in ${folder}.`, next: 'Each file carries its recipe; drop one on Atelier to restore its settings.' } };
+    if (!r.ok) { this.#fail(r.error, t('doing.export')); return; }
+    this.message = { tone: 'info', notice: { title: t('exported.title', { count: r.value.length }), detail: t('exported.detail', { folder }), next: t('exported.next') } };
   }
 
   /** The conversation as Markdown with its images beside it, in a folder the user picks. */
@@ -228,7 +228,7 @@ export class ProjectState {
       this.chat.replace(document.conversations);
       this.#canvas = document.workspace.canvas;
     } catch (e) {
-      this.#fail({ code: 'corrupt-file', message: (e as Error).message }, 'Opening the project');
+      this.#fail({ code: 'corrupt-file', message: (e as Error).message }, t('doing.openProject'));
       return;
     }
     this.#adopt(project);
@@ -249,7 +249,7 @@ export class ProjectState {
     const req = this.#request();
     this.busy = true;
     const r = await call(req).finally(() => { this.busy = false; });
-    if (!r.ok) { this.#fail(r.error, 'Saving the project'); return false; }
+    if (!r.ok) { this.#fail(r.error, t('doing.saveProject')); return false; }
     req.images.forEach((i) => this.#sent.add(i.hash));
     this.path = r.value.path;
     this.#meta = { ...this.#meta!, modifiedAt: r.value.modifiedAt };

@@ -1,3 +1,4 @@
+import { t } from '../i18n/i18n.svelte.ts';
 import type { ImageHash, ReflectionRound, ReflectionSession, ReflectionStage } from '../../../../src-main/ipc/contract.ts';
 
 /** One card of a reflection job's filmstrip (reflection.md §4.7). */
@@ -8,7 +9,7 @@ export interface FilmstripCard {
   /** The live stage while this round works, else null. */
   readonly stage: ReflectionStage | null;
   readonly isBest: boolean;
-  /** "5/6 checks", or the live stage while it has no score. */
+  /** "5/6 checks", or "Not checked" before the round has a score (the live stage is shown beside it). */
   readonly checks: string;
   /** The action chip: "Edit: Make the car red", "Regenerate, seed 81723". */
   readonly action: string;
@@ -18,14 +19,12 @@ export interface FilmstripCard {
   readonly label: string;
 }
 
-/** The live stage in words. */
-export const STAGE_TEXT: Record<ReflectionStage, string> = {
-  'listing-checks': 'Listing checks…', generating: 'Generating…', checking: 'Checking…', 'writing-fix': 'Writing fix…',
-};
+/** The live stage in words, in the UI language. */
+export const stageText = (stage: ReflectionStage): string => t(`reflect.stage.${stage}`);
 
 export function actionText(round: ReflectionRound): string {
-  if (round.mode === 'edit') return `Edit: ${round.text}`;
-  return `${round.mode === 'generate' ? 'Generate' : 'Regenerate'}, seed ${round.seed}`;
+  if (round.mode === 'edit') return t('reflect.action.edit', { text: round.text });
+  return t(round.mode === 'generate' ? 'reflect.action.generate' : 'reflect.action.regenerate', { seed: String(round.seed) });
 }
 
 /** The cards of a session in its stored order (parents first); `live` names the round working now and its stage. */
@@ -39,11 +38,11 @@ export function filmstrip(session: ReflectionSession, live: { roundId: string | 
   return session.rounds.map((round) => {
     const stage = live.roundId === round.id ? live.stage : null;
     const isBest = session.bestRoundId === round.id;
-    const checks = round.score ? `${round.score.passed}/${round.score.total} checks` : stage ? STAGE_TEXT[stage] : 'Not checked';
+    const checks = round.score ? t('reflect.checksScore', { passed: round.score.passed, total: round.score.total }) : t('reflect.notChecked');
     const action = actionText(round);
     const d = depth(round);
     const failed = round.checklist.filter((c) => !c.passed).map((c) => c.question);
-    const label = [`Round ${d}`, action, checks, ...(failed.length > 0 && round.score ? [`failed: ${failed.join(' ')}`] : []), ...(isBest ? ['best round'] : [])].join('. ');
+    const label = [t('reflect.round', { n: d }), checks, action, ...(stage ? [stageText(stage)] : []), ...(failed.length > 0 && round.score ? [t('reflect.failed', { questions: failed.join(' ') })] : []), ...(isBest ? [t('reflect.bestRound')] : [])].join('. ');
     return { round, depth: d, stage, isBest, checks, action, before: round.parentId ? byId.get(round.parentId)?.outputImage ?? null : null, label };
   });
 }

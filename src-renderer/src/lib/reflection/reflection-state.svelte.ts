@@ -1,3 +1,4 @@
+import { t } from '../i18n/i18n.svelte.ts';
 import type {
   AtelierApi, CheckSpec, ChecklistSource, Events, IpcError, JobId, ReflectRequest, ReflectionSession, ReflectionStage,
 } from '../../../../src-main/ipc/contract.ts';
@@ -31,9 +32,7 @@ const ROUTED: readonly Routed[] = ['job.started', 'job.failed', 'reflect.checkli
 export const REFLECTION_LIMITS = { maxRevisions: { min: 0, max: 5, step: 1 }, threshold: { min: 0.5, max: 0.95, step: 0.05 } };
 
 /** Why a session stopped, in words. */
-export const STOP_TEXT: Record<NonNullable<ReflectionSession['stopReason']>, string> = {
-  done: 'All checks pass', 'max-rounds': 'Out of rounds', 'no-progress': 'Stopped: no progress', 'repeated-failures': 'Stopped: the same checks keep failing', user: 'Accepted',
-};
+export const stopText = (reason: NonNullable<ReflectionSession['stopReason']>): string => t(`reflect.stop.${reason}`);
 
 /** Events of jobs we have not heard the id of yet (main may announce a job before `reflect` returns). */
 const EARLY_LIMIT = 200;

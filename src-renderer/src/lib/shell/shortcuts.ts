@@ -1,3 +1,4 @@
+import { t } from '../i18n/i18n.svelte.ts';
 import { MODES, type Mode } from '../workspace/parameters.ts';
 import { VIEWS, type View } from './app-state.svelte.ts';
 
@@ -32,26 +33,27 @@ export interface KeyContext {
 }
 
 /** The shortcut table shown to people (Keys dialog). "Mod" is Ctrl, or ⌘ on macOS; each combo is one way to do it. */
-export const SHORTCUTS: readonly { combos: string[]; action: string }[] = [
-  { combos: ['Mod+Enter'], action: 'Generate (in Chat: draw a picture of the message)' },
-  { combos: ['Esc'], action: 'Cancel the running generation (in Chat: stop the answer)' },
-  { combos: ['Mod+J'], action: 'Open or close Chat' },
-  { combos: ['Enter'], action: 'Chat: send the message (Shift+Enter: new line)' },
-  { combos: ['Mod+Shift+C'], action: 'Chat: copy the last answer' },
-  { combos: ['Mod+Shift+R'], action: 'Chat: regenerate the last answer' },
-  { combos: ['Mod+Shift+E'], action: 'Chat: export the conversation as Markdown' },
-  { combos: ['Mod+Z'], action: 'Undo a workspace edit' },
-  { combos: ['Mod+Shift+Z', 'Mod+Y'], action: 'Redo' },
-  ...MODES.map((m) => ({ combos: [`Alt+${m.shortcut}`], action: `${m.label} mode` })),
-  { combos: ['Alt+0'], action: 'Mode chosen from the inputs' },
-  { combos: ['Alt+←', 'Alt+→'], action: 'Move the focused input image' },
-  { combos: ['Delete'], action: 'Remove the focused input image' },
-  { combos: ['Enter'], action: 'Open the focused input image large' },
-  ...VIEWS.map((v) => ({ combos: [`Mod+${v.shortcut}`], action: `Open ${v.label}` })),
-  { combos: ['Mod+N'], action: 'New project' },
-  { combos: ['Mod+O'], action: 'Open a project' },
-  { combos: ['Mod+S'], action: 'Save the project' },
-  { combos: ['Mod+Shift+S'], action: 'Save the project as a new file' },
+/** `action` is a function so the list follows the UI language. */
+export const SHORTCUTS: readonly { combos: string[]; action: () => string }[] = [
+  { combos: ['Mod+Enter'], action: () => t('shortcuts.generate') },
+  { combos: ['Esc'], action: () => t('shortcuts.cancel') },
+  { combos: ['Mod+J'], action: () => 'Open or close Chat' },
+  { combos: ['Enter'], action: () => 'Chat: send the message (Shift+Enter: new line)' },
+  { combos: ['Mod+Shift+C'], action: () => 'Chat: copy the last answer' },
+  { combos: ['Mod+Shift+R'], action: () => 'Chat: regenerate the last answer' },
+  { combos: ['Mod+Shift+E'], action: () => 'Chat: export the conversation as Markdown' },
+  { combos: ['Mod+Z'], action: () => t('shortcuts.undo') },
+  { combos: ['Mod+Shift+Z', 'Mod+Y'], action: () => t('shortcuts.redo') },
+  ...MODES.map((m) => ({ combos: [`Alt+${m.shortcut}`], action: () => t('shortcuts.mode', { mode: m.label }) })),
+  { combos: ['Alt+0'], action: () => t('shortcuts.modeAuto') },
+  { combos: ['Alt+←', 'Alt+→'], action: () => t('shortcuts.moveInput') },
+  { combos: ['Delete'], action: () => t('shortcuts.removeInput') },
+  { combos: ['Enter'], action: () => t('shortcuts.previewInput') },
+  ...VIEWS.map((v) => ({ combos: [`Mod+${v.shortcut}`], action: () => t('shortcuts.openView', { view: t(`nav.${v.id}`) }) })),
+  { combos: ['Mod+N'], action: () => t('project.new') },
+  { combos: ['Mod+O'], action: () => t('shortcuts.openProject') },
+  { combos: ['Mod+S'], action: () => t('shortcuts.saveProject') },
+  { combos: ['Mod+Shift+S'], action: () => t('shortcuts.saveProjectAs') },
 ];
 
 /** The command a key press means here, or null to leave it to the page. Pure, so it is unit-tested. */

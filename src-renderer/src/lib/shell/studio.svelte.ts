@@ -1,3 +1,4 @@
+import { t } from '../i18n/i18n.svelte.ts';
 import type { AtelierApi, ChatTurnText, ReflectionSession } from '../../../../src-main/ipc/contract.ts';
 import { ChatState } from '../chat/chat-state.svelte.ts';
 import { HistoryState, type HistoryItem } from '../history/history-state.svelte.ts';
@@ -32,8 +33,8 @@ export class Studio {
   canvas = $state<'inputs' | 'result' | 'refine' | 'chat'>('inputs');
   /** Why Generate is disabled, in the user's words; null when it can run. */
   readonly generateBlocker = $derived.by(() => {
-    if (!this.models.loaded) return 'Checking the installed models…';
-    if (!this.models.ready) return 'No model is installed yet. Open Models to download or import OmniGen2.';
+    if (!this.models.loaded) return t('blocker.checkingModels');
+    if (!this.models.ready) return t('blocker.noModel');
     return this.workspace.blocker;
   });
 
@@ -148,8 +149,7 @@ export class Studio {
     this.addFiles(images);
     if (restored) {
       this.project.message = { tone: 'info', notice: {
-        title: `Settings restored from ${restored}`, detail: 'Its prompt, seed and parameters are in the workspace now.',
-        next: 'To edit the picture itself, add it with Add image instead of dropping it.',
+        title: t('restored.title', { name: restored }), detail: t('restored.detail'), next: t('restored.next'),
       } };
     }
   }

@@ -1,13 +1,13 @@
+import { t } from '../i18n/i18n.svelte.ts';
 import type { ProjectParameters, Recipe } from '../../../../src-main/ipc/contract.ts';
 
 /** What a generation does with the input images (model-notes.md §5.3). */
 export type Mode = 'text-to-image' | 'edit' | 'compose';
 
-export const MODES: readonly { id: Mode; label: string; shortcut: string; description: string }[] = [
-  { id: 'text-to-image', label: 'Create', shortcut: '1', description: 'A new image from words; input images are not used.' },
-  { id: 'edit', label: 'Edit', shortcut: '2', description: 'Change image 1 as instructed; the result keeps its size.' },
-  { id: 'compose', label: 'Compose', shortcut: '3', description: 'Combine people, objects and scenes from the images.' },
-];
+/** `label` and `description` are read in the current UI language each time. */
+export const MODES: readonly { id: Mode; readonly label: string; shortcut: string; readonly description: string }[] = (
+  [['text-to-image', '1'], ['edit', '2'], ['compose', '3']] as const
+).map(([id, shortcut]) => ({ id, shortcut, get label() { return t(`mode.${id}`); }, get description() { return t(`mode.${id}.description`); } }));
 
 /** The mode the inputs suggest: none → create, one → edit, several → in-context composition. */
 export function modeFor(inputCount: number): Mode {
@@ -87,17 +87,18 @@ export function preprocessedSize(width: number, height: number, maxPixels: numbe
 
 export interface AspectPreset {
   id: string;
-  label: string;
+  /** In the UI language. */
+  readonly label: string;
   ratio: [number, number];
 }
 export const ASPECT_PRESETS: readonly AspectPreset[] = [
-  { id: '1:1', label: 'Square', ratio: [1, 1] },
-  { id: '4:3', label: 'Landscape', ratio: [4, 3] },
-  { id: '3:4', label: 'Portrait', ratio: [3, 4] },
-  { id: '3:2', label: 'Photo', ratio: [3, 2] },
-  { id: '2:3', label: 'Photo portrait', ratio: [2, 3] },
-  { id: '16:9', label: 'Wide', ratio: [16, 9] },
-  { id: '9:16', label: 'Tall', ratio: [9, 16] },
+  { id: '1:1', get label() { return t('size.square'); }, ratio: [1, 1] },
+  { id: '4:3', get label() { return t('size.landscape'); }, ratio: [4, 3] },
+  { id: '3:4', get label() { return t('size.portrait'); }, ratio: [3, 4] },
+  { id: '3:2', get label() { return t('size.photo'); }, ratio: [3, 2] },
+  { id: '2:3', get label() { return t('size.photoPortrait'); }, ratio: [2, 3] },
+  { id: '16:9', get label() { return t('size.wide'); }, ratio: [16, 9] },
+  { id: '9:16', get label() { return t('size.tall'); }, ratio: [9, 16] },
 ];
 
 /**

@@ -1,3 +1,4 @@
+import { t } from '../i18n/i18n.svelte.ts';
 import type { Mode } from './parameters.ts';
 
 export const MAX_INPUTS = 5;
@@ -18,7 +19,8 @@ export function referencedImages(prompt: string): number[] {
 }
 
 export interface PromptPattern {
-  label: string;
+  /** In the UI language. */
+  readonly label: string;
   /** Square brackets mark the parts to replace; the prompt box selects the first one after inserting. */
   text: string;
 }
@@ -29,27 +31,23 @@ export interface PromptPattern {
  */
 export const PROMPT_PATTERNS: Record<Mode, readonly PromptPattern[]> = {
   'text-to-image': [
-    { label: 'Detailed scene', text: 'A [subject] [doing something] in [place], [time of day and light], [style, e.g. photograph or watercolour], [details that matter].' },
-    { label: 'Product shot', text: 'A studio photograph of [product] on [surface], soft light, [background colour] background, sharp focus.' },
+    { get label() { return t('pattern.detailedScene'); }, text: 'A [subject] [doing something] in [place], [time of day and light], [style, e.g. photograph or watercolour], [details that matter].' },
+    { get label() { return t('pattern.productShot'); }, text: 'A studio photograph of [product] on [surface], soft light, [background colour] background, sharp focus.' },
   ],
   edit: [
-    { label: 'Change something', text: 'Change the [object] in image 1 to [new look]. Keep everything else the same.' },
-    { label: 'Replace the background', text: 'Replace the background of image 1 with [new scene]. Keep the subject unchanged.' },
-    { label: 'Add something', text: 'Add [object] to [where] in image 1.' },
-    { label: 'Remove something', text: 'Remove the [object] from image 1.' },
-    { label: 'Change the style', text: 'Turn image 1 into [style, e.g. an oil painting].' },
+    { get label() { return t('pattern.changeSomething'); }, text: 'Change the [object] in image 1 to [new look]. Keep everything else the same.' },
+    { get label() { return t('pattern.replaceTheBackground'); }, text: 'Replace the background of image 1 with [new scene]. Keep the subject unchanged.' },
+    { get label() { return t('pattern.addSomething'); }, text: 'Add [object] to [where] in image 1.' },
+    { get label() { return t('pattern.removeSomething'); }, text: 'Remove the [object] from image 1.' },
+    { get label() { return t('pattern.changeTheStyle'); }, text: 'Turn image 1 into [style, e.g. an oil painting].' },
   ],
   compose: [
-    { label: 'Add from another image', text: 'Edit the first image: add the [object] from the second image. [Describe the final picture in detail.]' },
-    { label: 'Replace with another image', text: 'Edit the first image: replace the [object] with the [object] from the second image. [Describe the final picture in detail.]' },
-    { label: 'Bring subjects together', text: 'The [person] from image 1 and the [person or object] from image 2 [doing something] in [place]. [More details.]' },
-    { label: 'Keep a person consistent', text: 'The [person] from image 1 [doing something] in [place], keeping their facial features, hairstyle and other attributes.' },
+    { get label() { return t('pattern.addFromAnotherImage'); }, text: 'Edit the first image: add the [object] from the second image. [Describe the final picture in detail.]' },
+    { get label() { return t('pattern.replaceWithAnotherImage'); }, text: 'Edit the first image: replace the [object] with the [object] from the second image. [Describe the final picture in detail.]' },
+    { get label() { return t('pattern.bringSubjectsTogether'); }, text: 'The [person] from image 1 and the [person or object] from image 2 [doing something] in [place]. [More details.]' },
+    { get label() { return t('pattern.keepAPersonConsistent'); }, text: 'The [person] from image 1 [doing something] in [place], keeping their facial features, hairstyle and other attributes.' },
   ],
 };
 
-/** Short reminders shown next to the patterns. */
-export const PROMPT_TIPS: Record<Mode, string> = {
-  'text-to-image': 'Longer, specific descriptions work better than short ones. English prompts work best.',
-  edit: 'Say what to change and what to keep. Input images of at least 512 × 512 give the best results.',
-  compose: 'Name each image ("the bird from image 1", "the desk in image 2") and describe the final picture in detail.',
-};
+/** Short reminders shown next to the patterns, in the UI language (the pattern texts stay English: they go to the model). */
+export const promptTip = (mode: Mode): string => t(`prompt.tip.${mode}`);

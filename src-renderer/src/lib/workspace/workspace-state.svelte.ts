@@ -1,3 +1,4 @@
+import { t } from '../i18n/i18n.svelte.ts';
 import type { CropRect, GenerateRequest, ImageHash, Recipe } from '../../../../src-main/ipc/contract.ts';
 import type { Notice } from '../shell/error-messages.ts';
 import type { ImageStore, StoredImage } from './image-store.ts';
@@ -72,9 +73,9 @@ export class WorkspaceState {
   readonly missingReferences = $derived(this.mode === 'text-to-image' ? [] : this.references.filter((n) => n > this.doc.inputs.length));
   /** Why Generate cannot run yet, in the user's words; null when it can. */
   readonly blocker = $derived.by(() => {
-    if (this.pending > 0) return 'Images are still being read.';
-    if (this.mode !== 'text-to-image' && this.doc.inputs.length === 0) return 'Add an image to work on, or switch to Create.';
-    if (this.doc.prompt.trim() === '') return BLANK_PROMPT[this.mode];
+    if (this.pending > 0) return t('blocker.reading');
+    if (this.mode !== 'text-to-image' && this.doc.inputs.length === 0) return t('blocker.noInput');
+    if (this.doc.prompt.trim() === '') return t(`blocker.blankPrompt.${this.mode}`);
     return null;
   });
 
@@ -113,7 +114,7 @@ export class WorkspaceState {
     const room = MAX_INPUTS - this.doc.inputs.length;
     const accepted = files.slice(0, Math.max(0, room));
     const problems: string[] = [];
-    if (files.length > accepted.length) problems.push(`Only ${MAX_INPUTS} images can be used at once, so ${files.length - accepted.length} were left out.`);
+    if (files.length > accepted.length) problems.push(t('inputs.leftOut', { max: MAX_INPUTS, count: files.length - accepted.length }));
     this.pending++;
     try {
       const read = await Promise.allSettled(accepted.map(async (f) => this.images.add(new Uint8Array(await f.arrayBuffer()), f.type)));
@@ -123,13 +124,13 @@ export class WorkspaceState {
         else problems.push(`${accepted[i]!.name}: ${(r.reason as Error).message}.`);
       });
       const fitting = added.slice(0, MAX_INPUTS - this.doc.inputs.length);
-      if (fitting.length < added.length) problems.push(`${added.length - fitting.length} did not fit next to the images added meanwhile.`);
+      if (fitting.length < added.length) problems.push(t('inputs.didNotFit', { count: added.length - fitting.length }));
       if (fitting.length > 0) this.#commit({ ...this.doc, inputs: [...this.doc.inputs, ...fitting] });
     } finally {
       this.pending--;
     }
     this.notice = problems.length === 0 ? null : {
-      title: 'Some images were not added', detail: problems.join(' '), next: 'Use PNG, JPEG or WebP files, at most five.',
+      title: t('inputs.notAdded.title'), detail: problems.join(' '), next: t('inputs.notAdded.next'),
     };
   }
 
@@ -168,7 +169,7 @@ export class WorkspaceState {
     const input = this.#input(name, this.images.require(hash));
     if (how === 'replace') { this.#commit({ ...this.doc, inputs: [input], modeOverride: null }); return; }
     if (this.doc.inputs.length >= MAX_INPUTS) {
-      this.notice = { title: 'Five images are already in use', detail: '', next: 'Remove one, then add this image again.' };
+      this.notice = { title: t('inputs.full.title'), detail: '', next: t('inputs.full.next') };
       return;
     }
     this.#commit({ ...this.doc, inputs: [...this.doc.inputs, input] });
@@ -278,8 +279,4 @@ export class WorkspaceState {
   }
 }
 
-const BLANK_PROMPT: Record<Mode, string> = {
-  'text-to-image': 'Describe the image you want.',
-  edit: 'Write what to change in image 1.',
-  compose: 'Write how to combine the images.',
-};
+
