@@ -14,7 +14,7 @@ async function atelier(argv: string[], signal = new AbortController().signal, st
   const stdout: string[] = [];
   const stderr: string[] = [];
   const code = await runCli(argv, {
-    stdout: (t) => stdout.push(t), stderr: (t) => stderr.push(t), interactive: false, env: {}, cwd: dir, signal,
+    stdout: (t) => stdout.push(t), stderr: (t) => stderr.push(t), interactive: false, env: { ATELIER_USER_DATA: join(dir, 'user-data') }, cwd: dir, signal,
     ...(stdin !== undefined ? { stdin: async () => stdin } : {}),
   });
   return { code, stdout, stderr: stderr.join('') };

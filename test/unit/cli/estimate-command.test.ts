@@ -14,7 +14,7 @@ writeRealConfigs(realDir);
 async function atelier(argv: string[]) {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const code = await runCli(argv, { stdout: (t) => stdout.push(t), stderr: (t) => stderr.push(t), interactive: false, env: {}, cwd: work, signal: new AbortController().signal });
+  const code = await runCli(argv, { stdout: (t) => stdout.push(t), stderr: (t) => stderr.push(t), interactive: false, env: { ATELIER_USER_DATA: join(work, 'user-data') }, cwd: work, signal: new AbortController().signal });
   return { code, stdout: stdout.join(''), stderr: stderr.join('') };
 }
 
