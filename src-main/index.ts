@@ -6,7 +6,7 @@ import Store from 'electron-store';
 import { eventChannel, type Contract, type Events, type Settings } from './ipc/contract.ts';
 import { PARSERS } from './ipc/parsers/index.ts';
 import { ok, registerHandlers, type IpcLike } from './ipc/register-handlers.ts';
-import { startUtilityEngine } from './electron/utility-engine.ts';
+import { ENGINE_LOG_FILE, startUtilityEngine } from './electron/utility-engine.ts';
 import { PROVIDER_CACHE_FILE } from './engine/onnx/providers.ts';
 import { createAppServices } from './services/app-services.ts';
 import { defaultModelsDir } from './services/paths.ts';
@@ -99,7 +99,7 @@ function start(): void {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });
 
-  const engine = startUtilityEngine(join(import.meta.dirname, 'engine-host.js'));
+  const engine = startUtilityEngine(join(import.meta.dirname, 'engine-host.js'), join(app.getPath('userData'), 'logs', ENGINE_LOG_FILE));
   const emit = <E extends keyof Events>(event: E, payload: Events[E]) => mainWindow?.webContents.send(eventChannel(event), payload);
   const services = createAppServices({
     engine,

@@ -1,6 +1,20 @@
 import * as ort from 'onnxruntime-node';
 import type { OnnxModel } from './graph-core.ts';
 
+/**
+ * onnxruntime's own log lines (placement warnings such as VerifyEachNodeIsAssignedToAnEp, Dawn notices) go to
+ * the process's stderr, which in the CLI is the user's terminal. Atelier says in its own words which provider
+ * runs and which ops fall back (providers.ts), and every error reaches the user through the exception, so
+ * onnxruntime logs errors only unless `ATELIER_ORT_LOG` (verbose | info | warning | error | fatal) asks for more.
+ * The environment level is read once, when the first session of the process is created.
+ */
+const ORT_LOG_LEVELS = ['verbose', 'info', 'warning', 'error', 'fatal'] as const;
+type OrtLogLevel = (typeof ORT_LOG_LEVELS)[number];
+const requestedLevel = process.env.ATELIER_ORT_LOG as OrtLogLevel | undefined;
+const ORT_LOG_LEVEL: OrtLogLevel = requestedLevel && ORT_LOG_LEVELS.includes(requestedLevel) ? requestedLevel : 'error';
+ort.env.logLevel = ORT_LOG_LEVEL;
+const ORT_LOG_SEVERITY = ORT_LOG_LEVELS.indexOf(ORT_LOG_LEVEL) as 0 | 1 | 2 | 3 | 4;
+
 export type OnnxSessionErrorCode = 'create-failed' | 'bad-feeds' | 'run-failed';
 
 /** A session that could not be created or run, naming the graph and carrying onnxruntime's message. */
@@ -18,6 +32,7 @@ export interface SessionOptions {
   intraOpNumThreads?: number;
   /** Skips MLAS weight prepacking: much lower peak memory for huge CPU weights (tech-stack §1.4). */
   disablePrepacking?: boolean;
+  /** Default: errors only, or what ATELIER_ORT_LOG asks for. */
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
 }
 
@@ -42,7 +57,7 @@ export class OnnxSession {
       extra: { session },
     };
     if (options.intraOpNumThreads !== undefined) ortOptions.intraOpNumThreads = options.intraOpNumThreads;
-    if (options.logSeverityLevel !== undefined) ortOptions.logSeverityLevel = options.logSeverityLevel;
+    ortOptions.logSeverityLevel = options.logSeverityLevel ?? ORT_LOG_SEVERITY;
     try {
       return new OnnxSession(model, await ort.InferenceSession.create(model.bytes, ortOptions));
     } catch (e) {
