@@ -14,20 +14,25 @@ import { SafetensorsFile } from '../../src-main/engine/weights/safetensors.ts';
 import { goldenCases, goldenDir } from '../helpers/golden.ts';
 import { goldenRun } from '../helpers/golden-pipeline.ts';
 import { closeness, expectClose } from '../helpers/tensors.ts';
-import { loadDitCase } from '../conformance/dit-case.ts';
-import { WEBGPU_SESSION, hasWebGpu, privateCopy } from './adapter.ts';
+import { loadDitCase, type DitCase } from '../conformance/dit-case.ts';
+import { WEBGPU_SESSION, attentionRight, hasWebGpu, privateCopy } from './adapter.ts';
 
+// Tolerances: the measured worst on lavapipe (Mesa 25.0, onnxruntime 1.30) is beside each; the bounds are the
+// CPU conformance bounds where the WebGPU error is as small as the CPU's, so a kernel regression shows.
 const TOL = {
-  // fp32 on WebGPU against the fp32 reference: GPU kernels sum in other orders than the CPU's, hence looser
-  // than the CPU bounds of test/conformance (1e-5 … 5e-5). Measured worst on lavapipe (Mesa 25.0): see each use.
-  ditFp32: { atol: 1e-4 },
-  vaeFp32: { atol: 2e-4 },
-  textFp32: { atol: 1e-4, rtol: 1e-4 },
-  visionFp32: { atol: 1e-4 },
-  sampling: { atol: 1e-3, rtol: 1e-3 },
-  // fp16-mixed: fp16 weights and fp16 linear/attention compute (onnx/precision.ts) against the fp32 reference.
-  ditFp16: { atol: 5e-2 },
+  ditFp32: { atol: 1e-5 },            // case_A 5.7e-7
+  vaeFp32: { atol: 5e-5 },            // mean 2.4e-6, decoded 5.1e-6
+  textFp32: { atol: 2e-5, rtol: 1e-5 }, // last hidden 1.8e-6
+  visionFp32: { atol: 1e-4 },         // not measured: skipped on lavapipe (attention over 192 patches)
+  sampling: { atol: 1e-4, rtol: 1e-4 }, // t2i_euler image 1.2e-6
+  // fp16-mixed (fp16 weights, fp16 linear/attention compute, onnx/precision.ts) against the fp32 reference:
+  // case_A 1.6e-3 on velocities of magnitude ≤ 1.4; 1e-2 is a 6× margin and still far below a wrong kernel (> 1e-2).
+  ditFp16: { atol: 1e-2 },
 };
+
+/** Longest joint sequence of a DiT case: from 32 tokens on, attention takes the kernel lavapipe gets wrong. */
+const longestSequence = (c: DitCase) => Math.max(...c.items.map((i) => i.rope.full.rows));
+const ATTENTION_SPLIT = 32;
 
 const report = (label: string, got: ArrayLike<number>, want: ArrayLike<number>) => {
   const c = closeness(got, want);
@@ -45,12 +50,15 @@ describe.skipIf(!hasWebGpu)('golden cases on WebGPU', () => {
     afterAll(async () => { await fp32?.release(); await fp16?.release(); });
 
     test('the golden folder has transformer cases', () => expect(cases.length).toBeGreaterThan(0));
-    test.each(cases)('$name: fp32 velocity, element-wise', async (c) => {
+    const usable = (c: DitCase) => attentionRight || longestSequence(c) < ATTENTION_SPLIT;
+    test.for(cases)('$name: fp32 velocity, element-wise', async (c, ctx) => {
+      if (!usable(c)) return ctx.skip(`${longestSequence(c)} tokens take the attention kernel this adapter gets wrong`);
       const got = await fp32.forward(c.inputs);
       report(`DiT fp32 ${c.name}`, got.data, c.output.data);
       expectClose(got.data, c.output.data, TOL.ditFp32, c.name);
     });
-    test.each(cases)('$name: fp16-mixed velocity within its budget', async (c) => {
+    test.for(cases)('$name: fp16-mixed velocity within its budget', async (c, ctx) => {
+      if (!usable(c)) return ctx.skip(`${longestSequence(c)} tokens take the attention kernel this adapter gets wrong`);
       const got = await fp16.forward(c.inputs);
       report(`DiT fp16-mixed ${c.name}`, got.data, c.output.data);
       expectClose(got.data, c.output.data, TOL.ditFp16, c.name);
@@ -77,7 +85,7 @@ describe.skipIf(!hasWebGpu)('golden cases on WebGPU', () => {
     }
   });
 
-  test('Qwen2.5-VL text decoder and vision tower (mllm/case_*): fp32, element-wise', async () => {
+  test('Qwen2.5-VL text decoder and, where attention over 32+ tokens is right, the vision tower (mllm/case_*): fp32, element-wise', async () => {
     const mllmDir = join(goldenDir(), 'mllm');
     const text = await QwenTextModel.load(mllmDir, { session: WEBGPU_SESSION, logits: 'all' });
     const vision = await QwenVisionModel.load(mllmDir, mllmDir, { session: WEBGPU_SESSION });
@@ -93,7 +101,7 @@ describe.skipIf(!hasWebGpu)('golden cases on WebGPU', () => {
           expectClose(out.lastHidden, f.readFloat32('text_last_hidden'), TOL.textFp32, 'text_last_hidden');
           expectClose(out.logits, f.readFloat32('text_logits'), TOL.textFp32, 'text_logits');
         }
-        if (f.has('mm_pixel_values')) {
+        if (f.has('mm_pixel_values') && attentionRight) {
           const thw = Array.from(f.readBigInt64('mm_image_grid_thw'), Number);
           const grids = Array.from({ length: thw.length / 3 }, (_, i) => [thw[3 * i]!, thw[3 * i + 1]!, thw[3 * i + 2]!] as [number, number, number]);
           const got = await vision.embed(f.readFloat32('mm_pixel_values'), grids);
