@@ -32,6 +32,11 @@ export interface SessionOptions {
   intraOpNumThreads?: number;
   /** Skips MLAS weight prepacking: much lower peak memory for huge CPU weights (tech-stack §1.4). */
   disablePrepacking?: boolean;
+  /**
+   * Writes onnxruntime's profile (one JSON trace per session, `<prefix>_<date>.json`) when the session is
+   * released: per-node times for `npm run bench -- gpu --profile`.
+   */
+  profileFilePrefix?: string;
   /** Default: errors only, or what ATELIER_ORT_LOG asks for. */
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
 }
@@ -40,7 +45,7 @@ export type Feeds = Record<string, ort.Tensor>;
 
 /** One loaded graph. `run` checks the feed names against the graph's inputs before calling onnxruntime. */
 export class OnnxSession {
-  private constructor(readonly model: OnnxModel, private readonly session: ort.InferenceSession) {}
+  private constructor(readonly model: OnnxModel, private readonly session: ort.InferenceSession, private readonly profiling: boolean) {}
 
   /**
    * Creates the session from the serialised bytes. External data is resolved against
@@ -58,8 +63,9 @@ export class OnnxSession {
     };
     if (options.intraOpNumThreads !== undefined) ortOptions.intraOpNumThreads = options.intraOpNumThreads;
     ortOptions.logSeverityLevel = options.logSeverityLevel ?? ORT_LOG_SEVERITY;
+    if (options.profileFilePrefix !== undefined) { ortOptions.enableProfiling = true; ortOptions.profileFilePrefix = options.profileFilePrefix; }
     try {
-      return new OnnxSession(model, await ort.InferenceSession.create(model.bytes, ortOptions));
+      return new OnnxSession(model, await ort.InferenceSession.create(model.bytes, ortOptions), options.profileFilePrefix !== undefined);
     } catch (e) {
       throw new OnnxSessionError('create-failed', model.name, `cannot create an onnxruntime session for graph ${model.name}: ${(e as Error).message}`, { cause: e });
     }
@@ -87,6 +93,7 @@ export class OnnxSession {
   }
 
   async release(): Promise<void> {
+    if (this.profiling) this.session.endProfiling();
     await this.session.release();
   }
 }
