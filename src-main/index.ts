@@ -8,7 +8,7 @@ import { PARSERS } from './ipc/parsers/index.ts';
 import { ok, registerHandlers, type IpcLike } from './ipc/register-handlers.ts';
 import { APP_FILES } from './electron/app-files.ts';
 import { OpenRequests, projectPathFromArgv } from './electron/open-requests.ts';
-import { startUtilityEngine } from './electron/utility-engine.ts';
+import { ENGINE_LOG_FILE, startUtilityEngine } from './electron/utility-engine.ts';
 import { PROVIDER_CACHE_FILE } from './engine/onnx/providers.ts';
 import { createAppServices } from './services/app-services.ts';
 import { defaultCacheDir, defaultModelsDir } from './services/paths.ts';
@@ -126,7 +126,7 @@ function start(): void {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });
 
-  const engine = startUtilityEngine(appFile('engineHost'));
+  const engine = startUtilityEngine(appFile('engineHost'), join(app.getPath('userData'), 'logs', ENGINE_LOG_FILE));
   const emit = <E extends keyof Events>(event: E, payload: Events[E]) => mainWindow?.webContents.send(eventChannel(event), payload);
   const services = createAppServices({
     engine,

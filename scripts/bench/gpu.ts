@@ -5,7 +5,9 @@
 // text-to-image (2 branches a step) and editing (3 branches: c and r with the reference, u without, §5.8).
 // Options: --providers webgpu,cuda  --cpu (adds the CPU EP: very slow at full size)  --layers N  --heads N
 // (width 120·N)  --size PX  --text N  --runs N  --precision fp16-mixed|fp32|int8|int4  --out DIR (JSON + log)
-// --work DIR (weights folder; default a temp folder, removed afterwards).
+// --work DIR (weights folder; default a temp folder, removed afterwards)  --cache-modes simple,bucket,lazyRelease,disabled
+// (WebGPU storage buffer cache modes, one child process each; default simple, what the app uses)
+// --profile (onnxruntime's profiler: time per op type and provider, top 12, traces kept under --out DIR/profiles).
 // Each provider runs in its own child process (a crash or abort there cannot take the others down, and each
 // peak RSS is its own); the parent samples GPU memory meanwhile (onnxruntime's run() blocks its own thread).
 import { execFile, spawn } from 'node:child_process';
@@ -15,17 +17,31 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { DIT_GRAPHS, DitModel, parseDitConfig } from '../../src-main/engine/models/dit.ts';
 import { Checkpoint, precisionPolicy, type Precision } from '../../src-main/engine/onnx/index.ts';
+import { executionProvidersFor, webGpuProviderOptions, type WebGpuCacheMode } from '../../src-main/engine/onnx/providers.ts';
+import { opTypeTimes } from './_profile.ts';
 import { ditForwardFlops, gpuDitConfig, gpuDitItem, type GpuDitShape } from './_gpu-dit.ts';
 import { median, peakRssMiB, printTable } from './_report.ts';
 import { REALISTIC, writeRandomSafetensors } from './_synthetic-models.ts';
 import { ditTensorShapes } from './_dit-synthetic.ts';
 
 type Provider = 'webgpu' | 'cuda' | 'cpu';
-interface Job { kind: 'probe' | 'bench'; provider: Provider; root: string; shape: GpuDitShape; precision: Precision; runs: number }
+const CACHE_MODES: readonly WebGpuCacheMode[] = ['simple', 'bucket', 'lazyRelease', 'disabled'];
+interface Job {
+  kind: 'probe' | 'bench'; provider: Provider; root: string; shape: GpuDitShape; precision: Precision; runs: number;
+  /** WebGPU storage buffer cache mode (one process per mode: the first session of a process fixes it). */
+  cacheMode: WebGpuCacheMode;
+  /** Folder for onnxruntime's profile traces, or null for no profiling. */
+  profileDir: string | null;
+}
 type Result = Record<string, string | number>;
 
 const STEPS = 50;
-const EP: Record<Provider, ort.InferenceSession.ExecutionProviderConfig> = { webgpu: { name: 'webgpu' }, cuda: { name: 'cuda', deviceId: 0 }, cpu: 'cpu' };
+/** Op types listed per provider with --profile. */
+const PROFILE_TOP = 12;
+/** The app's session options per provider (providers.ts), with the cache mode under test for WebGPU. */
+const ep = (job: Pick<Job, 'provider' | 'cacheMode'>): ort.InferenceSession.ExecutionProviderConfig =>
+  job.provider === 'webgpu' ? webGpuProviderOptions(job.cacheMode) : executionProvidersFor(job.provider)[0]!;
+const label = (job: Pick<Job, 'provider' | 'cacheMode'>) => (job.provider === 'webgpu' ? `webgpu/${job.cacheMode}` : job.provider);
 
 /** Writes `<root>/transformer/` for `shape` with random fp16 weights (REALISTIC scales), tensor by tensor. */
 function writeModel(root: string, shape: GpuDitShape): number {
@@ -40,7 +56,7 @@ async function probe(job: Job): Promise<Result> {
   const cfg = parseDitConfig(gpuDitConfig(job.shape));
   const model = DIT_GRAPHS.dit_main(cfg, Checkpoint.open(join(job.root, 'transformer'), 'diffusion_pytorch_model'), { root: job.root, precision: job.precision });
   const create = (strict: boolean) => ort.InferenceSession.create(model.bytes, {
-    executionProviders: [EP[job.provider]],
+    executionProviders: [ep(job)],
     extra: { session: { model_external_initializers_file_folder_path: job.root, ...(strict ? { disable_cpu_ep_fallback: '1' } : {}) } },
   });
   try {
@@ -63,12 +79,13 @@ async function probe(job: Job): Promise<Result> {
 /** Child: sessions and timed forwards on the provider. */
 async function bench(job: Job): Promise<Result> {
   const t0 = performance.now();
-  const dit = await DitModel.load(job.root, { precision: job.precision, session: { executionProviders: [EP[job.provider]] } });
+  const profilePrefix = job.profileDir ? join(job.profileDir, label(job).replace('/', '-')) : undefined;
+  const dit = await DitModel.load(job.root, { precision: job.precision, session: { executionProviders: [ep(job)], profileFilePrefix: profilePrefix } });
   const buildMs = performance.now() - t0;
   const t1 = performance.now();
   await dit.prepare('exact');
   const sessionMs = performance.now() - t1;
-  const result: Result = { provider: job.provider, precision: job.precision, 'graph build ms': buildMs, 'session create ms': sessionMs };
+  const result: Result = { provider: label(job), precision: job.precision, 'graph build ms': buildMs, 'session create ms': sessionMs, 'RSS after session create MiB': process.memoryUsage().rss / 2 ** 20, 'host peak RSS after sessions MiB': peakRssMiB() };
   const imageTokens = (job.shape.size / 16) ** 2;
   for (const refs of [0, 1]) {
     const item = await gpuDitItem(dit, job.shape, refs);
@@ -87,6 +104,10 @@ async function bench(job: Job): Promise<Result> {
     result[`TFLOP/forward (${refs} ref)`] = (flops / 1e12).toPrecision(3);
   }
   await dit.release();
+  if (profilePrefix) {
+    const total = opTypeTimes(profilePrefix).reduce((a, t) => a + t.ms, 0);
+    for (const t of opTypeTimes(profilePrefix).slice(0, PROFILE_TOP)) result[`profile: ${t.op} on ${t.provider} ms (${t.calls} calls)`] = `${t.ms.toFixed(1)} (${((100 * t.ms) / total).toFixed(1)} %)`;
+  }
   const [ms0, ms1] = [result['ms/forward (0 ref)'] as number, result['ms/forward (1 ref)'] as number];
   result[`t2i ${STEPS} steps s (DiT only)`] = (STEPS * 2 * ms0) / 1000;
   result[`edit ${STEPS} steps s (DiT only)`] = (STEPS * (2 * ms1 + ms0)) / 1000;
@@ -132,7 +153,9 @@ function options(args: readonly string[]) {
   if (args.includes('--cpu')) providers.push('cpu');
   const precision = value('--precision', 'fp16-mixed') as Precision;
   precisionPolicy(precision);
-  return { shape, providers, precision, runs: Number(value('--runs', '3')), out: args.includes('--out') ? value('--out', '') : null, work: args.includes('--work') ? value('--work', '') : null, timeoutMs: 1000 * Number(value('--child-timeout', '900')) };
+  const cacheModes = value('--cache-modes', 'simple').split(',').filter(Boolean) as WebGpuCacheMode[];
+  for (const m of cacheModes) if (!CACHE_MODES.includes(m)) throw new RangeError(`--cache-modes takes ${CACHE_MODES.join(', ')}, got ${m}`);
+  return { shape, providers, precision, cacheModes, profile: args.includes('--profile'), runs: Number(value('--runs', '3')), out: args.includes('--out') ? value('--out', '') : null, work: args.includes('--work') ? value('--work', '') : null, timeoutMs: 1000 * Number(value('--child-timeout', '900')) };
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -160,8 +183,9 @@ export async function run(args: string[]): Promise<void> {
     let written = false;
     for (const provider of o.providers) {
       let p: Result;
+      const cacheMode = o.cacheModes[0]!;
       try {
-        p = await inChild({ kind: 'probe', provider, root: probeRoot, shape: probeShape, precision: o.precision, runs: 0 }, prefix, 120_000);
+        p = await inChild({ kind: 'probe', provider, root: probeRoot, shape: probeShape, precision: o.precision, runs: 0, cacheMode, profileDir: null }, prefix, 120_000);
       } catch (e) {
         p = { provider, ok: 0, placement: (e as Error).message };
       }
@@ -173,14 +197,24 @@ export async function run(args: string[]): Promise<void> {
         say(`wrote ${(bytes / 2 ** 30).toFixed(2)} GiB of random fp16 weights in ${((performance.now() - t) / 1000).toFixed(1)} s`);
         written = true;
       }
-      try {
-        results.push({ ...(await inChild({ kind: 'bench', provider, root, shape: o.shape, precision: o.precision, runs: o.runs }, prefix, o.timeoutMs)), placement: p.placement! });
-      } catch (e) {
-        skipped.push({ provider, reason: (e as Error).message });
-        say(`${provider}: benchmark failed: ${(e as Error).message}`);
+      for (const mode of provider === 'webgpu' ? o.cacheModes : [cacheMode]) {
+        const profileDir = o.profile ? join(o.out ?? work, 'profiles') : null;
+        if (profileDir) mkdirSync(profileDir, { recursive: true });
+        const job: Job = { kind: 'bench', provider, root, shape: o.shape, precision: o.precision, runs: o.runs, cacheMode: mode, profileDir };
+        try {
+          results.push({ ...(await inChild(job, prefix, o.timeoutMs)), placement: p.placement! });
+        } catch (e) {
+          skipped.push({ provider: label(job), reason: (e as Error).message });
+          say(`${label(job)}: benchmark failed: ${(e as Error).message}`);
+        }
       }
     }
     if (results.length === 0) say(`skipped: no provider could run the DiT (${skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')})`);
+    printTable('memory and time per provider (host RSS: with lavapipe the "GPU" buffers live in host memory)', results.map((r) => ({
+      provider: r.provider!, 'RSS after sessions MiB': r['RSS after session create MiB']!, 'peak RSS MiB': r['host peak RSS MiB']!,
+      'peak − sessions MiB': (r['host peak RSS MiB'] as number) - (r['RSS after session create MiB'] as number),
+      'GPU peak MiB': r['GPU peak MiB (nvidia-smi, above idle)'] ?? '-', 'ms/forward (0 ref)': r['ms/forward (0 ref)']!, 'ms/forward (1 ref)': r['ms/forward (1 ref)']!,
+    })));
     for (const r of results) printTable(`${r.provider} (${gpu?.name ?? 'no nvidia-smi'})`, Object.entries(r).map(([k, v]) => ({ figure: k, value: v })));
     if (o.out) {
       mkdirSync(o.out, { recursive: true });

@@ -4,6 +4,7 @@
 # writes gpu-bench.json and gpu-bench.log to $OUT (default .gpu/out). Arguments go to the benchmark, e.g.
 #   bash scripts/gpu/run.sh                      # real DiT, webgpu and cuda
 #   bash scripts/gpu/run.sh --providers webgpu --runs 5
+#   bash scripts/gpu/run.sh --providers webgpu --cache-modes simple,bucket --profile   # memory per cache mode, time per op type
 # GPU_BENCH_LIMIT: seconds for the whole benchmark (default 540). Weights (~8 GB) go to a temp folder under the
 # repository (GPU_BENCH_WORK to choose another), removed at the end.
 set -euo pipefail

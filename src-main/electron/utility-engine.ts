@@ -1,14 +1,25 @@
 import { utilityProcess } from 'electron';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { EngineError } from '../engine/engine-error.ts';
 import { EngineClient } from '../engine/host/engine-client.ts';
 import type { FromEngine, ToEngine } from '../engine/host/protocol.ts';
 
+/** The engine process's own output, under `<userData>/logs/`. */
+export const ENGINE_LOG_FILE = 'engine.log';
+
 /**
  * The engine host as an Electron utilityProcess: inference blocks its thread and may crash natively
- * (tech-notes.md §1.7–1.8), and neither may take the window down with it.
+ * (tech-notes.md §1.7–1.8), and neither may take the window down with it. Its stdout and stderr (onnxruntime's and
+ * the GPU driver's own lines, written natively) are appended to `logFile`; what users see comes over IPC.
  */
-export function startUtilityEngine(entry: string): EngineClient {
-  const child = utilityProcess.fork(entry, [], { serviceName: 'Atelier engine', stdio: 'inherit' });
+export function startUtilityEngine(entry: string, logFile: string): EngineClient {
+  mkdirSync(dirname(logFile), { recursive: true });
+  const log = createWriteStream(logFile, { flags: 'a' });
+  log.write(`--- engine started ${new Date().toISOString()}\n`);
+  const child = utilityProcess.fork(entry, [], { serviceName: 'Atelier engine', stdio: 'pipe' });
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
   const listeners: ((m: FromEngine) => void)[] = [];
   const client = new EngineClient(
     { post: (m: ToEngine) => child.postMessage(m), onMessage: (l) => listeners.push(l) },

@@ -55,7 +55,8 @@ describe('text prompt → image, end to end through the MLLM (golden e2e runs)',
   test.each(files.map((f) => [basename(f), f]))('%s through atelier generate --prompt', async (name, file) => {
     const { run, f, images } = load(file);
     const out = join(work, `${name}.png`);
-    const args = [join(repoRoot, 'bin/atelier.js'), 'generate', '--model', modelDir, '--prompt', run.prompt, '--negative', run.negative ?? '',
+    // The golden images are fp32: pin the CPU so a machine with a WebGPU adapter does not switch to fp16-mixed.
+    const args = [join(repoRoot, 'bin/atelier.js'), 'generate', '--provider', 'cpu', '--model', modelDir, '--prompt', run.prompt, '--negative', run.negative ?? '',
       '--latents', file, '--steps', String(run.steps), '--text-guidance', String(run.tg), '--image-guidance', String(run.ig),
       '--cfg-range', run.cfg.join(','), '--out', out];
     if (run.w !== null && run.h !== null) args.push('--width', String(run.w), '--height', String(run.h));

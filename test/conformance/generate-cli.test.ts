@@ -29,7 +29,8 @@ describe('atelier generate reproduces the golden runs through the CLI', () => {
 
   test.each(files.map((f) => [basename(f), f]))('%s', async (name, file) => {
     const g = goldenRun(file);
-    const args = ['generate', '--model', goldenDir(), '--prompt-embeds', file, '--latents', file,
+    // The golden images are fp32: pin the CPU so a machine with a WebGPU adapter does not switch to fp16-mixed.
+    const args = ['generate', '--provider', 'cpu', '--model', goldenDir(), '--prompt-embeds', file, '--latents', file,
       '--steps', String(g.run.steps), '--text-guidance', String(g.run.tg), '--image-guidance', String(g.run.ig),
       '--cfg-range', g.run.cfg_range.join(','), '--scheduler', g.run.sched, '--out', join(work, `${name}.png`)];
     if (g.run.w !== null && g.run.h !== null) args.push('--width', String(g.run.w), '--height', String(g.run.h));

@@ -20,7 +20,8 @@ async function atelier(argv: string[]) {
   return { code, stdout: stdout.join(''), stderr: stderr.join('') };
 }
 
-const FAST = ['--model', modelDir, '--steps', '2', '--width', '64', '--height', '64'];
+// CPU pinned: on a machine with a WebGPU adapter, automatic selection would convert fp16 weights and compile shaders.
+const FAST = ['--provider', 'cpu', '--model', modelDir, '--steps', '2', '--width', '64', '--height', '64'];
 
 interface RoundsFile {
   version: number;

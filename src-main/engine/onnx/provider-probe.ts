@@ -22,9 +22,19 @@ interface ProbeModel {
   readonly name: string;
   readonly bytes: Uint8Array;
   readonly feeds: readonly { name: string; dims: readonly number[] }[];
+  /** Also run on the CPU EP in the probe process and fail when the outputs differ by more than this. */
+  readonly checkAgainstCpu?: number;
 }
 
 const TOKENS = [1, 8, 16] as const;   // [B, S, hidden]: two heads of 8
+/**
+ * onnxruntime 1.30's WebGPU MultiHeadAttention takes another kernel from 32 query tokens on (flash-attention
+ * prefill instead of split-reduce); on Mesa's lavapipe that kernel is wrong by ~0.2 for every head size tried
+ * (docs/gpu.md). Every real image has far more tokens, so the provider must be checked at this length.
+ */
+const LONG_TOKENS = [1, 64, 16] as const;
+/** fp32 attention of values ≤ 1 agrees with the CPU to ~1e-6 where the kernel is right; the wrong one is off by ~0.2. */
+const ATTENTION_CHECK_TOLERANCE = 1e-3;
 const IMAGE = [1, 8, 8, 8] as const;  // [N, C, H, W]
 
 /**
@@ -44,6 +54,12 @@ function probeModels(): ProbeModel[] {
     g.output(build(g, g.input('x', 'float32', IMAGE)), 'y');
     return { name, bytes: g.build().bytes, feeds: [{ name: 'x', dims: IMAGE }] };
   };
+  const longAttention = (): ProbeModel => {
+    const g = new Graph({ name: LONG_ATTENTION });
+    const x = g.input('x', 'float32', LONG_TOKENS);
+    g.output(g.multiHeadAttention(g.mulScalar(x, 8), x, g.tanh(x), { numHeads: 2 }), 'y'); // sharp softmax rows
+    return { name: LONG_ATTENTION, bytes: g.build().bytes, feeds: [{ name: 'x', dims: LONG_TOKENS }], checkAgainstCpu: ATTENTION_CHECK_TOLERANCE };
+  };
   const D = TOKENS[2];
   const C = IMAGE[1];
   const matrix = (g: Graph) => g.constant(ramp(D * D), 'float32', [D, D]);
@@ -58,6 +74,7 @@ function probeModels(): ProbeModel[] {
     tokens('LayerNormalization', (g, x) => g.layerNorm(x, vector(g, D), null, 1e-6)),
     tokens('RotaryEmbedding', (g, x) => g.rotaryEmbedding(x, table(g), table(g), { numHeads: 2, interleaved: true })),
     tokens('MultiHeadAttention', (g, x) => g.multiHeadAttention(x, x, x, { numHeads: 2 })),
+    longAttention(),
     tokens('Expand', (g, x) => g.repeatKvHeads(g.slice(x, { starts: [0], ends: [8], axes: [2] }), { kvHeads: 1, groups: 2, headDim: 8 })),
     tokens('Erf', (g, x) => g.erf(x)),
     tokens('ReduceMean', (g, x) => g.reduceMean(x, [-1], true)),
@@ -88,6 +105,14 @@ process.stdin.on('end', async () => {
       const out = await session.run(feeds);
       if (!Object.values(out).every((t) => Array.from(t.data).every(Number.isFinite))) error = 'the probe produced non-finite values';
       await session.release();
+      if (error === null && m.checkAgainstCpu !== undefined) {
+        const cpu = await ort.InferenceSession.create(Buffer.from(m.bytes, 'base64'), { executionProviders: ['cpu'] });
+        const want = await cpu.run(feeds);
+        let worst = 0;
+        for (const [k, t] of Object.entries(want)) for (let i = 0; i < t.data.length; i++) worst = Math.max(worst, Math.abs(t.data[i] - out[k].data[i]));
+        if (!(worst <= m.checkAgainstCpu)) error = 'wrong results: off by ' + worst.toPrecision(2) + ' from the CPU';
+        await cpu.release();
+      }
     } catch (e) {
       error = String((e && e.message) || e);
     }
@@ -117,7 +142,7 @@ export function childProcessProbe(options: ChildProbeOptions): ProviderProbe {
       ortPath,
       executionProviders: options.executionProviders(provider),
       sessionConfig: provider === 'cpu' ? {} : { disable_cpu_ep_fallback: '1' },
-      models: models.map((m) => ({ name: m.name, bytes: Buffer.from(m.bytes).toString('base64'), feeds: m.feeds })),
+      models: models.map((m) => ({ name: m.name, bytes: Buffer.from(m.bytes).toString('base64'), feeds: m.feeds, checkAgainstCpu: provider === 'cpu' ? undefined : m.checkAgainstCpu })),
     });
     const run = await runChild(request, options.timeoutMs ?? 60_000);
     return readProbeRun(provider, run);
@@ -158,6 +183,9 @@ function runChild(request: string, timeoutMs: number): Promise<ChildRun> {
 }
 
 const FALLBACK_MESSAGE = /fallback to CPU EP has been explicitly disabled/i;
+const WRONG_RESULTS = /^wrong results:/;
+/** The probe graph that checks attention at image lengths against the CPU. */
+export const LONG_ATTENTION = `MultiHeadAttention over ${LONG_TOKENS[1]} tokens`;
 
 /** The report of one probe run: the core model decides whether the provider works, the others which ops fall back. */
 export function readProbeRun(provider: ExecutionProvider, run: ChildRun): ProbeReport {
@@ -176,6 +204,9 @@ export function readProbeRun(provider: ExecutionProvider, run: ChildRun): ProbeR
     return { ok: false, error: why, detail: detail(null), cpuOps: [] };
   }
   if (core !== null) return { ok: false, error: describeFailure(provider, core), detail: detail(core), cpuOps: [] };
+  // An op that runs but computes wrong values makes the provider unusable: every image would be wrong.
+  const wrong = [...results].find(([, error]) => error !== null && WRONG_RESULTS.test(error));
+  if (wrong) return { ok: false, error: `${PROVIDER_NAMES[provider]} computes ${wrong[0]} wrongly on this GPU or driver (${wrong[1]!.replace(WRONG_RESULTS, '').trim()})`, detail: detail(wrong[1]), cpuOps: [] };
   const cpuOps = [...results].filter(([name, error]) => name !== 'core' && error !== null).map(([name, error]) => (FALLBACK_MESSAGE.test(error!) ? name : `${name} (${firstLine(error!)})`));
   return { ok: true, error: null, detail: cpuOps.length > 0 ? detail(null) : null, cpuOps };
 }

@@ -76,13 +76,27 @@ export function fallbackChain(p: PlatformInfo): ExecutionProvider[] {
   return [...order.filter((e) => p.backends.includes(e)), 'cpu'];
 }
 
+/** How the WebGPU provider keeps freed storage buffers (webgpu-notes §2.1; docs/gpu.md has the measured peaks). */
+export type WebGpuCacheMode = 'simple' | 'bucket' | 'lazyRelease' | 'disabled';
+
+/**
+ * The WebGPU provider's options. `simple` reuses freed buffers of exactly the same size and never trims its
+ * pool: our graphs have static shapes per job, so the second layer reuses the first layer's buffers instead of
+ * the bucket cache's round-up-and-release (webgpu-notes §2.1–2.2). The mode is fixed by the first WebGPU session
+ * of the process and silently ignored after that (§2.3), so every WebGPU session must be created with these options.
+ * `wgpuOnly` skips onnxruntime's error scope around each run (Dawn still validates; `disabled` could crash the process).
+ */
+export function webGpuProviderOptions(cacheMode: WebGpuCacheMode = 'simple') {
+  return { name: 'webgpu', storageBufferCacheMode: cacheMode, validationMode: 'wgpuOnly' } as const;
+}
+
 /** Session options that put a graph on `provider` (only `deviceId` reaches CUDA/DirectML from Node, §1.1). */
 export function executionProvidersFor(provider: ExecutionProvider): NonNullable<SessionOptions['executionProviders']> {
   switch (provider) {
     case 'cuda': return [{ name: 'cuda', deviceId: 0 }];
     case 'dml': return [{ name: 'dml', deviceId: 0 }];
     case 'coreml': return [{ name: 'coreml' }];
-    case 'webgpu': return [{ name: 'webgpu' }];
+    case 'webgpu': return [webGpuProviderOptions()];
     case 'cpu': return ['cpu'];
   }
 }

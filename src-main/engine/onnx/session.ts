@@ -1,6 +1,20 @@
 import * as ort from 'onnxruntime-node';
 import type { OnnxModel } from './graph-core.ts';
 
+/**
+ * onnxruntime's own log lines (placement warnings such as VerifyEachNodeIsAssignedToAnEp, Dawn notices) go to
+ * the process's stderr, which in the CLI is the user's terminal. Atelier says in its own words which provider
+ * runs and which ops fall back (providers.ts), and every error reaches the user through the exception, so
+ * onnxruntime logs errors only unless `ATELIER_ORT_LOG` (verbose | info | warning | error | fatal) asks for more.
+ * The environment level is read once, when the first session of the process is created.
+ */
+const ORT_LOG_LEVELS = ['verbose', 'info', 'warning', 'error', 'fatal'] as const;
+type OrtLogLevel = (typeof ORT_LOG_LEVELS)[number];
+const requestedLevel = process.env.ATELIER_ORT_LOG as OrtLogLevel | undefined;
+const ORT_LOG_LEVEL: OrtLogLevel = requestedLevel && ORT_LOG_LEVELS.includes(requestedLevel) ? requestedLevel : 'error';
+ort.env.logLevel = ORT_LOG_LEVEL;
+const ORT_LOG_SEVERITY = ORT_LOG_LEVELS.indexOf(ORT_LOG_LEVEL) as 0 | 1 | 2 | 3 | 4;
+
 export type OnnxSessionErrorCode = 'create-failed' | 'bad-feeds' | 'run-failed';
 
 /** A session that could not be created or run, naming the graph and carrying onnxruntime's message. */
@@ -18,6 +32,12 @@ export interface SessionOptions {
   intraOpNumThreads?: number;
   /** Skips MLAS weight prepacking: much lower peak memory for huge CPU weights (tech-notes.md §1.4). */
   disablePrepacking?: boolean;
+  /**
+   * Writes onnxruntime's profile (one JSON trace per session, `<prefix>_<date>.json`) when the session is
+   * released: per-node times for `npm run bench -- gpu --profile`.
+   */
+  profileFilePrefix?: string;
+  /** Default: errors only, or what ATELIER_ORT_LOG asks for. */
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
 }
 
@@ -25,7 +45,7 @@ export type Feeds = Record<string, ort.Tensor>;
 
 /** One loaded graph. `run` checks the feed names against the graph's inputs before calling onnxruntime. */
 export class OnnxSession {
-  private constructor(readonly model: OnnxModel, private readonly session: ort.InferenceSession) {}
+  private constructor(readonly model: OnnxModel, private readonly session: ort.InferenceSession, private readonly profiling: boolean) {}
 
   /**
    * Creates the session from the serialised bytes. External data is resolved against
@@ -42,9 +62,10 @@ export class OnnxSession {
       extra: { session },
     };
     if (options.intraOpNumThreads !== undefined) ortOptions.intraOpNumThreads = options.intraOpNumThreads;
-    if (options.logSeverityLevel !== undefined) ortOptions.logSeverityLevel = options.logSeverityLevel;
+    ortOptions.logSeverityLevel = options.logSeverityLevel ?? ORT_LOG_SEVERITY;
+    if (options.profileFilePrefix !== undefined) { ortOptions.enableProfiling = true; ortOptions.profileFilePrefix = options.profileFilePrefix; }
     try {
-      return new OnnxSession(model, await ort.InferenceSession.create(model.bytes, ortOptions));
+      return new OnnxSession(model, await ort.InferenceSession.create(model.bytes, ortOptions), options.profileFilePrefix !== undefined);
     } catch (e) {
       throw new OnnxSessionError('create-failed', model.name, `cannot create an onnxruntime session for graph ${model.name}: ${(e as Error).message}`, { cause: e });
     }
@@ -72,6 +93,7 @@ export class OnnxSession {
   }
 
   async release(): Promise<void> {
+    if (this.profiling) this.session.endProfiling();
     await this.session.release();
   }
 }

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, test } from 'vitest';
-import { childProcessProbe, describeFailure, readProbeRun } from '../../../../src-main/engine/onnx/provider-probe.ts';
+import { LONG_ATTENTION, childProcessProbe, describeFailure, readProbeRun } from '../../../../src-main/engine/onnx/provider-probe.ts';
 import { currentPlatform, machineSelectionDeps } from '../../../../src-main/engine/onnx/provider-selector.ts';
 import { executionProvidersFor, fallbackChain, selectProvider } from '../../../../src-main/engine/onnx/providers.ts';
 
@@ -51,6 +51,14 @@ describe('reading a probe run', () => {
   test('ops whose session needs the CPU are named; other failures carry their message', () => {
     const run = { lines: [...ran('core'), ...ran('Erf', FALLBACK), ...ran('Softmax'), ...ran('Resize', 'kernel compile failed\nat line 3')], stderr: '', abnormal: null };
     expect(readProbeRun('webgpu', run)).toEqual({ ok: true, error: null, detail: null, cpuOps: ['Erf', 'Resize (kernel compile failed)'] });
+  });
+
+  test('an op that runs but disagrees with the CPU makes the provider unusable, naming the op and the error', () => {
+    const run = { lines: [...ran('core'), ...ran('Softmax'), ...ran(LONG_ATTENTION, 'wrong results: off by 0.0048 from the CPU')], stderr: '', abnormal: null };
+    expect(readProbeRun('webgpu', run)).toEqual({
+      ok: false, error: 'WebGPU computes MultiHeadAttention over 64 tokens wrongly on this GPU or driver (off by 0.0048 from the CPU)',
+      detail: 'wrong results: off by 0.0048 from the CPU', cpuOps: [],
+    });
   });
 
   test('a crash while an op was probed blames that op, and keeps the stderr', () => {
