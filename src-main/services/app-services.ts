@@ -66,6 +66,7 @@ export function createAppServices(deps: AppDeps): AppServices {
     models: createModelsFolderApi({
       modelsDir: () => deps.settings.get().modelsDir,
       hubEndpoint: () => deps.settings.get().hubEndpoint,
+      downloadConnections: () => deps.settings.get().downloadConnections,
       env: deps.env,
       emit: deps.emit,
     }),

@@ -18,6 +18,7 @@ export interface FakeFile {
 }
 
 export type Fault =
+  | { kind: 'none' }
   | { kind: 'drop'; afterBytes: number }
   | { kind: 'status'; status: number }
   | { kind: 'stall'; afterBytes: number }

@@ -22,6 +22,8 @@ export interface ModelManagerOptions {
   modelsDir: string;
   /** Endpoint and token, read at each download start so a settings change applies to the next one. */
   hub: () => HubOptions;
+  /** Ranged connections per large file, read at each download start like `hub`. */
+  connections?: () => number;
   tuning?: TransferTuning;
 }
 
@@ -200,6 +202,7 @@ export class ModelManager {
     try {
       await downloadRepository({
         ...this.o.tuning,
+        ...(this.o.connections ? { connections: this.o.connections() } : {}),
         hub: new HubClient({ ...this.o.hub(), ...opts.hub }),
         repo, revision, folder: join(this.o.modelsDir, folder), signal: op.controller.signal,
         isVerified: (f) => isTrusted(existing, f),

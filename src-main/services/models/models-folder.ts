@@ -5,6 +5,7 @@ import { createModelsApi } from './models-api.ts';
 export interface ModelsFolderDeps {
   modelsDir(): string;
   hubEndpoint(): string;
+  downloadConnections(): number;
   env: NodeJS.ProcessEnv;
   emit<E extends keyof Events>(event: E, payload: Events[E]): void;
 }
@@ -22,6 +23,7 @@ export function createModelsFolderApi(deps: ModelsFolderDeps): Contract['models'
         modelsDir: dir,
         // HF_ENDPOINT (a mirror) wins over the setting, as in the CLI; the token is never stored in settings.
         hub: () => ({ endpoint: deps.env.HF_ENDPOINT ?? deps.hubEndpoint(), ...(deps.env.HF_TOKEN ? { token: deps.env.HF_TOKEN } : {}) }),
+        connections: deps.downloadConnections,
       });
       current = { dir, api: createModelsApi({ manager, emit: deps.emit }) };
     }
