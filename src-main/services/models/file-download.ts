@@ -46,7 +46,7 @@ export const MAX_CONNECTIONS = 16;
 // Files under two pieces take one connection. Pieces far smaller than size / connections let a fast connection
 // take over work from a slow one and keep the run of bytes from 0 (which hashing follows) close behind the front.
 const MIN_PIECE_BYTES = 16 * 1024 * 1024;
-const MAX_PIECE_BYTES = 64 * 1024 * 1024;
+const MAX_PIECE_BYTES = 32 * 1024 * 1024;
 // Large enough that syscalls do not matter, small enough that a killed process loses little and progress is smooth.
 const BATCH_BYTES = 256 * 1024;
 // How much a kill may cost each connection, at most, in bytes fetched again: the journal is saved this often.
@@ -86,7 +86,7 @@ async function transfer(o: FileDownloadOptions, part: string): Promise<FileProbl
   try {
     await new ParallelTransfer(o, part, { journal, hasher, file, pieces, connections }).run();
   } catch (e) {
-    await hasher.reset();
+    await hasher.close();
     await file.close({ sync: false }).catch(() => undefined);
     await journal.flush().catch(() => undefined);
     throw e;
@@ -128,6 +128,8 @@ class ParallelTransfer {
   #rangesConfirmed = false;
   #error: { error: unknown } | null = null;
   #lastSave = Date.now();
+  /** The CDN link the hub redirected to: later pieces go there directly, sparing the hub a request each. */
+  #direct: string | null = null;
 
   private readonly journal: RangeJournal;
   private readonly hasher: PrefixHasher;
@@ -204,7 +206,14 @@ class ParallelTransfer {
     this.#inner.signal.addEventListener('abort', onAbort, { once: true });
     const watchdog = new StallWatchdog(o.stallMs ?? DEFAULT_STALL_MS, () => connection.abort());
     try {
-      const res = await httpGet(o.url, { headers: { ...o.headers, ...(whole ? {} : { range }) }, signal: connection.signal });
+      const get = (url: string) => httpGet(url, { headers: { ...headersFor(url, o), ...(whole ? {} : { range }) }, signal: connection.signal });
+      let res = await get(this.#direct ?? o.url);
+      if (this.#direct && LINK_EXPIRED.has(res.status)) {
+        // Pre-signed links expire: ask the hub for a fresh one.
+        res.discard();
+        this.#direct = null;
+        res = await get(o.url);
+      }
       watchdog.touch();
       if ((await this.#accept(res, piece, whole)) === 'refused') return 'refused';
       await this.#writeBody(res.body, piece, watchdog);
@@ -223,6 +232,7 @@ class ParallelTransfer {
   async #accept(res: HttpResponse, piece: Piece, whole: boolean): Promise<'write' | 'refused'> {
     const { path, size } = this.o.expected;
     if (res.status === 206 && rangeStart(res.header('content-range')) === piece.start) {
+      if (res.url !== this.o.url) this.#direct = res.url;
       if (!this.#rangesConfirmed) {
         this.#rangesConfirmed = true;
         for (let i = 1; i < this.#connections; i++) this.#spawn();
@@ -298,6 +308,14 @@ class ParallelTransfer {
       });
     }
   }
+}
+
+const LINK_EXPIRED = new Set([401, 403, 404, 410]);
+
+/** The request headers for `url`: as for a redirect, credentials go to the hub's own origin only. */
+function headersFor(url: string, o: FileDownloadOptions): Record<string, string> {
+  if (!o.headers || new URL(url).origin === new URL(o.url).origin) return { ...o.headers };
+  return Object.fromEntries(Object.entries(o.headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
 }
 
 /** Cuts the missing ranges into pieces: about size / connections each, within the piece bounds. */

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { cancelled } from './model-error.ts';
 import { FileHasher, type ExpectedFile, type FileProblem } from './verify.ts';
 
@@ -15,6 +15,8 @@ export class PrefixHasher {
   #running: Promise<void> | null = null;
   #generation = 0;
   #error: { error: unknown } | null = null;
+  #file: FileHandle | null = null;
+  readonly #buf = Buffer.allocUnsafe(READ_CHUNK);
 
   constructor(private readonly path: string, private readonly expected: ExpectedFile, private readonly signal: AbortSignal) {
     this.#hasher = new FileHasher(expected);
@@ -45,8 +47,18 @@ export class PrefixHasher {
   async result(): Promise<FileProblem | null> {
     this.advance(this.expected.size);
     while (this.#running) await this.#running;
+    await this.close();
     if (this.#error) throw this.#error.error;
     return this.#hasher.problem();
+  }
+
+  /** Stops reading (hashing resumes, reopening the file, if more bytes are announced). */
+  async close(): Promise<void> {
+    this.#generation++;
+    this.#available = this.#hasher.bytes;
+    while (this.#running) await this.#running;
+    await this.#file?.close();
+    this.#file = null;
   }
 
   /** Starts hashing unless it runs already; a run that ends looks again, for bytes that came while it closed. */
@@ -59,21 +71,18 @@ export class PrefixHasher {
   }
 
   async #run(generation: number): Promise<void> {
-    let file;
     try {
-      file = await open(this.path, 'r');
-      const buf = Buffer.allocUnsafe(READ_CHUNK);
+      // One read handle for the whole file, not one per burst of hashing.
+      const file = (this.#file ??= await open(this.path, 'r'));
       while (generation === this.#generation && this.#hasher.bytes < this.#available) {
         if (this.signal.aborted) throw cancelled('verification');
         const pos = this.#hasher.bytes;
-        const { bytesRead } = await file.read(buf, 0, Math.min(READ_CHUNK, this.#available - pos), pos);
+        const { bytesRead } = await file.read(this.#buf, 0, Math.min(READ_CHUNK, this.#available - pos), pos);
         if (bytesRead === 0) throw new Error(`${this.path} ended at byte ${pos} while hashing`);
-        if (generation === this.#generation) this.#hasher.update(buf.subarray(0, bytesRead));
+        if (generation === this.#generation) this.#hasher.update(this.#buf.subarray(0, bytesRead));
       }
     } catch (error) {
       if (generation === this.#generation) this.#error = { error };
-    } finally {
-      await file?.close();
     }
   }
 }

@@ -254,6 +254,16 @@ describe('downloadFile with several connections', () => {
     }
   }, 40_000);
 
+  test('pieces after the first go straight to the CDN link; an expired link is swapped for a fresh one from the hub', async () => {
+    hub.fault(W, { kind: 'none' }, { kind: 'status', status: 403 });
+    const o = options(W);
+    await downloadFile(o);
+    expectBytes(await readFile(o.dest), BIG);
+    expect(hub.requestsFor(W).filter((r) => r.kind === 'resolve')).toHaveLength(2); // the first piece's, and the refresh
+    expect(bodyRequests(W).map((r) => r.status).sort()).toEqual([206, 206, 206, 206, 403]);
+    expect(notices).toEqual([]);
+  });
+
   test('progress counts the bytes on disk of all connections together, never more than the server sent', async () => {
     hub.throttle = { bytes: 32 * 1024, everyMs: 5 };
     const seen: { done: number; sent: number }[] = [];
