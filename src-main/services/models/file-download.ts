@@ -251,8 +251,9 @@ class ParallelTransfer {
       }
       if (this.journal.doneBytes > 0) this.o.onNotice?.({ kind: 'restart', path, reason: `server ignored the range request at byte ${piece.start}` });
       this.#queue.length = 0;
-      await this.journal.reset().catch((e: unknown) => { throw fromFsError(e, this.part, 'restarting'); });
+      // The hasher first: it may be reading the bytes that the journal's reset cuts off.
       await this.hasher.reset();
+      await this.journal.reset().catch((e: unknown) => { throw fromFsError(e, this.part, 'restarting'); });
       this.o.onProgress?.(0);
       piece.start = 0;
       piece.end = size;
