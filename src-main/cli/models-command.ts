@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DownloadProgress, InstalledModel } from '../ipc/contract.ts';
+import { MAX_CONNECTIONS } from '../services/models/file-download.ts';
 import { DEFAULT_ENDPOINT } from '../services/models/hub-client.ts';
 import { ModelError } from '../services/models/model-error.ts';
 import { ModelManager } from '../services/models/model-manager.ts';
@@ -17,6 +18,7 @@ const USAGE = `Usage: atelier models <subcommand> [options]
   download REPO [--revision R]         download (or resume) a hub repository, verified file by file
          [--endpoint URL]              hub or mirror (default: HF_ENDPOINT, then settings, then ${DEFAULT_ENDPOINT})
          [--token-env NAME]            environment variable holding an access token (default HF_TOKEN)
+         [--connections N]             ranged connections per large file, 1 to 16 (default: settings, then 8)
   verify DIR|REPO                      re-hash every file of an installed model
   remove REPO                          delete an installed or partial model
   import FOLDER [--repo REPO]          copy a plain snapshot or a hub-cache folder in, verified
@@ -75,14 +77,18 @@ async function list(argv: string[], ctx: CliContext): Promise<number> {
 
 async function download(argv: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('models download', argv, {
-    ...DIR_OPTION, revision: { type: 'string' }, endpoint: { type: 'string' }, 'token-env': { type: 'string' },
+    ...DIR_OPTION, revision: { type: 'string' }, endpoint: { type: 'string' }, 'token-env': { type: 'string' }, connections: { type: 'string' },
   }, true);
   const repo = single(positionals, 'download REPO');
   const endpoint = values.endpoint ?? ctx.env.HF_ENDPOINT ?? savedSettings(ctx.env).hubEndpoint;
   const tokenVar = values['token-env'] ?? 'HF_TOKEN';
   const token = ctx.env[tokenVar];
   if (values['token-env'] !== undefined && !token) throw new UsageError(`environment variable ${tokenVar} is empty; it should hold the access token`);
-  const manager = createManager(ctx, values.dir, endpoint, token);
+  const connections = values.connections === undefined ? savedSettings(ctx.env).downloadConnections : Number(values.connections);
+  if (!Number.isInteger(connections) || connections < 1 || connections > MAX_CONNECTIONS) {
+    throw new UsageError(`--connections must be a whole number from 1 to ${MAX_CONNECTIONS}, not "${values.connections}"`);
+  }
+  const manager = createManager(ctx, values.dir, endpoint, token, connections);
   const stop = showProgress(manager, ctx);
   ctx.stderr(`Downloading ${repo}${values.revision ? ` (${values.revision})` : ''} from ${endpoint} into ${manager.modelsDir}\n`);
   const handle = manager.download(repo, values.revision === undefined ? {} : { revision: values.revision });
@@ -153,14 +159,17 @@ function single(positionals: string[], usage: string): string {
   return positionals[0]!;
 }
 
-function createManager(ctx: CliContext, dir: string | undefined, endpoint = DEFAULT_ENDPOINT, token?: string): ModelManager {
-  return new ModelManager({ modelsDir: cliModelsDir(ctx, dir), cacheDir: cliCacheDir(ctx), hub: () => (token ? { endpoint, token } : { endpoint }) });
+function createManager(ctx: CliContext, dir: string | undefined, endpoint = DEFAULT_ENDPOINT, token?: string, connections?: number): ModelManager {
+  return new ModelManager({
+    modelsDir: cliModelsDir(ctx, dir), cacheDir: cliCacheDir(ctx), hub: () => (token ? { endpoint, token } : { endpoint }),
+    ...(connections ? { connections: () => connections } : {}),
+  });
 }
 
 /** The desktop app's saved settings (the CLI follows the models folder and endpoint chosen there). */
-function savedSettings(env: NodeJS.ProcessEnv): { modelsDir: string; hubEndpoint: string } {
-  const { modelsDir, hubEndpoint } = openNodeSettings(env).get();
-  return { modelsDir, hubEndpoint };
+function savedSettings(env: NodeJS.ProcessEnv): { modelsDir: string; hubEndpoint: string; downloadConnections: number } {
+  const { modelsDir, hubEndpoint, downloadConnections } = openNodeSettings(env).get();
+  return { modelsDir, hubEndpoint, downloadConnections };
 }
 
 /** Draws progress on stderr and prints retry notices on their own line; returns the function that ends it. */

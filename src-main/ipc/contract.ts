@@ -79,6 +79,8 @@ export interface Settings {
   memoryMode: 'all-resident' | 'one-at-a-time' | 'low-memory';
   autosaveSeconds: number;
   recentProjects: string[];
+  /** Ranged connections per large file while downloading models (1 to 16). */
+  downloadConnections: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -73,6 +73,7 @@ export function createAppServices(deps: AppDeps): AppServices {
       modelsDir: () => deps.settings.get().modelsDir,
       cacheDir: () => deps.settings.get().cacheDir,
       hubEndpoint: () => deps.settings.get().hubEndpoint,
+      downloadConnections: () => deps.settings.get().downloadConnections,
       env: deps.env,
       emit: deps.emit,
     }),

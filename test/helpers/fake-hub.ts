@@ -18,6 +18,7 @@ export interface FakeFile {
 }
 
 export type Fault =
+  | { kind: 'none' }
   | { kind: 'drop'; afterBytes: number }
   | { kind: 'status'; status: number }
   | { kind: 'stall'; afterBytes: number }
@@ -55,6 +56,8 @@ export class FakeHub {
   readonly #repos = new Map<string, Map<string, Served>>();
   /** Throttle for file bodies: at most `bytes` per `everyMs` (the kill test needs a download that takes a while). */
   throttle: { bytes: number; everyMs: number } | null = null;
+  /** Bytes per second each response may send at most, paced against the clock (a CDN's per-connection cap). */
+  capBytesPerSec: number | null = null;
   chunkBytes = 256 * 1024;
   url = '';
 
@@ -171,6 +174,7 @@ export class FakeHub {
 
   async #stream(file: Served, res: ServerResponse, start: number, end: number, fault: Fault | undefined): Promise<void> {
     let sent = 0;
+    const began = performance.now();
     const limit = fault?.kind === 'drop' || fault?.kind === 'stall' ? fault.afterBytes : Infinity;
     for (let pos = start; pos < end && !res.destroyed;) {
       const chunkEnd = Math.min(end, pos + (this.throttle?.bytes ?? this.chunkBytes), pos + limit - sent, (Math.floor(pos / BLOCK) + 1) * BLOCK);
@@ -194,6 +198,8 @@ export class FakeHub {
         });
       }
       if (this.throttle) await new Promise((r) => setTimeout(r, this.throttle!.everyMs));
+      const ahead = this.capBytesPerSec ? began + (sent / this.capBytesPerSec) * 1000 - performance.now() : 0;
+      if (ahead > 0) await new Promise((r) => setTimeout(r, ahead));
     }
     if (fault?.kind === 'drop') return void res.socket?.destroy();
     if (fault?.kind === 'stall') return; // keeps the connection open, sending nothing, until the client gives up

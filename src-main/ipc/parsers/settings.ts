@@ -13,5 +13,6 @@ export const settingsParsers = {
     memoryMode: oneOf(SETTINGS_SCHEMA.memoryMode.enum),
     autosaveSeconds: num({ min: 5, max: 3600 }),
     recentProjects: arr(str({ max: 4096 }), { max: 20 }),
+    downloadConnections: num({ min: 1, max: SETTINGS_SCHEMA.downloadConnections.maximum, int: true }),
   })),
 };

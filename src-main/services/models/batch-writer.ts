@@ -1,29 +1,28 @@
-import type { FileHasher } from './verify.ts';
-
 /**
  * Collects received chunks into batches and writes one batch while the next one is being received, so the disk
- * and the network work at the same time. The hasher sees a batch right after it is on disk: it always covers
- * exactly the bytes in the file, which is what a resume after a failure relies on.
+ * and the network work at the same time. `onWritten` hears of a batch only once it is on disk: what it records
+ * (the range journal, progress) always describes bytes in the file, which is what a resume after a failure relies on.
  */
 export class BatchWriter {
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
   #inFlight: Promise<void> = Promise.resolve();
   #error: { error: unknown } | null = null;
-  /** Bytes on disk. */
+  #nextWrite: number;
+  /** End of the bytes on disk (the writer starts at `offset`). */
   written: number;
-  /** Bytes accepted: on disk, being written, or waiting. */
+  /** End of the bytes accepted: on disk, being written, or waiting. */
   queued: number;
 
   constructor(
-    private readonly write: (chunks: Uint8Array[]) => Promise<void>,
-    private readonly hasher: FileHasher,
+    private readonly write: (chunks: Uint8Array[], position: number) => Promise<void>,
     offset: number,
-    private readonly onWritten: (written: number) => void,
+    private readonly onWritten: (start: number, end: number) => void,
     private readonly batchBytes: number,
   ) {
     this.written = offset;
     this.queued = offset;
+    this.#nextWrite = offset;
   }
 
   /** Takes a chunk; waits only when a full batch has to queue behind the previous write (backpressure). */
@@ -41,7 +40,7 @@ export class BatchWriter {
     this.#rethrow();
   }
 
-  /** Waits for the write in progress without writing more (before closing the file after a failure). */
+  /** Waits for the write in progress without writing more (before giving up on a connection). */
   async settle(): Promise<void> {
     await this.#inFlight;
   }
@@ -51,14 +50,15 @@ export class BatchWriter {
     this.#rethrow();
     if (this.#pendingBytes === 0) return;
     const batch = this.#pending;
-    const bytes = this.#pendingBytes;
+    const start = this.#nextWrite;
+    const end = start + this.#pendingBytes;
     this.#pending = [];
     this.#pendingBytes = 0;
+    this.#nextWrite = end;
     // The failure is kept and rethrown by the next call, so it is never an unhandled rejection meanwhile.
-    this.#inFlight = this.write(batch).then(() => {
-      for (const chunk of batch) this.hasher.update(chunk);
-      this.written += bytes;
-      this.onWritten(this.written);
+    this.#inFlight = this.write(batch, start).then(() => {
+      this.written = end;
+      this.onWritten(start, end);
     }, (error: unknown) => {
       this.#error = { error };
     });

@@ -1,12 +1,15 @@
-import { rename, rm, stat } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { BatchWriter } from './batch-writer.ts';
-import { fsSink, type FileSink } from './file-sink.ts';
+import { fsSink, type FileSink, type SinkHandle } from './file-sink.ts';
 import { httpGet, type HttpResponse } from './http-get.ts';
 import { httpError, networkError } from './hub-client.ts';
 import { ModelError, cancelled, fromFsError } from './model-error.ts';
-import { DEFAULT_RETRY, backoffMs, sleep, type RetryPolicy } from './retry.ts';
+import { PrefixHasher } from './prefix-hasher.ts';
+import { RangeJournal, journalPath, type ByteRange } from './range-journal.ts';
+import { DEFAULT_RETRY, backoffMs, sleep } from './retry.ts';
 import { StallWatchdog } from './stall-watchdog.ts';
-import { FileHasher, checksumError, hashInto, type ExpectedFile } from './verify.ts';
+import { checksumError, type ExpectedFile, type FileProblem } from './verify.ts';
+import type { RetryPolicy } from './retry.ts';
 
 export interface FileDownloadOptions {
   /** The resolve URL; redirects (to the CDN) are followed. */
@@ -21,7 +24,11 @@ export interface FileDownloadOptions {
   retry?: RetryPolicy;
   /** Full re-downloads after a checksum failure before giving up (a mirror serving bad bytes stays bad). */
   maxChecksumRetries?: number;
-  /** Bytes of this file on disk so far; may go down when a server forces a restart. */
+  /** Ranged connections for this file at most (a file under two pieces gets one). */
+  connections?: number;
+  /** Smallest region one request asks for. */
+  pieceBytes?: number;
+  /** Bytes of this file on disk so far, all connections together; may go down when a server forces a restart. */
   onProgress?(doneBytes: number): void;
   onNotice?(notice: DownloadNotice): void;
 }
@@ -29,162 +36,299 @@ export interface FileDownloadOptions {
 export type DownloadNotice =
   | { kind: 'retry'; path: string; reason: string; delayMs: number }
   | { kind: 'restart'; path: string; reason: string }
+  | { kind: 'fewer-connections'; path: string; reason: string }
   | { kind: 'checksum-failed'; path: string; reason: string };
 
 export const DEFAULT_STALL_MS = 30_000;
+/** Per file. Content delivery networks cap each connection; eight reach a gigabit line even at ~15 MB/s each. */
+export const DEFAULT_CONNECTIONS = 8;
+export const MAX_CONNECTIONS = 16;
+// Files under two pieces take one connection. Pieces far smaller than size / connections let a fast connection
+// take over work from a slow one and keep the run of bytes from 0 (which hashing follows) close behind the front.
+const MIN_PIECE_BYTES = 16 * 1024 * 1024;
+const MAX_PIECE_BYTES = 32 * 1024 * 1024;
 // Large enough that syscalls do not matter, small enough that a killed process loses little and progress is smooth.
 const BATCH_BYTES = 256 * 1024;
+// How much a kill may cost each connection, at most, in bytes fetched again: the journal is saved this often.
+const JOURNAL_SAVE_MS = 1000;
 
 /** Downloads one file resumably and verifies it; on return `dest` holds exactly the expected bytes. */
 export async function downloadFile(o: FileDownloadOptions): Promise<void> {
   const part = `${o.dest}.part`;
-  const policy = o.retry ?? DEFAULT_RETRY;
-  const state: AttemptState = { hasher: null, received: 0 };
   let checksumFailures = 0;
-  let failures = 0;
   for (;;) {
-    state.received = 0;
-    try {
-      const hasher = await attempt(o, part, state);
-      const problem = hasher.problem();
-      if (!problem) {
-        await rename(part, o.dest).catch((e: unknown) => { throw fromFsError(e, o.dest, 'moving into place'); });
-        return;
-      }
-      // Never used: the bad bytes are deleted and the whole file is fetched again.
-      await rm(part, { force: true });
-      state.hasher = null;
-      o.onProgress?.(0);
-      if (++checksumFailures > (o.maxChecksumRetries ?? 2)) throw checksumError(problem);
-      o.onNotice?.({ kind: 'checksum-failed', path: o.expected.path, reason: problem.message });
-    } catch (e) {
-      if (o.signal.aborted) throw cancelled(`download of ${o.expected.path}`);
-      if (!(e instanceof ModelError) || !e.retryable) throw e;
-      // Count only failures in a row that brought no bytes: a long download on a flaky line keeps going.
-      failures = state.received > 0 ? 1 : failures + 1;
-      if (failures >= policy.attempts) throw e;
-      const delayMs = backoffMs(failures, policy);
-      o.onNotice?.({ kind: 'retry', path: o.expected.path, reason: e.message, delayMs });
-      await sleep(delayMs, o.signal);
+    const problem = await transfer(o, part);
+    if (!problem) {
+      // Journal first: killed in between, a complete .part without a journal is still read as complete.
+      await rm(journalPath(part), { force: true });
+      await rename(part, o.dest).catch((e: unknown) => { throw fromFsError(e, o.dest, 'moving into place'); });
+      return;
     }
-  }
-}
-
-interface AttemptState {
-  /** Hash of exactly the bytes in the .part file, kept across attempts so a resume does not re-read them. */
-  hasher: FileHasher | null;
-  received: number;
-}
-
-async function attempt(o: FileDownloadOptions, part: string, state: AttemptState): Promise<FileHasher> {
-  const { size, path } = o.expected;
-  let offset = await fileSize(part);
-  if (offset > size) {
+    // Never used: the bad bytes are deleted and the whole file is fetched again.
+    await rm(journalPath(part), { force: true });
     await rm(part, { force: true });
-    offset = 0;
-  }
-  if (!state.hasher || state.hasher.bytes !== offset) {
-    state.hasher = new FileHasher(o.expected);
-    if (offset > 0) await hashInto(state.hasher, part, offset, { signal: o.signal });
-  }
-  o.onProgress?.(offset);
-  if (offset === size) return state.hasher;
-
-  const connection = new AbortController();
-  const onAbort = () => connection.abort();
-  o.signal.addEventListener('abort', onAbort, { once: true });
-  const watchdog = new StallWatchdog(o.stallMs ?? DEFAULT_STALL_MS, () => connection.abort());
-  const fail = (e: unknown): unknown => {
-    if (o.signal.aborted) return cancelled(`download of ${path}`);
-    if (watchdog.fired) return new ModelError('stalled', `no data for ${(watchdog.stallMs / 1000).toFixed(1)} s while downloading ${path}`, { path });
-    return e instanceof ModelError ? e : networkError(e, o.url);
-  };
-  try {
-    const res = await httpGet(o.url, { headers: { ...o.headers, ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) }, signal: connection.signal });
-    watchdog.touch();
-    const start = await acceptResponse(res, o, part, state, offset);
-    await writeBody(res.body, { o, part, mode: start > 0 ? 'append' : 'truncate', offset: start, state, watchdog });
-  } catch (e) {
-    throw fail(e);
-  } finally {
-    watchdog.stop();
-    o.signal.removeEventListener('abort', onAbort);
-  }
-  return state.hasher;
-}
-
-/** Decides where the response's bytes go: the byte offset to write them at (0 = the file starts over). */
-async function acceptResponse(res: HttpResponse, o: FileDownloadOptions, part: string, state: AttemptState, offset: number): Promise<number> {
-  const { path } = o.expected;
-  if (res.status === 200) {
-    if (offset === 0) return 0;
-    // The server ignored Range: take the full body and start the file over, cleanly.
-    o.onNotice?.({ kind: 'restart', path, reason: `server ignored the range request at byte ${offset}` });
-    state.hasher = new FileHasher(o.expected);
     o.onProgress?.(0);
-    return 0;
+    if (++checksumFailures > (o.maxChecksumRetries ?? 2)) throw checksumError(problem);
+    o.onNotice?.({ kind: 'checksum-failed', path: o.expected.path, reason: problem.message });
   }
-  if (res.status === 206 && rangeStart(res.header('content-range')) === offset) return offset;
-  res.discard();
-  if (res.status === 206 || res.status === 416) {
-    await restartFile(part, state);
-    throw new ModelError('network', `server could not resume ${path} at byte ${offset} (HTTP ${res.status}, ${res.header('content-range')}); starting it over`, { path });
-  }
-  throw httpError(res.status, o.url, path);
 }
 
-interface BodyTarget {
-  o: FileDownloadOptions;
-  part: string;
-  mode: 'append' | 'truncate';
-  offset: number;
-  state: AttemptState;
-  watchdog: StallWatchdog;
-}
-
-async function writeBody(body: AsyncIterable<Uint8Array>, t: BodyTarget): Promise<void> {
-  const { o, part, state } = t;
-  const { size, path } = o.expected;
-  const file = await (o.sink ?? fsSink).open(part, t.mode).catch((e: unknown) => { throw fromFsError(e, part, 'opening'); });
-  const writer = new BatchWriter(
-    (chunks) => file.write(chunks).catch((e: unknown) => { throw fromFsError(e, part, 'writing'); }),
-    state.hasher!, t.offset, (written) => o.onProgress?.(written), BATCH_BYTES,
-  );
-  let streamError: unknown = null;
+/** Fetches every missing byte of the .part file, flushes it to disk once, and returns its verification. */
+async function transfer(o: FileDownloadOptions, part: string): Promise<FileProblem | null> {
+  const journal = await RangeJournal.open(part, o.expected).catch((e: unknown) => { throw fromFsError(e, part, 'opening'); });
+  const connections = Math.max(1, Math.min(MAX_CONNECTIONS, Math.floor(o.connections ?? DEFAULT_CONNECTIONS)));
+  const pieces = splitIntoPieces(journal.missing(), connections, o.pieceBytes ?? MIN_PIECE_BYTES);
+  await journal.begin(Math.min(connections, pieces.length) <= 1).catch((e: unknown) => { throw fromFsError(e, part, 'preparing'); });
+  const file = await (o.sink ?? fsSink).open(part).catch((e: unknown) => { throw fromFsError(e, part, 'opening'); });
+  const hasher = new PrefixHasher(part, o.expected, o.signal);
+  hasher.advance(journal.prefix);
+  o.onProgress?.(journal.doneBytes);
   try {
-    for await (const chunk of body) {
-      t.watchdog.touch();
-      state.received += chunk.byteLength;
-      await writer.push(chunk);
-      // More bytes than the listing promised: the content is wrong; stop reading, verification rejects it.
-      if (writer.queued > size) break;
-    }
+    await new ParallelTransfer(o, part, { journal, hasher, file, pieces, connections }).run();
   } catch (e) {
-    streamError = e;
+    await hasher.close();
+    await file.close({ sync: false }).catch(() => undefined);
+    await journal.flush().catch(() => undefined);
+    throw e;
   }
-  try {
+  await journal.flush().catch((e: unknown) => { throw fromFsError(e, part, 'writing the range journal of'); });
+  // The one fsync of the file runs while the last regions are hashed.
+  const [problem] = await Promise.all([
+    hasher.result(),
+    file.close({ sync: true }).catch((e: unknown) => { throw fromFsError(e, part, 'closing'); }),
+  ]);
+  return problem;
+}
+
+/** A region still to fetch; `start` moves up as its bytes reach the disk. */
+interface Piece {
+  start: number;
+  end: number;
+}
+
+interface TransferParts {
+  journal: RangeJournal;
+  hasher: PrefixHasher;
+  file: SinkHandle;
+  pieces: Piece[];
+  connections: number;
+}
+
+/**
+ * One pass over the missing regions of a file with several connections. Each connection takes the next piece,
+ * fetches it with its own retries and stall watchdog, and takes another until none is left. The first connection
+ * goes alone until the server has answered a range request with 206, so a server without ranges meets one request.
+ */
+class ParallelTransfer {
+  readonly #queue: Piece[];
+  readonly #connections: number;
+  readonly #inner = new AbortController();
+  readonly #workers: Promise<void>[] = [];
+  #live = 0;
+  #rangesConfirmed = false;
+  #error: { error: unknown } | null = null;
+  #lastSave = Date.now();
+  /** The CDN link the hub redirected to: later pieces go there directly, sparing the hub a request each. */
+  #direct: string | null = null;
+
+  private readonly journal: RangeJournal;
+  private readonly hasher: PrefixHasher;
+  private readonly file: SinkHandle;
+
+  constructor(
+    private readonly o: FileDownloadOptions,
+    private readonly part: string,
+    parts: TransferParts,
+  ) {
+    ({ journal: this.journal, hasher: this.hasher, file: this.file } = parts);
+    this.#queue = parts.pieces;
+    this.#connections = Math.min(parts.connections, this.#queue.length);
+  }
+
+  async run(): Promise<void> {
+    if (this.#queue.length === 0) return;
+    const onAbort = () => this.#inner.abort();
+    this.o.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      this.#spawn();
+      // Workers never reject, and the list grows while the first one runs.
+      for (let i = 0; i < this.#workers.length; i++) await this.#workers[i];
+    } finally {
+      this.o.signal.removeEventListener('abort', onAbort);
+    }
+    if (this.o.signal.aborted) throw cancelled(`download of ${this.o.expected.path}`);
+    if (this.#error) throw this.#error.error;
+    if (this.#queue.length > 0) throw new ModelError('network', `no connection could fetch the rest of ${this.o.expected.path}`, { path: this.o.expected.path });
+  }
+
+  #spawn(): void {
+    this.#live++;
+    this.#workers.push(this.#worker().finally(() => this.#live--));
+  }
+
+  async #worker(): Promise<void> {
+    try {
+      for (let piece = this.#queue.shift(); piece && !this.#inner.signal.aborted; piece = this.#queue.shift()) {
+        if ((await this.#fetchPiece(piece)) === 'refused') return;
+      }
+    } catch (error) {
+      this.#error ??= { error };
+      this.#inner.abort();
+    }
+  }
+
+  /** Fetches one piece, retrying on its own; failures in a row that brought no byte count against the budget. */
+  async #fetchPiece(piece: Piece): Promise<'done' | 'refused'> {
+    const policy = this.o.retry ?? DEFAULT_RETRY;
+    let failures = 0;
+    for (;;) {
+      const before = piece.start;
+      try {
+        return await this.#request(piece);
+      } catch (e) {
+        if (this.#inner.signal.aborted || !(e instanceof ModelError) || !e.retryable) throw e;
+        failures = piece.start > before ? 1 : failures + 1;
+        if (failures >= policy.attempts) throw e;
+        const delayMs = backoffMs(failures, policy);
+        this.o.onNotice?.({ kind: 'retry', path: this.o.expected.path, reason: e.message, delayMs });
+        await sleep(delayMs, this.#inner.signal);
+      }
+    }
+  }
+
+  async #request(piece: Piece): Promise<'done' | 'refused'> {
+    const { o } = this;
+    const { size, path } = o.expected;
+    const whole = piece.start === 0 && piece.end === size;
+    const range = piece.end === size ? `bytes=${piece.start}-` : `bytes=${piece.start}-${piece.end - 1}`;
+    const connection = new AbortController();
+    const onAbort = () => connection.abort();
+    this.#inner.signal.addEventListener('abort', onAbort, { once: true });
+    const watchdog = new StallWatchdog(o.stallMs ?? DEFAULT_STALL_MS, () => connection.abort());
+    try {
+      const get = (url: string) => httpGet(url, { headers: { ...headersFor(url, o), ...(whole ? {} : { range }) }, signal: connection.signal });
+      let res = await get(this.#direct ?? o.url);
+      if (this.#direct && LINK_EXPIRED.has(res.status)) {
+        // Pre-signed links expire: ask the hub for a fresh one.
+        res.discard();
+        this.#direct = null;
+        res = await get(o.url);
+      }
+      watchdog.touch();
+      if ((await this.#accept(res, piece, whole)) === 'refused') return 'refused';
+      await this.#writeBody(res.body, piece, watchdog);
+      return 'done';
+    } catch (e) {
+      if (o.signal.aborted) throw cancelled(`download of ${path}`);
+      if (watchdog.fired) throw new ModelError('stalled', `no data for ${(watchdog.stallMs / 1000).toFixed(1)} s while downloading ${path}`, { path });
+      throw e instanceof ModelError ? e : networkError(e, o.url);
+    } finally {
+      watchdog.stop();
+      this.#inner.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Decides whether the response's bytes go to the piece; a server ignoring Range may turn it into the whole file. */
+  async #accept(res: HttpResponse, piece: Piece, whole: boolean): Promise<'write' | 'refused'> {
+    const { path, size } = this.o.expected;
+    if (res.status === 206 && rangeStart(res.header('content-range')) === piece.start) {
+      if (res.url !== this.o.url) this.#direct = res.url;
+      if (!this.#rangesConfirmed) {
+        this.#rangesConfirmed = true;
+        for (let i = 1; i < this.#connections; i++) this.#spawn();
+      }
+      return 'write';
+    }
+    if (res.status === 200 && whole) return 'write';
+    if (res.status === 200) {
+      // The server ignored Range. With other connections at work this one bows out and leaves them its piece;
+      // alone, it takes the full body and the file starts over, cleanly.
+      if (this.#live > 1) {
+        res.discard();
+        this.#queue.unshift(piece);
+        this.o.onNotice?.({ kind: 'fewer-connections', path, reason: `the server ignored a range request at byte ${piece.start}; continuing with fewer connections` });
+        return 'refused';
+      }
+      if (this.journal.doneBytes > 0) this.o.onNotice?.({ kind: 'restart', path, reason: `server ignored the range request at byte ${piece.start}` });
+      this.#queue.length = 0;
+      // The hasher first: it may be reading the bytes that the journal's reset cuts off.
+      await this.hasher.reset();
+      await this.journal.reset().catch((e: unknown) => { throw fromFsError(e, this.part, 'restarting'); });
+      this.o.onProgress?.(0);
+      piece.start = 0;
+      piece.end = size;
+      return 'write';
+    }
+    res.discard();
+    if (res.status === 206 || res.status === 416) {
+      throw new ModelError('network', `server could not resume ${path} at byte ${piece.start} (HTTP ${res.status}, ${res.header('content-range')})`, { path });
+    }
+    throw httpError(res.status, this.o.url, path);
+  }
+
+  async #writeBody(body: AsyncIterable<Uint8Array>, piece: Piece, watchdog: StallWatchdog): Promise<void> {
+    const { path } = this.o.expected;
+    const writer = new BatchWriter(
+      (chunks, position) => this.file.write(chunks, position).catch((e: unknown) => { throw fromFsError(e, this.part, 'writing'); }),
+      piece.start, (start, end) => this.#written(piece, start, end), BATCH_BYTES,
+    );
+    let streamError: unknown = null;
+    try {
+      for await (const chunk of body) {
+        watchdog.touch();
+        const room = piece.end - writer.queued;
+        // More bytes than asked for (a full body for the first piece, or a file longer than listed): keep what fits.
+        if (chunk.byteLength >= room) {
+          await writer.push(chunk.subarray(0, room));
+          if (chunk.byteLength > room) break;
+        } else await writer.push(chunk);
+      }
+    } catch (e) {
+      streamError = e;
+    }
     // After a dropped connection the bytes already received are still good: keep them for the resume.
     if (streamError instanceof ModelError) await writer.settle();
     else await writer.finish();
-  } finally {
-    await file.close().catch((e: unknown) => { throw fromFsError(e, part, 'closing'); });
+    if (streamError) throw streamError;
+    if (writer.written < piece.end) {
+      throw new ModelError('network', `connection closed after byte ${writer.written} of ${path} (expected up to ${piece.end})`, { path, written: writer.written, size: piece.end });
+    }
   }
-  if (streamError) throw streamError;
-  if (writer.written < size) {
-    throw new ModelError('network', `connection closed after ${writer.written} of ${size} bytes of ${path}`, { path, written: writer.written, size });
+
+  /** Bytes [start, end) of the piece are on disk. */
+  #written(piece: Piece, start: number, end: number): void {
+    piece.start = end;
+    this.journal.add(start, end);
+    this.hasher.advance(this.journal.prefix);
+    this.o.onProgress?.(this.journal.doneBytes);
+    if (Date.now() - this.#lastSave >= JOURNAL_SAVE_MS) {
+      this.#lastSave = Date.now();
+      this.journal.save().catch((error: unknown) => {
+        this.#error ??= { error: fromFsError(error, this.part, 'writing the range journal of') };
+        this.#inner.abort();
+      });
+    }
   }
 }
 
-async function restartFile(part: string, state: AttemptState): Promise<void> {
-  await rm(part, { force: true });
-  state.hasher = null;
+const LINK_EXPIRED = new Set([401, 403, 404, 410]);
+
+/** The request headers for `url`: as for a redirect, credentials go to the hub's own origin only. */
+function headersFor(url: string, o: FileDownloadOptions): Record<string, string> {
+  if (!o.headers || new URL(url).origin === new URL(o.url).origin) return { ...o.headers };
+  return Object.fromEntries(Object.entries(o.headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
 }
 
-async function fileSize(path: string): Promise<number> {
-  return stat(path).then((s) => s.size, (e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return 0;
-    throw e;
-  });
+/** Cuts the missing ranges into pieces: about size / connections each, within the piece bounds. */
+function splitIntoPieces(missing: readonly ByteRange[], connections: number, minPiece: number): Piece[] {
+  const remaining = missing.reduce((n, [a, b]) => n + b - a, 0);
+  const pieceBytes = Math.max(minPiece, Math.min(MAX_PIECE_BYTES, Math.ceil(remaining / connections)));
+  const pieces: Piece[] = [];
+  for (const [start, end] of missing) {
+    const count = Math.max(1, Math.round((end - start) / pieceBytes));
+    for (let i = 0; i < count; i++) pieces.push({ start: start + Math.floor(((end - start) * i) / count), end: start + Math.floor(((end - start) * (i + 1)) / count) });
+  }
+  return pieces;
 }
 
 /** First byte of `Content-Range: bytes 100-199/200`; -1 when absent or malformed. */

@@ -3,6 +3,8 @@ import { request as httpsRequest } from 'node:https';
 
 export interface HttpResponse {
   status: number;
+  /** Where the answer came from, after redirects. */
+  url: string;
   header(name: string): string | null;
   /** Read it once, or call discard(). */
   body: AsyncIterable<Uint8Array>;
@@ -23,7 +25,7 @@ export async function httpGet(url: string, opts: { headers?: Record<string, stri
     const res = await send(current, headers, opts.signal);
     const location = res.headers.location;
     if (!REDIRECTS.has(res.statusCode ?? 0) || !location) {
-      return { status: res.statusCode ?? 0, header: (name) => headerValue(res.headers, name), body: res, discard: () => res.destroy() };
+      return { status: res.statusCode ?? 0, url: current.href, header: (name) => headerValue(res.headers, name), body: res, discard: () => res.destroy() };
     }
     res.resume();
     if (hops >= (opts.maxRedirects ?? 10)) throw new Error(`more than ${opts.maxRedirects ?? 10} redirects from ${url}`);

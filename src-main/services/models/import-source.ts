@@ -28,7 +28,7 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const GIT_OID = /^[0-9a-f]{40}$/;
 // Bookkeeping of hub tools and of Atelier itself, never part of a model.
 const SKIP_DIRS = new Set(['.cache', '.git', '.huggingface']);
-const SKIP_FILE = /(\.part|\.incomplete|\.lock|\.tmp)$/;
+const SKIP_FILE = /(\.part|\.part\.ranges|\.incomplete|\.lock|\.tmp)$/;
 
 /**
  * Understands the three shapes a user may already have: the hub cache root `models--owner--name` (refs/ +

@@ -1,6 +1,6 @@
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InstalledModel, ModelState } from '../../ipc/contract.ts';
+import { RangeJournal } from './range-journal.ts';
 import type { RegistryEntry } from './registry.ts';
 import { referenceDigest, type ExpectedFile } from './verify.ts';
 import { weightCacheBytes } from './weight-cache-dir.ts';
@@ -11,7 +11,7 @@ export async function describeEntry(entry: RegistryEntry, modelsDir: string, act
   const verified = new Set(entry.verified);
   let doneBytes = 0;
   for (const f of entry.files) {
-    doneBytes += verified.has(f.path) ? f.size : Math.min(f.size, await partSize(join(folder, `${f.path}.part`)));
+    doneBytes += verified.has(f.path) ? f.size : await RangeJournal.bytesOnDisk(join(folder, `${f.path}.part`), f);
   }
   const model: InstalledModel = {
     repo: entry.repo, state: activeState ?? entry.state, revision: entry.revision, commit: entry.commit, folder,
@@ -31,8 +31,4 @@ export function isTrusted(entry: RegistryEntry | undefined, file: ExpectedFile):
   const before = entry.files.find((f) => f.path === file.path);
   const digest = referenceDigest(file);
   return before !== undefined && digest !== null && before.size === file.size && referenceDigest(before) === digest;
-}
-
-async function partSize(path: string): Promise<number> {
-  return stat(path).then((s) => s.size, () => 0);
 }

@@ -6,6 +6,7 @@ import { downloadFile, type DownloadNotice } from './file-download.ts';
 import { cancelled } from './model-error.ts';
 import type { FileSink } from './file-sink.ts';
 import type { HubClient, RepoListing } from './hub-client.ts';
+import { RangeJournal } from './range-journal.ts';
 import { DownloadProgressTracker, type ProgressListener } from './progress-tracker.ts';
 import type { RetryPolicy } from './retry.ts';
 import { verifyFile, type ExpectedFile } from './verify.ts';
@@ -18,6 +19,10 @@ export interface TransferTuning {
   maxChecksumRetries?: number;
   /** Files fetched at once; two keeps a CDN connection busy while the other one starts or retries. */
   concurrency?: number;
+  /** Ranged connections per large file (the setting `downloadConnections`). */
+  connections?: number;
+  /** Smallest region one ranged request asks for; files under two of them take one connection. */
+  pieceBytes?: number;
   freeSpace?: FreeSpaceProbe;
   progressIntervalMs?: number;
 }
@@ -71,7 +76,7 @@ export async function downloadRepository(o: RepositoryDownloadOptions): Promise<
       tracker.start(file.path);
       await downloadFile({
         url, headers: o.hub.headersFor(url), dest, expected: file, signal,
-        sink: o.sink, stallMs: o.stallMs, retry: o.retry, maxChecksumRetries: o.maxChecksumRetries,
+        sink: o.sink, stallMs: o.stallMs, retry: o.retry, maxChecksumRetries: o.maxChecksumRetries, connections: o.connections, pieceBytes: o.pieceBytes,
         onProgress: (bytes) => tracker.set(file.path, bytes),
         onNotice: (n) => {
           tracker.notice(n.kind === 'retry' ? `${n.reason}; retrying in ${Math.ceil(n.delayMs / 1000)} s` : `${n.path}: ${n.reason}`);
@@ -92,7 +97,7 @@ export async function downloadRepository(o: RepositoryDownloadOptions): Promise<
 
 /**
  * What each file has on disk: 'done' when the final file is verified (or trusted from the registry), otherwise the
- * bytes of its .part file. A final file with other content is removed: it belongs to another revision or is damaged.
+ * bytes of its .part file (all ranges together). A final file with other content is removed: it belongs to another revision or is damaged.
  */
 async function inventory(o: RepositoryDownloadOptions, files: readonly ExpectedFile[]): Promise<Map<string, 'done' | number>> {
   const result = new Map<string, 'done' | number>();
@@ -104,7 +109,7 @@ async function inventory(o: RepositoryDownloadOptions, files: readonly ExpectedF
       continue;
     }
     if (size !== null) await rm(dest, { force: true });
-    result.set(f.path, Math.min(f.size, (await sizeOf(`${dest}.part`)) ?? 0));
+    result.set(f.path, await RangeJournal.bytesOnDisk(`${dest}.part`, f));
   }
   return result;
 }

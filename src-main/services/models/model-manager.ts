@@ -23,6 +23,8 @@ export interface ModelManagerOptions {
   modelsDir: string;
   /** Endpoint and token, read at each download start so a settings change applies to the next one. */
   hub: () => HubOptions;
+  /** Ranged connections per large file, read at each download start like `hub`. */
+  connections?: () => number;
   tuning?: TransferTuning;
   /** Atelier's cache folder, where converted weights of a model may live outside its folder (weight-cache-dir.ts). */
   cacheDir?: string;
@@ -203,6 +205,7 @@ export class ModelManager {
     try {
       await downloadRepository({
         ...this.o.tuning,
+        ...(this.o.connections ? { connections: this.o.connections() } : {}),
         hub: new HubClient({ ...this.o.hub(), ...opts.hub }),
         repo, revision, folder: join(this.o.modelsDir, folder), signal: op.controller.signal,
         isVerified: (f) => isTrusted(existing, f),

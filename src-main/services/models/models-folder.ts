@@ -7,6 +7,7 @@ export interface ModelsFolderDeps {
   /** Atelier's cache folder (settings), read when the manager is made. */
   cacheDir(): string;
   hubEndpoint(): string;
+  downloadConnections(): number;
   env: NodeJS.ProcessEnv;
   emit<E extends keyof Events>(event: E, payload: Events[E]): void;
 }
@@ -26,6 +27,7 @@ export function createModelsFolderApi(deps: ModelsFolderDeps): Contract['models'
         cacheDir,
         // HF_ENDPOINT (a mirror) wins over the setting, as in the CLI; the token is never stored in settings.
         hub: () => ({ endpoint: deps.env.HF_ENDPOINT ?? deps.hubEndpoint(), ...(deps.env.HF_TOKEN ? { token: deps.env.HF_TOKEN } : {}) }),
+        connections: deps.downloadConnections,
       });
       current = { dir, cacheDir, api: createModelsApi({ manager, emit: deps.emit }) };
     }

@@ -29,7 +29,7 @@ export function checkRevision(revision: string): string {
  */
 export function checkRepoPath(path: string): string {
   const bad = path === '' || path.startsWith('/') || path.includes('\\') || /^[A-Za-z]:/.test(path) || path.includes('\0')
-    || path.split('/').some((s) => s === '' || s === '.' || s === '..') || path.endsWith('.part');
+    || path.split('/').some((s) => s === '' || s === '.' || s === '..') || /\.part(\.ranges(\.tmp)?)?$/.test(path); // our partial files
   if (bad) throw new ModelError('bad-response', `the listing contains an unsafe file path "${path}"`, { path });
   return path;
 }

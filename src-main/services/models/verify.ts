@@ -44,16 +44,7 @@ export class FileHasher {
 
   /** Null when size and digest match; otherwise the reason. */
   problem(): FileProblem | null {
-    const { path, size, sha256, gitOid } = this.expected;
-    if (this.bytes !== size) return { path, problem: 'size', message: `${path}: ${this.bytes} bytes, expected ${size}` };
-    const got = this.digests();
-    if (sha256 && got.sha256 !== sha256.toLowerCase()) {
-      return { path, problem: 'checksum', message: `${path}: sha256 ${got.sha256} does not match ${sha256}` };
-    }
-    if (!sha256 && gitOid && got.gitOid !== gitOid.toLowerCase()) {
-      return { path, problem: 'checksum', message: `${path}: git blob id ${got.gitOid} does not match ${gitOid}` };
-    }
-    return null;
+    return digestProblem(this.expected, this.bytes, () => this.digests());
   }
 
   /** Final digests; the hasher accepts no more bytes afterwards. */
@@ -61,6 +52,20 @@ export class FileHasher {
     this.#final ??= { sha256: this.#sha256?.digest('hex'), gitOid: this.#git?.digest('hex') };
     return this.#final;
   }
+}
+
+/** Null when `bytes` and the digests match the expectation; the digests are only computed when the size matches. */
+export function digestProblem(expected: ExpectedFile, bytes: number, digests: () => { sha256?: string; gitOid?: string }): FileProblem | null {
+  const { path, size, sha256, gitOid } = expected;
+  if (bytes !== size) return { path, problem: 'size', message: `${path}: ${bytes} bytes, expected ${size}` };
+  const got = digests();
+  if (sha256 && got.sha256 !== sha256.toLowerCase()) {
+    return { path, problem: 'checksum', message: `${path}: sha256 ${got.sha256} does not match ${sha256}` };
+  }
+  if (!sha256 && gitOid && got.gitOid !== gitOid.toLowerCase()) {
+    return { path, problem: 'checksum', message: `${path}: git blob id ${got.gitOid} does not match ${gitOid}` };
+  }
+  return null;
 }
 
 const READ_CHUNK = 4 * 1024 * 1024;

@@ -1,4 +1,5 @@
 import type { Settings } from '../../ipc/contract.ts';
+import { DEFAULT_CONNECTIONS, MAX_CONNECTIONS } from '../models/file-download.ts';
 
 export const SETTINGS_DEFAULTS = (modelsDir: string, cacheDir: string): Settings => ({
   theme: 'system',
@@ -10,6 +11,7 @@ export const SETTINGS_DEFAULTS = (modelsDir: string, cacheDir: string): Settings
   memoryMode: 'one-at-a-time',
   autosaveSeconds: 30,
   recentProjects: [],
+  downloadConnections: DEFAULT_CONNECTIONS,
 });
 
 /** JSON schema handed to electron-store / conf, which reject a settings file that does not match it. */
@@ -23,4 +25,5 @@ export const SETTINGS_SCHEMA = {
   memoryMode: { type: 'string', enum: ['all-resident', 'one-at-a-time', 'low-memory'] },
   autosaveSeconds: { type: 'number', minimum: 5, maximum: 3600 },
   recentProjects: { type: 'array', items: { type: 'string' }, maxItems: 20 },
+  downloadConnections: { type: 'number', minimum: 1, maximum: MAX_CONNECTIONS },
 } as const;

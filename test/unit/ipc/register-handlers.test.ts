@@ -5,7 +5,7 @@ import { registerHandlers } from '../../../src-main/ipc/register-handlers.ts';
 
 type Handler = (event: unknown, ...args: unknown[]) => unknown;
 const ok = <T>(value: T) => ({ ok: true as const, value });
-const settings: Settings = { theme: 'system', language: 'system', modelsDir: '/m', cacheDir: '/c', hubEndpoint: 'https://huggingface.co', provider: 'auto', memoryMode: 'one-at-a-time', autosaveSeconds: 30, recentProjects: [] };
+const settings: Settings = { theme: 'system', language: 'system', modelsDir: '/m', cacheDir: '/c', hubEndpoint: 'https://huggingface.co', provider: 'auto', memoryMode: 'one-at-a-time', autosaveSeconds: 30, recentProjects: [], downloadConnections: 8 };
 
 /** Every method records its call, except a few that fail in the ways the tests need. */
 function fakeServices(calls: string[]): Contract {

@@ -5,7 +5,7 @@ import { ProviderError, type ProviderSelection } from '../../../src-main/engine/
 import type { Settings } from '../../../src-main/ipc/contract.ts';
 import { ProviderStatusService } from '../../../src-main/services/runtime/provider-status.ts';
 
-const settings: Settings = { theme: 'system', language: 'system', modelsDir: '/m', cacheDir: '/c', hubEndpoint: 'https://huggingface.co', provider: 'auto', memoryMode: 'one-at-a-time', autosaveSeconds: 30, recentProjects: [] };
+const settings: Settings = { theme: 'system', language: 'system', modelsDir: '/m', cacheDir: '/c', hubEndpoint: 'https://huggingface.co', provider: 'auto', memoryMode: 'one-at-a-time', autosaveSeconds: 30, recentProjects: [], downloadConnections: 8 };
 
 function fakeEngine(answer: (task: EngineTask) => unknown) {
   const tasks: EngineTask[] = [];

@@ -57,7 +57,7 @@ describe('HubClient', () => {
   });
 
   test.each([
-    ['../evil.sh'], ['/etc/passwd'], ['a/../../b'], ['C:/x'], ['a\\b'], ['x.part'],
+    ['../evil.sh'], ['/etc/passwd'], ['a/../../b'], ['C:/x'], ['a\\b'], ['x.part'], ['x.part.ranges'],
   ])('a listing path that could escape the model folder is refused: %s', async (path) => {
     const client = new HubClient({ endpoint: 'https://hub.test', fetch: listingFetch([{ type: 'file', path, size: 1, oid: 'a'.repeat(40) }]) });
     await expect(client.listFiles(REPO, FAKE_COMMIT)).rejects.toMatchObject({ code: 'bad-response' });
