@@ -219,7 +219,7 @@ export class Studio {
 
   /** Multi-turn editing: the result becomes the image to edit ('replace') or one more input ('add'). */
   useResult(item: HistoryItem, how: 'replace' | 'add'): void {
-    this.workspace.useImage(item.image, how, `Result of “${item.recipe.prompt.slice(0, 40)}”`);
+    this.workspace.useImage(item.image, how, t('result.inputName', { prompt: item.recipe.prompt.slice(0, 40) }));
     this.app.view = 'workspace';
     this.canvas = 'inputs';
   }
