@@ -103,6 +103,7 @@ export const en = {
   'inputs.card': '{label}: {name}, {width} × {height}. Position {position} of {count}.',
   'inputs.card.cropped': '{label}: {name}, {width} × {height}, cropped. Position {position} of {count}.',
   'inputs.cropped': 'Cropped',
+  'inputs.fromRecipe': 'Input {n} of the recipe',
   'inputs.crop': 'Crop',
   'inputs.cropOne': 'Crop {label}',
   'inputs.removeOne': 'Remove {label}',

@@ -92,6 +92,7 @@ export const zhCN: Catalogue = {
   'inputs.help.order': '拖动卡片，或选中后按 Alt+左方向键 / Alt+右方向键 调整顺序。按 Delete 移除。',
   'inputs.card': '{label}：{name}，{width} × {height}。第 {position} 张，共 {count} 张。',
   'inputs.card.cropped': '{label}：{name}，{width} × {height}，已裁剪。第 {position} 张，共 {count} 张。',
+  'inputs.fromRecipe': '配方中的输入 {n}',
   'inputs.cropped': '已裁剪',
   'inputs.crop': '裁剪',
   'inputs.cropOne': '裁剪 {label}',
