@@ -43,8 +43,10 @@ export class ChatState {
   onWantsPicture?: (messageId: string) => void;
   readonly current = $derived(this.conversations.at(-1) ?? null);
   readonly busy = $derived(this.pending !== null);
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- failures held for jobs not yet named; nothing renders them
   readonly #early = new Map<JobId, Events['job.failed']>();
 
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a timestamp read once, never mutated
   constructor(private readonly api: AtelierApi, private readonly images: ImageStore, private readonly now: () => Date = () => new Date()) {}
 
   connect(): () => void {

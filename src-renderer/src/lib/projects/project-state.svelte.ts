@@ -174,6 +174,7 @@ export class ProjectState {
   async exportChat(conversation: Conversation, pictures: readonly HistoryItem[]): Promise<void> {
     const folder = await this.#ask(() => this.api.dialogs.pickFolder(), t('doing.exportChat'));
     if (!folder) return;
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup
     const hashes = new Set([...conversation.images, ...pictures.map((p) => p.image)]);
     const r = await this.api.projects.exportChat({
       folder,

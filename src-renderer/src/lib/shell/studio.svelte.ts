@@ -87,6 +87,7 @@ export class Studio {
   async exportChat(): Promise<void> {
     const c = this.chat.current;
     if (!c || c.messages.length === 0) return;
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup
     const ids = new Set(c.messages.flatMap((m) => (m.resultId ? [m.resultId] : [])));
     await this.project.exportChat(c, this.history.items.filter((i) => ids.has(i.id)));
   }
