@@ -139,6 +139,7 @@ describe.skipIf(unavailable !== null)('chat with the tiny model', () => {
     app = await AppUnderTest.launch({ userData });
     const reopened = app.page;
     await importTinyModel(reopened).catch(() => undefined); // already installed: the import answers it is there
+    await reopened.keyboard.press('Control+1'); // the import leaves Models open; the project menu is in the workspace
     await reopened.locator('.project-button').click();
     await reopened.getByRole('menuitem', { name: /Chat/ }).click();
     await expect.poll(() => reopened.getByTestId('project-name').textContent()).toBe('Chat');

@@ -179,6 +179,26 @@ describe.skipIf(unavailable !== null)('keyboard only', () => {
     await expect.poll(() => inputOrder(page)).toEqual(['box.png', 'ball.png']);
   });
 
+  test('Chat: Ctrl+J opens it with focus in the message box, Enter asks, Tab reaches the log and its actions, Ctrl+J closes it', async () => {
+    needModel();
+    const { page } = app;
+    const focusedId = () => page.evaluate(() => document.activeElement?.id ?? null);
+    await page.keyboard.press('Control+j');
+    await expect.poll(() => page.getByRole('tab', { name: /^Chat/ }).getAttribute('aria-selected')).toBe('true');
+    await expect.poll(focusedId).toBe('chat-message');
+    await page.keyboard.type('What is in image 2?');
+    await page.keyboard.press('Enter');
+    // The tiny model answers arbitrarily: text, or a picture it decides to draw; either ends announced.
+    await expect.poll(() => page.getByTestId('chat-announcement').textContent(), { timeout: 120_000 }).toMatch(/^(Answer:|The model answers with a picture|The picture)/);
+    await expect.poll(() => page.getByTestId('chat-stop').count(), { timeout: 120_000 }).toBe(0);
+    await expect.poll(() => page.getByTestId('chat-drawing').count(), { timeout: 150_000 }).toBe(0);
+    expect(await focusedId()).toBe('chat-message');
+    await tabTo(page, page.getByTestId('chat-log'), { back: true });
+    await tabTo(page, page.getByRole('button', { name: /^Draw this/ }));
+    await page.keyboard.press('Control+j');
+    await expect.poll(() => page.getByRole('tab', { name: /^Inputs/ }).getAttribute('aria-selected')).toBe('true');
+  });
+
   test('dialogs take focus, keep it inside, close on Esc and give it back', async () => {
     const { page } = app;
     const keys = page.getByRole('button', { name: 'Keys' });

@@ -65,6 +65,24 @@ describe.skipIf(unavailable !== null)('the interface in Simplified Chinese', () 
     await app.screenshot('zh-CN-history');
   });
 
+  test('Chat: the panel in Chinese, the image labels the model reads still English', async () => {
+    const { page } = app;
+    await page.keyboard.press('Control+j');
+    await expect.poll(() => page.getByRole('tab', { name: /^对话/ }).getAttribute('aria-selected')).toBe('true');
+    expect(await page.locator('.chat-view .chat-context .eyebrow').textContent()).toBe('对话中有 2 张图像');
+    expect(await page.locator('.chat-image-chip').allTextContents()).toEqual(['image 1', 'image 2']);
+    expect(await page.locator('#chat-message').getAttribute('placeholder')).toBe('询问 image 1、image 2……（Enter 发送，Shift+Enter 换行）');
+    await page.locator('#chat-message').fill('What is in image 2?');
+    await page.locator('#chat-message').press('Enter');
+    // The tiny model's reply is arbitrary: an answer, or a picture it decides to draw; either is announced in Chinese.
+    await expect.poll(() => page.getByTestId('chat-announcement').textContent(), { timeout: 120_000 }).toMatch(/^(回答：|模型以一张图片作答|图片)/);
+    await expect.poll(() => page.getByTestId('chat-stop').count(), { timeout: 120_000 }).toBe(0);
+    await expect.poll(() => page.getByTestId('chat-drawing').count(), { timeout: 150_000 }).toBe(0);
+    expect(await page.getByTestId('chat-user').getByText('你').count()).toBe(1);
+    await app.screenshot('zh-CN-chat');
+    await page.keyboard.press('Control+2');
+  });
+
   test('back to English', async () => {
     const { page } = app;
     await page.getByLabel('语言').selectOption('en');

@@ -51,6 +51,17 @@ describe.skipIf(unavailable !== null)('layout at small windows, 200 % zoom and r
       await page.evaluate(() => document.querySelectorAll('.ws-main, .ws-side, .workspace, .content, .view').forEach((el) => el.scrollTo(0, 0)));
       await app.screenshot(`layout-${name}-workspace`);
 
+      // Chat in the same canvas: the conversation keeps room to read, and its box and actions stay in reach.
+      await page.keyboard.press('Control+j');
+      expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
+      for (const control of [page.locator('#chat-message'), page.getByRole('button', { name: /^Draw this/ }), page.getByRole('button', { name: /^Export/ }), page.getByRole('tab', { name: /^Chat/ })]) {
+        expect(await reachable(control), control.toString()).toBe(true);
+      }
+      expect(await page.getByTestId('chat-log').evaluate((el) => el.getBoundingClientRect().height)).toBeGreaterThanOrEqual(100);
+      await page.evaluate(() => document.querySelectorAll('.ws-main, .ws-side, .workspace, .content, .view').forEach((el) => el.scrollTo(0, 0)));
+      await app.screenshot(`layout-${name}-chat`);
+      await page.keyboard.press('Control+j');
+
       await page.keyboard.press('Control+3');
       expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
       for (const control of [page.getByRole('button', { name: /^Download OmniGen2/ }), page.getByLabel('Folder'), page.getByRole('button', { name: 'Run engine check' })]) {

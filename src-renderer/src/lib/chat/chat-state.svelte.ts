@@ -1,9 +1,12 @@
 import type {
   AtelierApi, ChatMessage, ChatTurnText, Conversation, Events, ImageHash, IpcError, JobId,
 } from '../../../../src-main/ipc/contract.ts';
+import { t } from '../i18n/i18n.svelte.ts';
 import { describeError, type Notice } from '../shell/error-messages.ts';
 import type { ImageStore } from '../workspace/image-store.ts';
-import { CHAT_TEXT, IMG_TOKEN } from './chat-text.ts';
+
+/** The token with which the model asks for a picture (§7.1). */
+export const IMG_TOKEN = '<|img|>';
 
 /** The answer being streamed or the picture being drawn; one at a time, as the engine runs one job at a time. */
 export interface ChatPending {
@@ -40,8 +43,10 @@ export class ChatState {
   onWantsPicture?: (messageId: string) => void;
   readonly current = $derived(this.conversations.at(-1) ?? null);
   readonly busy = $derived(this.pending !== null);
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- failures held for jobs not yet named; nothing renders them
   readonly #early = new Map<JobId, Events['job.failed']>();
 
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a timestamp read once, never mutated
   constructor(private readonly api: AtelierApi, private readonly images: ImageStore, private readonly now: () => Date = () => new Date()) {}
 
   connect(): () => void {
@@ -118,10 +123,10 @@ export class ChatState {
     if (!message) return;
     if ('resultId' in outcome) {
       message.resultId = outcome.resultId;
-      this.announcement = CHAT_TEXT.pictureReady;
+      this.announcement = t('chat.announce.pictureReady');
     } else {
       message.stopped = true;
-      this.announcement = outcome.error.code === 'cancelled' ? CHAT_TEXT.pictureCancelled : CHAT_TEXT.pictureFailed;
+      this.announcement = outcome.error.code === 'cancelled' ? t('chat.announce.pictureCancelled') : t('chat.announce.pictureFailed');
     }
     this.onChange?.(true);
   }
@@ -133,7 +138,7 @@ export class ChatState {
     p.stopRequested = true;
     if (!p.jobId) return; // stopped as soon as main names it
     const r = await this.api.jobs.cancel(p.jobId);
-    if (!r.ok && r.error.code !== 'not-found') this.notice = describeError(r.error, CHAT_TEXT.stopping);
+    if (!r.ok && r.error.code !== 'not-found') this.notice = describeError(r.error, t('doing.stopAnswer'));
   }
 
   newConversation(inputs: readonly ImageHash[]): void {
@@ -156,7 +161,7 @@ export class ChatState {
     const images = inputs.map((h) => this.images.require(h).bytes);
     const r = await this.api.jobs.chat({ model, turns, images });
     const live = this.pending?.messageId === answer.id ? this.pending : null;
-    if (!r.ok) { this.#drop(answer.id); if (live) this.pending = null; this.notice = describeError(r.error, CHAT_TEXT.asking); return; }
+    if (!r.ok) { this.#drop(answer.id); if (live) this.pending = null; this.notice = describeError(r.error, t('doing.askModel')); return; }
     if (!live) return;
     live.jobId = r.value;
     const early = this.#early.get(r.value);
@@ -179,7 +184,7 @@ export class ChatState {
     const message = this.#message(p.messageId);
     this.pending = null;
     if (message) message.text = text;
-    this.announcement = text.startsWith(IMG_TOKEN) ? CHAT_TEXT.modelWantsPicture : `${CHAT_TEXT.answered} ${text}`;
+    this.announcement = text.startsWith(IMG_TOKEN) ? t('chat.announce.wantsPicture') : t('chat.announce.answer', { text });
     this.onChange?.(true);
     if (message && text.startsWith(IMG_TOKEN)) this.onWantsPicture?.(message.id);
   }
@@ -193,10 +198,10 @@ export class ChatState {
     this.pending = null;
     if (payload.error.code === 'cancelled') {
       if (message) message.stopped = true;
-      this.announcement = CHAT_TEXT.stopped;
+      this.announcement = t('chat.announce.stopped');
     } else {
       if (message && message.text === '') this.#drop(message.id);
-      this.notice = describeError(payload.error, CHAT_TEXT.asking);
+      this.notice = describeError(payload.error, t('doing.askModel'));
     }
     this.onChange?.(true);
   }

@@ -33,6 +33,7 @@ export function t<K extends MessageKey>(key: K, ...[params]: Args<K>): string {
 
 /** A date or time in the UI language (not the system's, which may differ from the language chosen in the app). */
 export function formatDate(iso: string, options: Intl.DateTimeFormatOptions): string {
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a date formatted once, never mutated
   return new Intl.DateTimeFormat(language.locale, options).format(new Date(iso));
 }
 

@@ -129,13 +129,13 @@ export class ProjectState {
     const req = this.#request();
     const r = await this.api.projects.autosave({ ...req, immediate });
     if (r.ok) req.images.forEach((i) => this.#sent.add(i.hash));
-    else this.#fail(r.error, 'Autosaving');
+    else this.#fail(r.error, t('doing.autosave'));
   }
 
   async recover(id: string): Promise<void> {
     this.recoverable = this.recoverable.filter((p) => p.id !== id);
     const r = await this.api.projects.recover(id);
-    if (!r.ok) { this.#fail(r.error, 'Recovering'); return; }
+    if (!r.ok) { this.#fail(r.error, t('doing.recover')); return; }
     await this.#load(r.value);
   }
 
@@ -172,8 +172,9 @@ export class ProjectState {
 
   /** The conversation as Markdown with its images beside it, in a folder the user picks. */
   async exportChat(conversation: Conversation, pictures: readonly HistoryItem[]): Promise<void> {
-    const folder = await this.#ask(() => this.api.dialogs.pickFolder(), 'Exporting the conversation');
+    const folder = await this.#ask(() => this.api.dialogs.pickFolder(), t('doing.exportChat'));
     if (!folder) return;
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup
     const hashes = new Set([...conversation.images, ...pictures.map((p) => p.image)]);
     const r = await this.api.projects.exportChat({
       folder,
@@ -182,8 +183,8 @@ export class ProjectState {
       pictures: pictures.map((p) => ({ resultId: p.id, image: p.image, recipe: $state.snapshot(p.recipe) })),
       images: this.#unsent(hashes),
     });
-    if (!r.ok) { this.#fail(r.error, 'Exporting the conversation'); return; }
-    this.message = { tone: 'info', notice: { title: 'Conversation exported', detail: `Saved as ${r.value[0]}, with ${r.value.length - 1} image files beside it.`, next: 'Open the .md file in any Markdown viewer.' } };
+    if (!r.ok) { this.#fail(r.error, t('doing.exportChat')); return; }
+    this.message = { tone: 'info', notice: { title: t('chatExported.title'), detail: t('chatExported.detail', { file: r.value[0]!, count: r.value.length - 1 }), next: t('chatExported.next') } };
   }
 
   /** The recipe an Atelier PNG carries, or null for any other image. */

@@ -1,5 +1,5 @@
 import { formatFixed, t } from '../i18n/i18n.svelte.ts';
-import type { IpcError, IpcErrorCode } from '../../../../src-main/ipc/contract.ts';
+import type { IpcError } from '../../../../src-main/ipc/contract.ts';
 
 /** A message for people: what happened, the facts main sent, and the next step to take. */
 export interface Notice {

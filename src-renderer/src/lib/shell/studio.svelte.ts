@@ -87,6 +87,7 @@ export class Studio {
   async exportChat(): Promise<void> {
     const c = this.chat.current;
     if (!c || c.messages.length === 0) return;
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup
     const ids = new Set(c.messages.flatMap((m) => (m.resultId ? [m.resultId] : [])));
     await this.project.exportChat(c, this.history.items.filter((i) => ids.has(i.id)));
   }
@@ -219,7 +220,7 @@ export class Studio {
 
   /** Multi-turn editing: the result becomes the image to edit ('replace') or one more input ('add'). */
   useResult(item: HistoryItem, how: 'replace' | 'add'): void {
-    this.workspace.useImage(item.image, how, `Result of “${item.recipe.prompt.slice(0, 40)}”`);
+    this.workspace.useImage(item.image, how, t('result.inputName', { prompt: item.recipe.prompt.slice(0, 40) }));
     this.app.view = 'workspace';
     this.canvas = 'inputs';
   }

@@ -177,7 +177,7 @@ export class WorkspaceState {
 
   /** Restores a recipe's settings, inputs and seed (locked, so the same picture can be refined). */
   applyRecipe(recipe: Recipe, inputs: readonly ImageHash[], mode: Mode): void {
-    const restored = inputs.map((h, k) => this.#input(`Input ${k + 1} of the recipe`, this.images.require(h)));
+    const restored = inputs.map((h, k) => this.#input(t('inputs.fromRecipe', { n: k + 1 }), this.images.require(h)));
     this.#commit({
       inputs: restored, prompt: recipe.prompt, negativePrompt: recipe.negativePrompt, params: parametersOf(recipe),
       modeOverride: mode === modeFor(restored.length) ? null : mode,
