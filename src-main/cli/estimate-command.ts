@@ -89,6 +89,11 @@ function report(modelDir: string, e: MemoryEstimate, configs: ModelConfigs): str
   lines.push(row([`total (${r.mode})`, '', gb(residentWeights), gb(top.bytes - residentWeights), gb(e.peakBytes)]));
   lines.push('', `stages (${r.mode}): ${e.stages.map((s) => `${s.stage} ${gb(s.bytes)} [${s.resident.map((n) => LABELS[n]).join(' + ')}]`).join(' · ')}`);
   lines.push(`modes: ${MEMORY_MODES.map((mode) => `${mode} ${gb(estimateMemory(configs, { ...r, mode }).peakBytes)}`).join(' · ')}`);
+  const tiled = e.components.filter((c) => c.vaeTiles && c.vaeTiles.tiledBytes < c.vaeTiles.untiledBytes);
+  if (tiled.length > 0) {
+    const parts = tiled.map((c) => `${LABELS[c.component]} activations ${gb(c.vaeTiles!.tiledBytes)} instead of ${gb(c.vaeTiles!.untiledBytes)}`);
+    lines.push(`VAE in tiles (chosen when a VAE stage would not fit; the fit lines below count it): ${parts.join(', ')}.`);
+  }
   if (e.streamingPeakBytes !== null) {
     lines.push(`low-memory loads each component whole; streaming its blocks two at a time (not implemented) would need ${gb(e.streamingPeakBytes)}.`);
   }

@@ -123,3 +123,24 @@ export function vaeDecoderActivationBytes(cfg: VaeConfig, o: { latentWidth: numb
   peak = Math.max(peak, (3 * channels.at(-1)! + cfg.outChannels) * area);  // norm_out, silu, conv_out
   return Math.max(peak * o.actBytes, mid);
 }
+
+/**
+ * The tiled decode (models/vae/tiling.ts) with `tile`-pixel latent tiles: one tile's activations at a time, plus the
+ * blended image and its weight sum at full size and one tile's decoded image.
+ */
+export function vaeTiledDecoderActivationBytes(cfg: VaeConfig, o: { latentWidth: number; latentHeight: number; actBytes: number; attention: AttentionScores; tile: number }): number {
+  const tw = Math.min(o.tile, o.latentWidth), th = Math.min(o.tile, o.latentHeight), f2 = cfg.downscaleFactor ** 2;
+  const tile = vaeDecoderActivationBytes(cfg, { ...o, latentWidth: tw, latentHeight: th });
+  return tile + ((cfg.outChannels + 1) * o.latentWidth * o.latentHeight + cfg.outChannels * tw * th) * f2 * 4;
+}
+
+/**
+ * The tiled encode with `tile`-pixel latent tiles (`tile`·f image pixels): one tile's activations, its image crop,
+ * and the blended moments (mean, log-variance) and weight sum at latent size.
+ */
+export function vaeTiledEncoderActivationBytes(cfg: VaeConfig, o: { width: number; height: number; actBytes: number; attention: AttentionScores; tile: number }): number {
+  const f = cfg.downscaleFactor, L = cfg.latentChannels;
+  const tw = Math.min(o.tile * f, o.width), th = Math.min(o.tile * f, o.height);
+  const tile = vaeEncoderActivationBytes(cfg, { ...o, width: tw, height: th });
+  return tile + (cfg.inChannels * tw * th + ((2 * L + 1) * o.width * o.height + 2 * L * tw * th) / (f * f)) * 4;
+}

@@ -6,10 +6,12 @@ import { parseQwenTextConfig, type QwenTextConfig } from '../models/qwen-text/co
 import { parseQwenVisionConfig, type QwenVisionConfig } from '../models/qwen-vision/config.ts';
 import { parseVaeConfig, type VaeConfig } from '../models/vae/config.ts';
 import {
-  ditActivationBytes, textActivationBytes, vaeDecoderActivationBytes, vaeEncoderActivationBytes, visionActivationBytes, visionPatches,
+  ditActivationBytes, textActivationBytes, vaeDecoderActivationBytes, vaeEncoderActivationBytes, vaeTiledDecoderActivationBytes,
+  vaeTiledEncoderActivationBytes, visionActivationBytes, visionPatches,
   type AttentionScores,
 } from './activation-estimate.ts';
 import { LOW_MEMORY_VAE_QUERY_CHUNKS, type MemoryMode } from './memory-mode.ts';
+import { DEFAULT_VAE_TILES } from '../models/vae/tiling.ts';
 import { ditParams, qwenTextParams, qwenVisionParams, vaeParams, type ParamCount } from './parameter-counts.ts';
 
 export type WeightPrecision = 'fp32' | 'fp16' | 'int8' | 'int4';
@@ -39,7 +41,16 @@ export interface EstimateRequest {
   /** Default `materialised`: the bound for an EP without flash-style attention. */
   readonly attentionKernel?: AttentionScores['kernel'];
   readonly maxPixels?: number;
+  /**
+   * VAE encode/decode in tiles (models/vae/tiling.ts): `auto` (default) tiles a VAE stage whose untiled peak
+   * exceeds `budgetBytes`, as the engine does (pipeline/vae-codec.ts); `always` / `never` force it.
+   */
+  readonly vaeTiling?: VaeTiling;
+  /** The memory a stage may use; default unlimited (so `auto` keeps the VAE untiled). adviseFit passes its budget. */
+  readonly budgetBytes?: number;
 }
+
+export type VaeTiling = 'auto' | 'always' | 'never';
 
 export interface ComponentEstimate {
   readonly component: ComponentName;
@@ -48,6 +59,8 @@ export interface ComponentEstimate {
   readonly activationsBytes: number;
   /** Weights + activations: the component running alone. */
   readonly peakBytes: number;
+  /** VAE components: whether the estimate tiles it, and its activations untiled and tiled. */
+  readonly vaeTiles?: { readonly tiled: boolean; readonly untiledBytes: number; readonly tiledBytes: number };
 }
 
 export interface StageEstimate {
@@ -100,7 +113,8 @@ export function weightBytes(p: ParamCount, precision: WeightPrecision, quantisab
 /** Peak memory of a generation job from the configs alone: per component, per stage, for one memory mode. */
 export function estimateMemory(configs: ModelConfigs, request: EstimateRequest): MemoryEstimate {
   const r: Required<EstimateRequest> = {
-    chat: false, textTokens: DEFAULT_TEXT_TOKENS, attentionKernel: 'materialised', maxPixels: DEFAULT_MAX_PIXELS, ...request,
+    chat: false, textTokens: DEFAULT_TEXT_TOKENS, attentionKernel: 'materialised', maxPixels: DEFAULT_MAX_PIXELS, vaeTiling: 'auto',
+    budgetBytes: Number.POSITIVE_INFINITY, ...request,
   };
   if (!Number.isInteger(r.referenceImages) || r.referenceImages < 0 || r.referenceImages > 5) throw new RangeError(`referenceImages must be 0…5, got ${r.referenceImages}`);
   const refSize = vaeInputSize({ width: r.width, height: r.height }, { maxPixels: r.maxPixels, maxSideLength: 1024 });
@@ -127,13 +141,29 @@ export function estimateMemory(configs: ModelConfigs, request: EstimateRequest):
   const dit = ditParams(configs.dit);
   add('dit', dit, weightBytes(dit, r.precision), ditActivationBytes(configs.dit, { sequence, actBytes, attention }));
   const vae = vaeParams(configs.vae);
+  const tile = DEFAULT_VAE_TILES.tile;
+  const addVae = (component: 'vae-encoder' | 'vae-decoder', params: ParamCount, untiledBytes: number, tiledBytes: number) => {
+    add(component, params, weightBytes(params, r.precision, false), r.vaeTiling === 'always' ? tiledBytes : untiledBytes);
+    const c = components.pop()!;
+    components.push({ ...c, vaeTiles: { tiled: r.vaeTiling === 'always', untiledBytes, tiledBytes } });
+  };
   if (r.referenceImages > 0) {
-    add('vae-encoder', vae.encoder, weightBytes(vae.encoder, r.precision, false),
-      vaeEncoderActivationBytes(configs.vae, { ...refSize, actBytes, attention: vaeAttention }));
+    const o = { ...refSize, actBytes, attention: vaeAttention };
+    addVae('vae-encoder', vae.encoder, vaeEncoderActivationBytes(configs.vae, o), vaeTiledEncoderActivationBytes(configs.vae, { ...o, tile }));
   }
   const f = configs.vae.downscaleFactor;
-  add('vae-decoder', vae.decoder, weightBytes(vae.decoder, r.precision, false),
-    vaeDecoderActivationBytes(configs.vae, { latentWidth: generation.width / f, latentHeight: generation.height / f, actBytes, attention: vaeAttention }));
+  const latent = { latentWidth: generation.width / f, latentHeight: generation.height / f, actBytes, attention: vaeAttention };
+  addVae('vae-decoder', vae.decoder, vaeDecoderActivationBytes(configs.vae, latent), vaeTiledDecoderActivationBytes(configs.vae, { ...latent, tile }));
+  if (r.vaeTiling === 'auto') {
+    // As the engine chooses: a VAE stage that would not fit the budget untiled runs tiled.
+    const over = new Set(stagesOf(components, r.mode).filter((s) => s.bytes > r.budgetBytes).map((s) => s.stage));
+    for (const [i, c] of components.entries()) {
+      if (c.vaeTiles && over.has(c.component === 'vae-encoder' ? 'encode' : 'decode')) {
+        const activationsBytes = Math.min(c.vaeTiles.tiledBytes, c.vaeTiles.untiledBytes);
+        components[i] = { ...c, activationsBytes, peakBytes: c.weightsBytes + activationsBytes, vaeTiles: { ...c.vaeTiles, tiled: true } };
+      }
+    }
+  }
 
   const stages = stagesOf(components, r.mode);
   const peakBytes = Math.max(...stages.map((s) => s.bytes));
@@ -206,6 +236,7 @@ const SIZE_STEPS = [0.875, 0.75, 0.625, 0.5, 0.375, 0.25];
 /** Whether `request` fits in `availableBytes` (× USABLE_FRACTION), and if not, what would. */
 export function adviseFit(configs: ModelConfigs, request: EstimateRequest, availableBytes: number): FitAdvice {
   const budget = availableBytes * USABLE_FRACTION;
+  request = { ...request, budgetBytes: budget };
   const peakBytes = estimateMemory(configs, request).peakBytes;
   if (peakBytes <= budget) return { fits: true, peakBytes, availableBytes, suggestion: null };
   const lowerPrecisions = WEIGHT_PRECISIONS.slice(WEIGHT_PRECISIONS.indexOf(request.precision) + 1);

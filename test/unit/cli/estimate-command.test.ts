@@ -34,6 +34,7 @@ describe('atelier estimate', () => {
     expect(row(r.stdout, 'DiT').slice(0, 2)).toEqual(['3.97 B', '7.93 GB']);
     expect(row(r.stdout, 'VAE encoder').slice(0, 2)).toEqual(['34.3 M', '0.07 GB']);
     expect(row(r.stdout, 'VAE decoder').slice(0, 2)).toEqual(['49.5 M', '0.10 GB']);
+    expect(r.stdout).toMatch(/VAE in tiles \(chosen when a VAE stage would not fit; the fit lines below count it\): .*VAE decoder activations [\d.]+ GB instead of [\d.]+ GB/);
     expect(row(r.stdout, 'total (one-at-a-time)')).toHaveLength(3);
     expect(r.stdout).toMatch(/^modes: all-resident [\d.]+ GB · one-at-a-time [\d.]+ GB · low-memory [\d.]+ GB$/m);
     expect(r.stdout).toMatch(/^This machine: [\d.]+ GB RAM \(os\.totalmem\)/m);

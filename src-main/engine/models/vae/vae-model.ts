@@ -4,6 +4,7 @@ import { readConfigFile } from '../config-error.ts';
 import type { VaeAttentionOptions } from './blocks.ts';
 import { VaeConfigError, parseVaeConfig, type VaeConfig } from './config.ts';
 import { buildDecoderGraph, buildEncoderGraph, type VaeGraphName } from './graphs.ts';
+import { runTiled, type VaeTileOptions } from './tiling.ts';
 
 /** A host tensor: row-major fp32 data and its dims (the same shape as the DiT's FloatTensor). */
 export interface VaeTensor {
@@ -73,18 +74,36 @@ export class VaeModel {
     return new VaeModel(config, models, options.session ?? {});
   }
 
-  /** image `[B, C_in, H, W]` in [−1, 1], H and W multiples of `downscaleFactor` → posterior `[B, L, H/f, W/f]`. */
-  async encode(image: VaeTensor): Promise<VaePosterior> {
+  /**
+   * image `[B, C_in, H, W]` in [−1, 1], H and W multiples of `downscaleFactor` → posterior `[B, L, H/f, W/f]`.
+   * With `tiles`, in overlapping tiles of `tile·f` pixels whose moments are blended (tiling.ts).
+   */
+  async encode(image: VaeTensor, tiles?: VaeTileOptions): Promise<VaePosterior> {
     const [B, H, W] = this.checkDims('image', image, this.config.inChannels, this.config.downscaleFactor);
+    if (tiles) {
+      const f = this.config.downscaleFactor;
+      const [mean, logvar] = await runTiled(image, { tile: tiles.tile * f, overlap: tiles.overlap * f, align: f, up: 1, down: f }, async (t) => {
+        const p = await this.encode(t);
+        return [p.mean, p.logvar];
+      });
+      return { mean: mean!, logvar: logvar! };
+    }
     const out = await this.run('vae_encoder', { image: f32(image.data, image.dims) });
     const f = this.config.downscaleFactor;
     const dims = [B, this.config.latentChannels, H / f, W / f];
     return { mean: { data: out.latent_mean!, dims }, logvar: { data: out.latent_logvar!, dims } };
   }
 
-  /** Raw latent `[B, L, h, w]` (no scaling or shift) → image `[B, C_out, h·f, w·f]`, ≈ [−1, 1]. */
-  async decode(latent: VaeTensor): Promise<VaeTensor> {
+  /**
+   * Raw latent `[B, L, h, w]` (no scaling or shift) → image `[B, C_out, h·f, w·f]`, ≈ [−1, 1]. With `tiles`, in
+   * overlapping latent tiles whose images are blended linearly across the overlaps (tiling.ts).
+   */
+  async decode(latent: VaeTensor, tiles?: VaeTileOptions): Promise<VaeTensor> {
     const [B, h, w] = this.checkDims('latent', latent, this.config.latentChannels, 1);
+    if (tiles) {
+      const [image] = await runTiled(latent, { ...tiles, up: this.config.downscaleFactor, down: 1 }, async (t) => [await this.decode(t)]);
+      return image!;
+    }
     const out = await this.run('vae_decoder', { latent: f32(latent.data, latent.dims) });
     const f = this.config.downscaleFactor;
     return { data: out.image!, dims: [B, this.config.outChannels, h * f, w * f] };
@@ -97,9 +116,9 @@ export class VaeModel {
   }
 
   /** Decodes the sampler's final latent (§5.9): decode(x / scale + shift). */
-  async decodeScaled(x: VaeTensor): Promise<VaeTensor> {
+  async decodeScaled(x: VaeTensor, tiles?: VaeTileOptions): Promise<VaeTensor> {
     const shift = Math.fround(this.config.shiftFactor), scale = Math.fround(this.config.scalingFactor);
-    return this.decode({ data: x.data.map((v) => Math.fround(v / scale) + shift), dims: x.dims });
+    return this.decode({ data: x.data.map((v) => Math.fround(v / scale) + shift), dims: x.dims }, tiles);
   }
 
   /** Creates both sessions now rather than on first use (onnxruntime's weight loading and optimisation). */
