@@ -76,13 +76,13 @@ export function fallbackChain(p: PlatformInfo): ExecutionProvider[] {
   return [...order.filter((e) => p.backends.includes(e)), 'cpu'];
 }
 
-/** How the WebGPU provider keeps freed storage buffers (webgpu-notes §2.1; docs/gpu.md has the measured peaks). */
+/** How the WebGPU provider keeps freed storage buffers (docs/gpu.md: the levers and the measured peaks). */
 export type WebGpuCacheMode = 'simple' | 'bucket' | 'lazyRelease' | 'disabled';
 
 /**
  * The WebGPU provider's options. `simple` reuses freed buffers of exactly the same size and never trims its
  * pool: our graphs have static shapes per job, so the second layer reuses the first layer's buffers instead of
- * the bucket cache's round-up-and-release (webgpu-notes §2.1–2.2). The mode is fixed by the first WebGPU session
+ * the bucket cache's round-up-and-release (docs/gpu.md, L2). The mode is fixed by the first WebGPU session
  * of the process and silently ignored after that (§2.3), so every WebGPU session must be created with these options.
  * `wgpuOnly` skips onnxruntime's error scope around each run (Dawn still validates; `disabled` could crash the process).
  */

@@ -56,7 +56,7 @@ describe('the fallback chain per OS (tech-notes.md §1.1)', () => {
     expect(executionProvidersFor('cuda')).toEqual([{ name: 'cuda', deviceId: 0 }]);
     expect(executionProvidersFor('dml')).toEqual([{ name: 'dml', deviceId: 0 }]);
     expect(executionProvidersFor('cpu')).toEqual(['cpu']);
-    // The cache mode must reach every WebGPU session: the first one in the process fixes it (webgpu-notes §2.3).
+    // The cache mode must reach every WebGPU session: the first one in the process fixes it (docs/gpu.md, L3).
     expect(executionProvidersFor('webgpu')).toEqual([{ name: 'webgpu', storageBufferCacheMode: 'simple', validationMode: 'wgpuOnly' }]);
   });
 });
