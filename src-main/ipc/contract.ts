@@ -110,7 +110,7 @@ export interface Recipe {
   precision: string;
   appVersion: string;
   /**
-   * Chat-mode conditioning (omnigen2-inference.md §2.2): the picture was drawn in a conversation, `prompt` being
+   * Chat-mode conditioning (model-notes.md §2.2): the picture was drawn in a conversation, `prompt` being
    * its newest user message and `history` the turns before it; the input images also went through the MLLM.
    * Absent: the standard conditioning.
    */

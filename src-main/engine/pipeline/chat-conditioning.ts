@@ -4,7 +4,7 @@ import { chatDecoderPrompt, type ChatPromptParts } from './chat.ts';
 import type { TextConditioning } from './conditioning.ts';
 
 /**
- * Chat-mode conditioning (omnigen2-inference.md §2.2, `use_only_text_hidden_states=True`), beside the standard
+ * Chat-mode conditioning (model-notes.md §2.2, `use_only_text_hidden_states=True`), beside the standard
  * one of conditioning.ts: the conversation in the hand-built chat format with the images labelled `<img1>`…,
  * the full MLLM (vision + text) over it, then every `<|image_pad|>` position dropped from the last hidden state.
  * The kept tokens (vision start/end, `<imgN>: `, the assistant header) carry what the model saw in the images.
