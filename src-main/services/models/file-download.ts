@@ -47,8 +47,10 @@ export const MAX_CONNECTIONS = 16;
 // take over work from a slow one and keep the run of bytes from 0 (which hashing follows) close behind the front.
 const MIN_PIECE_BYTES = 16 * 1024 * 1024;
 const MAX_PIECE_BYTES = 32 * 1024 * 1024;
-// Large enough that syscalls do not matter, small enough that a killed process loses little and progress is smooth.
-const BATCH_BYTES = 256 * 1024;
+// Large enough that syscalls and their promises do not matter, small enough that a killed process loses little and
+// progress is smooth. 1 MiB beat 256 KiB uncapped (≈360 against ≈240 MB/s with 8 connections, loaded 2-core machine);
+// memory stays bounded at two batches per connection.
+const BATCH_BYTES = 1024 * 1024;
 // How much a kill may cost each connection, at most, in bytes fetched again: the journal is saved this often.
 const JOURNAL_SAVE_MS = 1000;
 
