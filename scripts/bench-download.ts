@@ -34,13 +34,27 @@ export interface DownloadBench {
 }
 
 /** Runs `rounds` rounds; in each, every client downloads once from each server, in turn. */
-export async function benchDownload(o: { sizeBytes: number; rounds: number; connections: number; capBytesPerSec: number }): Promise<DownloadBench> {
+export async function benchDownload(o: {
+  sizeBytes: number;
+  rounds: number;
+  connections: number;
+  capBytesPerSec: number;
+}): Promise<DownloadBench> {
   const servers = [
     { link: 'uncapped', server: await startServer(o.sizeBytes, null) },
-    { link: `capped at ${(o.capBytesPerSec / 1e6).toFixed(0)} MB/s per connection`, server: await startServer(o.sizeBytes, o.capBytesPerSec) },
+    {
+      link: `capped at ${(o.capBytesPerSec / 1e6).toFixed(0)} MB/s per connection`,
+      server: await startServer(o.sizeBytes, o.capBytesPerSec),
+    },
   ];
   const work = await mkdtemp(join(tmpdir(), 'atelier-bench-dl-'));
-  const links: LinkBench[] = servers.map(({ link }) => ({ link, curl: [], curlChecked: [], atelierOne: [], atelierMany: [] }));
+  const links: LinkBench[] = servers.map(({ link }) => ({
+    link,
+    curl: [],
+    curlChecked: [],
+    atelierOne: [],
+    atelierMany: [],
+  }));
   try {
     for (let round = 0; round < o.rounds; round++) {
       for (const [i, { server }] of servers.entries()) {
@@ -55,10 +69,17 @@ export async function benchDownload(o: { sizeBytes: number; rounds: number; conn
         figures.curlChecked.push(mbps((await stat(curlTarget)).size, performance.now() - t0));
         await rm(curlTarget);
 
-        for (const [connections, into] of [[1, figures.atelierOne], [o.connections, figures.atelierMany]] as const) {
+        for (const [connections, into] of [
+          [1, figures.atelierOne],
+          [o.connections, figures.atelierMany],
+        ] as const) {
           const modelsDir = join(work, 'models');
           t0 = performance.now();
-          const manager = new ModelManager({ modelsDir, hub: () => ({ endpoint: server.url }), connections: () => connections });
+          const manager = new ModelManager({
+            modelsDir,
+            hub: () => ({ endpoint: server.url }),
+            connections: () => connections,
+          });
           const model = await manager.download(REPO).done;
           into.push(mbps(model.totalBytes, performance.now() - t0));
           await rm(modelsDir, { recursive: true });
@@ -77,7 +98,14 @@ export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor
 
 /** A fake hub in a child process (this same file with --serve); resolves with its URL. */
 function startServer(sizeBytes: number, capBytesPerSec: number | null): Promise<{ url: string; stop(): void }> {
-  const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', String(sizeBytes), ...(capBytesPerSec ? ['--cap', String(capBytesPerSec)] : [])];
+  const args = [
+    '--import',
+    'tsx',
+    fileURLToPath(import.meta.url),
+    '--serve',
+    String(sizeBytes),
+    ...(capBytesPerSec ? ['--cap', String(capBytesPerSec)] : []),
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
@@ -94,26 +122,45 @@ async function serve(sizeBytes: number, capBytesPerSec: number | null): Promise<
 
 /** `npm run bench -- download [--size-mb N] [--rounds N] [--connections N] [--cap-mbps N]` (scripts/bench/download.ts) lands here. */
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { 'size-mb': { type: 'string' }, rounds: { type: 'string' }, connections: { type: 'string' }, 'cap-mbps': { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      'size-mb': { type: 'string' },
+      rounds: { type: 'string' },
+      connections: { type: 'string' },
+      'cap-mbps': { type: 'string' },
+    },
+  });
   const result = await benchDownload({
-    sizeBytes: Number(values['size-mb'] ?? 1000) * 1e6, rounds: Number(values.rounds ?? 3),
-    connections: Number(values.connections ?? DEFAULT_CONNECTIONS), capBytesPerSec: Number(values['cap-mbps'] ?? 25) * 1e6,
+    sizeBytes: Number(values['size-mb'] ?? 1000) * 1e6,
+    rounds: Number(values.rounds ?? 3),
+    connections: Number(values.connections ?? DEFAULT_CONNECTIONS),
+    capBytesPerSec: Number(values['cap-mbps'] ?? 25) * 1e6,
   });
   const n = result.connections;
-  console.log(`download of ${(result.bytes / 1e9).toFixed(2)} GB from a local fake hub: MB/s, median of ${result.links[0]!.curl.length} rounds (every round in brackets)`);
+  console.log(
+    `download of ${(result.bytes / 1e9).toFixed(2)} GB from a local fake hub: MB/s, median of ${result.links[0]!.curl.length} rounds (every round in brackets)`,
+  );
   console.log('Atelier includes sha256 of every byte and fsync; "curl+check" is curl, then sha256sum and sync.');
   const cell = (xs: number[]) => `${median(xs).toFixed(0)} [${xs.map((x) => x.toFixed(0)).join(' ')}]`.padEnd(24);
-  console.log(`${'link'.padEnd(36)}${'curl'.padEnd(24)}${'curl+check'.padEnd(24)}${'atelier x1'.padEnd(24)}${`atelier x${n}`.padEnd(24)}atelier x${n} / curl`);
+  console.log(
+    `${'link'.padEnd(36)}${'curl'.padEnd(24)}${'curl+check'.padEnd(24)}${'atelier x1'.padEnd(24)}${`atelier x${n}`.padEnd(24)}atelier x${n} / curl`,
+  );
   for (const l of result.links) {
-    console.log(`${l.link.padEnd(36)}${cell(l.curl)}${cell(l.curlChecked)}${cell(l.atelierOne)}${cell(l.atelierMany)}${(median(l.atelierMany) / median(l.curl)).toFixed(2)}`);
+    console.log(
+      `${l.link.padEnd(36)}${cell(l.curl)}${cell(l.curlChecked)}${cell(l.atelierOne)}${cell(l.atelierMany)}${(median(l.atelierMany) / median(l.curl)).toFixed(2)}`,
+    );
   }
   const [uncapped, capped] = result.links;
-  console.log(`atelier x${n} / curl uncapped: ${(median(uncapped!.atelierMany) / median(uncapped!.curl)).toFixed(2)} (goal 0.9); capped: ${(median(capped!.atelierMany) / median(capped!.curl)).toFixed(2)} (goal 3)`);
+  console.log(
+    `atelier x${n} / curl uncapped: ${(median(uncapped!.atelierMany) / median(uncapped!.curl)).toFixed(2)} (goal 0.9); capped: ${(median(capped!.atelierMany) / median(capped!.curl)).toFixed(2)} (goal 3)`,
+  );
 }
 
 // Run directly, this file is also the fake hub's child process (--serve).
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { values } = parseArgs({ strict: false, options: { serve: { type: 'string' }, cap: { type: 'string' } } });
-  if (typeof values.serve === 'string') await serve(Number(values.serve), typeof values.cap === 'string' ? Number(values.cap) : null);
+  if (typeof values.serve === 'string')
+    await serve(Number(values.serve), typeof values.cap === 'string' ? Number(values.cap) : null);
   else await run(process.argv.slice(2));
 }

@@ -17,7 +17,8 @@ import { SettingsService } from './services/settings/settings-service.ts';
 import { SETTINGS_FILE_NAME } from './services/settings/node-settings.ts';
 
 // Scripts and styles only from the app itself; images may be data:/blob: URLs made by the renderer.
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 let mainWindow: BrowserWindow | null = null;
 const openRequests = new OpenRequests();
@@ -62,7 +63,9 @@ function createWindow(): BrowserWindow {
     }
   });
   // The page subscribes to its events while it loads; a project asked for before then waits until it has.
-  win.webContents.on('did-finish-load', () => openRequests.attach((path) => win.webContents.send(eventChannel('project.openRequested'), { path })));
+  win.webContents.on('did-finish-load', () =>
+    openRequests.attach((path) => win.webContents.send(eventChannel('project.openRequested'), { path })),
+  );
   win.on('closed', () => openRequests.detach());
   if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL);
   else void win.loadFile(appFile('renderer'));
@@ -74,7 +77,11 @@ function validatedIpc(): IpcLike {
   return {
     handle: (channel, handler) =>
       ipcMain.handle(channel, (event: IpcMainInvokeEvent, ...args: unknown[]) => {
-        if (!mainWindow || event.sender !== mainWindow.webContents || event.senderFrame !== mainWindow.webContents.mainFrame) {
+        if (
+          !mainWindow ||
+          event.sender !== mainWindow.webContents ||
+          event.senderFrame !== mainWindow.webContents.mainFrame
+        ) {
           return { ok: false, error: { code: 'invalid-request', message: 'request from an unknown frame' } };
         }
         return handler(event, ...args);
@@ -86,12 +93,18 @@ function validatedIpc(): IpcLike {
 function electronDialogs(): Contract['dialogs'] {
   const filters = [{ name: 'Atelier project', extensions: ['atelier'] }];
   const open = async (properties: Electron.OpenDialogOptions['properties']) => {
-    const r = await dialog.showOpenDialog(mainWindow!, { properties, filters: properties?.includes('openFile') ? filters : [] });
+    const r = await dialog.showOpenDialog(mainWindow!, {
+      properties,
+      filters: properties?.includes('openFile') ? filters : [],
+    });
     return ok(r.canceled ? null : (r.filePaths[0] ?? null));
   };
   return {
     saveProjectPath: async (suggestedName) => {
-      const r = await dialog.showSaveDialog(mainWindow!, { defaultPath: join(app.getPath('documents'), suggestedName), filters });
+      const r = await dialog.showSaveDialog(mainWindow!, {
+        defaultPath: join(app.getPath('documents'), suggestedName),
+        filters,
+      });
       return ok(r.canceled || !r.filePath ? null : r.filePath);
     },
     openProjectPath: () => open(['openFile']),
@@ -116,9 +129,24 @@ function openFromArgv(argv: readonly string[], cwd: string): void {
 
 function start(): void {
   const defaults = SETTINGS_DEFAULTS(defaultModelsDir(), defaultCacheDir());
-  const store = new Store<Settings>({ name: SETTINGS_FILE_NAME, defaults, schema: SETTINGS_SCHEMA as never, clearInvalidConfig: false });
-  const settings = new SettingsService({ get store() { return store.store; }, set: (patch) => store.set(patch) }, defaults);
-  const applyTheme = (s: Settings) => { nativeTheme.themeSource = s.theme; };
+  const store = new Store<Settings>({
+    name: SETTINGS_FILE_NAME,
+    defaults,
+    schema: SETTINGS_SCHEMA as never,
+    clearInvalidConfig: false,
+  });
+  const settings = new SettingsService(
+    {
+      get store() {
+        return store.store;
+      },
+      set: (patch) => store.set(patch),
+    },
+    defaults,
+  );
+  const applyTheme = (s: Settings) => {
+    nativeTheme.themeSource = s.theme;
+  };
   applyTheme(settings.get());
   settings.onChange(applyTheme);
 
@@ -127,7 +155,8 @@ function start(): void {
   });
 
   const engine = startUtilityEngine(appFile('engineHost'), join(app.getPath('userData'), 'logs', ENGINE_LOG_FILE));
-  const emit = <E extends keyof Events>(event: E, payload: Events[E]) => mainWindow?.webContents.send(eventChannel(event), payload);
+  const emit = <E extends keyof Events>(event: E, payload: Events[E]) =>
+    mainWindow?.webContents.send(eventChannel(event), payload);
   const services = createAppServices({
     engine,
     settings,
@@ -141,7 +170,9 @@ function start(): void {
     log: (error) => console.error('[background]', error),
     dialogs: electronDialogs(),
   });
-  registerHandlers(validatedIpc(), services.contract, PARSERS, (error, channel) => console.error(`[ipc] ${channel} failed`, error));
+  registerHandlers(validatedIpc(), services.contract, PARSERS, (error, channel) =>
+    console.error(`[ipc] ${channel} failed`, error),
+  );
 
   openFromArgv(process.argv, process.cwd());
   mainWindow = createWindow();

@@ -5,12 +5,15 @@ import { makeApi } from '../src-main/ipc/contract.ts';
 
 contextBridge.exposeInMainWorld(
   'api',
-  makeApi({
-    invoke: (channel, args) => ipcRenderer.invoke(channel, ...args),
-    subscribe: (channel, listener) => {
-      const forward = (_e: IpcRendererEvent, payload: unknown) => listener(payload);
-      ipcRenderer.on(channel, forward);
-      return () => ipcRenderer.off(channel, forward);
+  makeApi(
+    {
+      invoke: (channel, args) => ipcRenderer.invoke(channel, ...args),
+      subscribe: (channel, listener) => {
+        const forward = (_e: IpcRendererEvent, payload: unknown) => listener(payload);
+        ipcRenderer.on(channel, forward);
+        return () => ipcRenderer.off(channel, forward);
+      },
     },
-  }, (file) => webUtils.getPathForFile(file)),
+    (file) => webUtils.getPathForFile(file),
+  ),
 );

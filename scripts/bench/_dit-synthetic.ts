@@ -5,9 +5,21 @@ import { parseDitConfig, type DitConfig } from '../../src-main/engine/models/dit
 
 /** Mid-size: D 640, 8 layers, 10/5 heads of 64 (axes 16+24+24), FFN 2560, one refiner layer. */
 export const MID_DIT_CONFIG = {
-  patch_size: 2, in_channels: 16, out_channels: null, hidden_size: 640, num_layers: 8, num_refiner_layers: 1,
-  num_attention_heads: 10, num_kv_heads: 5, multiple_of: 256, ffn_dim_multiplier: null, norm_eps: 1e-5,
-  axes_dim_rope: [16, 24, 24], axes_lens: [1024, 1664, 1664], text_feat_dim: 256, timestep_scale: 1000.0,
+  patch_size: 2,
+  in_channels: 16,
+  out_channels: null,
+  hidden_size: 640,
+  num_layers: 8,
+  num_refiner_layers: 1,
+  num_attention_heads: 10,
+  num_kv_heads: 5,
+  multiple_of: 256,
+  ffn_dim_multiplier: null,
+  norm_eps: 1e-5,
+  axes_dim_rope: [16, 24, 24],
+  axes_lens: [1024, 1664, 1664],
+  text_feat_dim: 256,
+  timestep_scale: 1000.0,
   _class_name: 'OmniGen2Transformer2DModel',
 };
 
@@ -16,26 +28,52 @@ export function ditTensorShapes(cfg: DitConfig): Map<string, number[]> {
   const { hiddenSize: D, ffnDim: F, tembDim: Dt, headDim: dh } = cfg;
   const KV = cfg.numKvHeads * dh;
   const t = new Map<string, number[]>([
-    ['x_embedder.weight', [D, cfg.patchDim]], ['x_embedder.bias', [D]],
-    ['ref_image_patch_embedder.weight', [D, cfg.patchDim]], ['ref_image_patch_embedder.bias', [D]],
-    ['time_caption_embed.timestep_embedder.linear_1.weight', [Dt, 256]], ['time_caption_embed.timestep_embedder.linear_1.bias', [Dt]],
-    ['time_caption_embed.timestep_embedder.linear_2.weight', [Dt, Dt]], ['time_caption_embed.timestep_embedder.linear_2.bias', [Dt]],
+    ['x_embedder.weight', [D, cfg.patchDim]],
+    ['x_embedder.bias', [D]],
+    ['ref_image_patch_embedder.weight', [D, cfg.patchDim]],
+    ['ref_image_patch_embedder.bias', [D]],
+    ['time_caption_embed.timestep_embedder.linear_1.weight', [Dt, 256]],
+    ['time_caption_embed.timestep_embedder.linear_1.bias', [Dt]],
+    ['time_caption_embed.timestep_embedder.linear_2.weight', [Dt, Dt]],
+    ['time_caption_embed.timestep_embedder.linear_2.bias', [Dt]],
     ['time_caption_embed.caption_embedder.0.weight', [cfg.textFeatDim]],
-    ['time_caption_embed.caption_embedder.1.weight', [D, cfg.textFeatDim]], ['time_caption_embed.caption_embedder.1.bias', [D]],
+    ['time_caption_embed.caption_embedder.1.weight', [D, cfg.textFeatDim]],
+    ['time_caption_embed.caption_embedder.1.bias', [D]],
     ['image_index_embedding', [5, D]],
-    ['norm_out.linear_1.weight', [D, Dt]], ['norm_out.linear_1.bias', [D]],
-    ['norm_out.linear_2.weight', [cfg.outPatchDim, D]], ['norm_out.linear_2.bias', [cfg.outPatchDim]],
+    ['norm_out.linear_1.weight', [D, Dt]],
+    ['norm_out.linear_1.bias', [D]],
+    ['norm_out.linear_2.weight', [cfg.outPatchDim, D]],
+    ['norm_out.linear_2.bias', [cfg.outPatchDim]],
   ]);
   const block = (p: string, modulated: boolean) => {
     for (const [k, s] of [
-      ['attn.to_q.weight', [D, D]], ['attn.to_k.weight', [KV, D]], ['attn.to_v.weight', [KV, D]], ['attn.to_out.0.weight', [D, D]],
-      ['attn.norm_q.weight', [dh]], ['attn.norm_k.weight', [dh]],
-      ['feed_forward.linear_1.weight', [F, D]], ['feed_forward.linear_3.weight', [F, D]], ['feed_forward.linear_2.weight', [D, F]],
-      ['norm2.weight', [D]], ['ffn_norm1.weight', [D]], ['ffn_norm2.weight', [D]],
-      ...(modulated ? [['norm1.linear.weight', [4 * D, Dt]], ['norm1.linear.bias', [4 * D]], ['norm1.norm.weight', [D]]] : [['norm1.weight', [D]]]),
-    ] as [string, number[]][]) t.set(`${p}.${k}`, s);
+      ['attn.to_q.weight', [D, D]],
+      ['attn.to_k.weight', [KV, D]],
+      ['attn.to_v.weight', [KV, D]],
+      ['attn.to_out.0.weight', [D, D]],
+      ['attn.norm_q.weight', [dh]],
+      ['attn.norm_k.weight', [dh]],
+      ['feed_forward.linear_1.weight', [F, D]],
+      ['feed_forward.linear_3.weight', [F, D]],
+      ['feed_forward.linear_2.weight', [D, F]],
+      ['norm2.weight', [D]],
+      ['ffn_norm1.weight', [D]],
+      ['ffn_norm2.weight', [D]],
+      ...(modulated
+        ? [
+            ['norm1.linear.weight', [4 * D, Dt]],
+            ['norm1.linear.bias', [4 * D]],
+            ['norm1.norm.weight', [D]],
+          ]
+        : [['norm1.weight', [D]]]),
+    ] as [string, number[]][])
+      t.set(`${p}.${k}`, s);
   };
-  for (let i = 0; i < cfg.numRefinerLayers; i++) { block(`noise_refiner.${i}`, true); block(`ref_image_refiner.${i}`, true); block(`context_refiner.${i}`, false); }
+  for (let i = 0; i < cfg.numRefinerLayers; i++) {
+    block(`noise_refiner.${i}`, true);
+    block(`ref_image_refiner.${i}`, true);
+    block(`context_refiner.${i}`, false);
+  }
   for (let i = 0; i < cfg.numLayers; i++) block(`layers.${i}`, true);
   return t;
 }
@@ -44,7 +82,11 @@ export function ditTensorShapes(cfg: DitConfig): Map<string, number[]> {
 function uniform(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     return s / 2 ** 32;
   };
 }
@@ -78,7 +120,8 @@ export function writeSyntheticDit(dir: string, configJson: object, seed = 1): st
     writeSync(fd, json);
     for (const [name, shape] of shapes) {
       const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-      if (shape.length === 1 && name.endsWith('.weight')) data.fill(1); // every 1-D weight is a norm gain
+      if (shape.length === 1 && name.endsWith('.weight'))
+        data.fill(1); // every 1-D weight is a norm gain
       else if (shape.length === 2) {
         const scale = Math.sqrt(3 / shape[1]!);
         for (let i = 0; i < data.length; i++) data[i] = (2 * next() - 1) * scale;
@@ -92,7 +135,11 @@ export function writeSyntheticDit(dir: string, configJson: object, seed = 1): st
 }
 
 /** FLOPs of one forwardOne call without references (dit_temb + dit_main; dit_text runs once a branch). */
-export function ditForwardFlops(cfg: DitConfig, textTokens: number, imageTokens: number): { matmul: number; attention: number } {
+export function ditForwardFlops(
+  cfg: DitConfig,
+  textTokens: number,
+  imageTokens: number,
+): { matmul: number; attention: number } {
   const { hiddenSize: D, ffnDim: F, tembDim: Dt } = cfg;
   const KV = cfg.numKvHeads * cfg.headDim;
   const linear = (rows: number, inp: number, out: number) => 2 * rows * inp * out;
@@ -101,9 +148,13 @@ export function ditForwardFlops(cfg: DitConfig, textTokens: number, imageTokens:
   // softmax(q·kᵀ)·v: two [S, S] products per head over d_h, i.e. 2 · 2·S²·D in all (K/V repeated to all heads)
   const attention = (S: number) => 4 * S * S * D;
   const S = textTokens + imageTokens;
-  const matmul = linear(1, 256, Dt) + linear(1, Dt, Dt) // timestep embedder
-    + linear(imageTokens, cfg.patchDim, D)
-    + cfg.numRefinerLayers * block(imageTokens) + cfg.numLayers * block(S)
-    + linear(1, Dt, D) + linear(imageTokens, D, cfg.outPatchDim);
+  const matmul =
+    linear(1, 256, Dt) +
+    linear(1, Dt, Dt) + // timestep embedder
+    linear(imageTokens, cfg.patchDim, D) +
+    cfg.numRefinerLayers * block(imageTokens) +
+    cfg.numLayers * block(S) +
+    linear(1, Dt, D) +
+    linear(imageTokens, D, cfg.outPatchDim);
   return { matmul, attention: cfg.numRefinerLayers * attention(imageTokens) + cfg.numLayers * attention(S) };
 }

@@ -3,9 +3,21 @@ import type { DitConfig, DitItemInputs, DitModel } from '../../src-main/engine/m
 
 /** The released transformer/config.json (model-notes.md §1.2). */
 export const REAL_DIT_CONFIG = {
-  patch_size: 2, in_channels: 16, out_channels: null, hidden_size: 2520, num_layers: 32, num_refiner_layers: 2,
-  num_attention_heads: 21, num_kv_heads: 7, multiple_of: 256, ffn_dim_multiplier: null, norm_eps: 1e-5,
-  axes_dim_rope: [40, 40, 40], axes_lens: [1024, 1664, 1664], text_feat_dim: 2048, timestep_scale: 1000.0,
+  patch_size: 2,
+  in_channels: 16,
+  out_channels: null,
+  hidden_size: 2520,
+  num_layers: 32,
+  num_refiner_layers: 2,
+  num_attention_heads: 21,
+  num_kv_heads: 7,
+  multiple_of: 256,
+  ffn_dim_multiplier: null,
+  norm_eps: 1e-5,
+  axes_dim_rope: [40, 40, 40],
+  axes_lens: [1024, 1664, 1664],
+  text_feat_dim: 2048,
+  timestep_scale: 1000.0,
   _class_name: 'OmniGen2Transformer2DModel',
 };
 
@@ -23,7 +35,13 @@ export interface GpuDitShape {
 /** transformer/config.json for a shape: the released config (model-notes.md §1.2) at another depth/width. */
 export function gpuDitConfig(s: GpuDitShape): object {
   if (s.heads % 3 !== 0) throw new RangeError(`--heads must be a multiple of 3 (GQA groups of 3), got ${s.heads}`);
-  return { ...REAL_DIT_CONFIG, hidden_size: 120 * s.heads, num_layers: s.layers, num_attention_heads: s.heads, num_kv_heads: s.heads / 3 };
+  return {
+    ...REAL_DIT_CONFIG,
+    hidden_size: 120 * s.heads,
+    num_layers: s.layers,
+    num_attention_heads: s.heads,
+    num_kv_heads: s.heads / 3,
+  };
 }
 
 /**
@@ -35,17 +53,29 @@ export function ditForwardFlops(cfg: DitConfig, textTokens: number, imageTokens:
   const { hiddenSize: D, ffnDim: F, tembDim: Dt } = cfg;
   const KV = cfg.numKvHeads * cfg.headDim;
   const linear = (rows: number, inp: number, out: number) => 2 * rows * inp * out;
-  const block = (S: number) => 2 * linear(S, D, D) + 2 * linear(S, D, KV) + 3 * linear(S, D, F) + linear(1, Dt, 4 * D) + 4 * S * S * D;
+  const block = (S: number) =>
+    2 * linear(S, D, D) + 2 * linear(S, D, KV) + 3 * linear(S, D, F) + linear(1, Dt, 4 * D) + 4 * S * S * D;
   const temb = linear(1, 256, Dt) + linear(1, Dt, Dt);
   const ref = refTokens === 0 ? 0 : linear(refTokens, cfg.patchDim, D) + cfg.numRefinerLayers * block(refTokens);
-  const main = linear(imageTokens, cfg.patchDim, D) + cfg.numRefinerLayers * block(imageTokens)
-    + cfg.numLayers * block(textTokens + refTokens + imageTokens) + linear(1, Dt, D) + linear(imageTokens, D, cfg.outPatchDim);
+  const main =
+    linear(imageTokens, cfg.patchDim, D) +
+    cfg.numRefinerLayers * block(imageTokens) +
+    cfg.numLayers * block(textTokens + refTokens + imageTokens) +
+    linear(1, Dt, D) +
+    linear(imageTokens, D, cfg.outPatchDim);
   return temb + ref + main;
 }
 
 function gaussian(n: number, seed: number): Float32Array {
   let s = seed >>> 0 || 1;
-  const u = () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return (s + 0.5) / 2 ** 32; };
+  const u = () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return (s + 0.5) / 2 ** 32;
+  };
   return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
 }
 

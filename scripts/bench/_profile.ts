@@ -2,9 +2,19 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-interface TraceEvent { cat?: string; name?: string; dur?: number; args?: { op_name?: string; provider?: string } }
+interface TraceEvent {
+  cat?: string;
+  name?: string;
+  dur?: number;
+  args?: { op_name?: string; provider?: string };
+}
 
-export interface OpTypeTime { op: string; provider: string; ms: number; calls: number }
+export interface OpTypeTime {
+  op: string;
+  provider: string;
+  ms: number;
+  calls: number;
+}
 
 /** Every `<prefix>*.json` trace beside `prefix`, node kernel times summed per op type and provider, largest first. */
 export function opTypeTimes(prefix: string): OpTypeTime[] {

@@ -15,33 +15,63 @@ import { goldenDir } from '../../test/helpers/golden.ts';
 const GOLDEN = goldenDir();
 const TEXT_TOKENS = 64;
 
-async function measure(label: string, modelDir: string, sizes: number[], steps: number): Promise<Record<string, string | number>[]> {
+async function measure(
+  label: string,
+  modelDir: string,
+  sizes: number[],
+  steps: number,
+): Promise<Record<string, string | number>[]> {
   const dit = await DitModel.load(modelDir);
   const vae = await loadVaeCodec(modelDir);
   const rng = new SeededRng(1);
-  const text = () => ({ hidden: rng.fillNormal(new Float32Array(TEXT_TOKENS * dit.config.textFeatDim)), length: TEXT_TOKENS });
+  const text = () => ({
+    hidden: rng.fillNormal(new Float32Array(TEXT_TOKENS * dit.config.textFeatDim)),
+    length: TEXT_TOKENS,
+  });
   const rows: Record<string, string | number>[] = [];
   for (const size of sizes) {
-    const params: GenerationParams = { steps, textGuidance: 4, imageGuidance: 1, cfgRange: [0, 1], scheduler: 'euler', width: size, height: size, maxPixels: size * size, maxSideLength: size, seed: 0 };
+    const params: GenerationParams = {
+      steps,
+      textGuidance: 4,
+      imageGuidance: 1,
+      cfgRange: [0, 1],
+      scheduler: 'euler',
+      width: size,
+      height: size,
+      maxPixels: size * size,
+      maxSideLength: size,
+      seed: 0,
+    };
     const stepMs: number[] = [];
     let last = performance.now();
     let decodeStart = 0;
     const start = performance.now();
-    await generateImage(dit, vae, { prompt: text(), negative: text(), images: [], params }, {
-      onProgress: (p) => {
-        const now = performance.now();
-        if (p.stage === 'denoising') stepMs.push(now - last);
-        if (p.stage === 'decoding') decodeStart = now;
-        last = now;
+    await generateImage(
+      dit,
+      vae,
+      { prompt: text(), negative: text(), images: [], params },
+      {
+        onProgress: (p) => {
+          const now = performance.now();
+          if (p.stage === 'denoising') stepMs.push(now - last);
+          if (p.stage === 'decoding') decodeStart = now;
+          last = now;
+        },
       },
-    });
+    );
     const total = performance.now() - start;
     // The first step includes session creation; report it apart from the steady state.
     const steady = stepMs.slice(1);
     rows.push({
-      model: label, size: `${size}²`, 'image tokens': (size / 16) ** 2, steps,
-      'first step s': stepMs[0]! / 1000, 's/step': steady.reduce((a, b) => a + b, 0) / steady.length / 1000,
-      'decode s': (performance.now() - decodeStart) / 1000, 'total s': total / 1000, 'peak RSS MiB': peakRssMiB(),
+      model: label,
+      size: `${size}²`,
+      'image tokens': (size / 16) ** 2,
+      steps,
+      'first step s': stepMs[0]! / 1000,
+      's/step': steady.reduce((a, b) => a + b, 0) / steady.length / 1000,
+      'decode s': (performance.now() - decodeStart) / 1000,
+      'total s': total / 1000,
+      'peak RSS MiB': peakRssMiB(),
     });
   }
   await dit.release();
@@ -54,11 +84,30 @@ async function accelerations(modelDir: string, steps: number): Promise<Record<st
   const dit = await DitModel.load(modelDir);
   const vae = await loadVaeCodec(modelDir);
   const rng = new SeededRng(2);
-  const prompt = { hidden: rng.fillNormal(new Float32Array(TEXT_TOKENS * dit.config.textFeatDim)), length: TEXT_TOKENS };
-  const negative = { hidden: rng.fillNormal(new Float32Array(TEXT_TOKENS * dit.config.textFeatDim)), length: TEXT_TOKENS };
-  const base: GenerationParams = { steps, textGuidance: 4, imageGuidance: 1, cfgRange: [0, 1], scheduler: 'euler', width: 256, height: 256, maxPixels: 256 * 256, maxSideLength: 256, seed: 3 };
+  const prompt = {
+    hidden: rng.fillNormal(new Float32Array(TEXT_TOKENS * dit.config.textFeatDim)),
+    length: TEXT_TOKENS,
+  };
+  const negative = {
+    hidden: rng.fillNormal(new Float32Array(TEXT_TOKENS * dit.config.textFeatDim)),
+    length: TEXT_TOKENS,
+  };
+  const base: GenerationParams = {
+    steps,
+    textGuidance: 4,
+    imageGuidance: 1,
+    cfgRange: [0, 1],
+    scheduler: 'euler',
+    width: 256,
+    height: 256,
+    maxPixels: 256 * 256,
+    maxSideLength: 256,
+    seed: 3,
+  };
   const variants: [string, GenerationParams][] = [
-    ['none', base], ['teacache 0.05', { ...base, acceleration: { kind: 'teacache' } }], ['taylorseer', { ...base, acceleration: { kind: 'taylorseer' } }],
+    ['none', base],
+    ['teacache 0.05', { ...base, acceleration: { kind: 'teacache' } }],
+    ['taylorseer', { ...base, acceleration: { kind: 'taylorseer' } }],
   ];
   const rows: Record<string, string | number>[] = [];
   let reference: Float32Array | null = null;
@@ -72,7 +121,14 @@ async function accelerations(modelDir: string, steps: number): Promise<Record<st
     if (name === 'none') referenceMs = ms;
     let maxAbs = 0;
     for (let i = 0; i < reference.length; i++) maxAbs = Math.max(maxAbs, Math.abs(r.image.data[i]! - reference[i]!));
-    rows.push({ acceleration: name, steps, 'total s': ms / 1000, 'speed-up': referenceMs / ms, 'max |Δ| (0–1 image)': maxAbs, 'max Δ 8-bit': Math.round(maxAbs * 255) });
+    rows.push({
+      acceleration: name,
+      steps,
+      'total s': ms / 1000,
+      'speed-up': referenceMs / ms,
+      'max |Δ| (0–1 image)': maxAbs,
+      'max Δ 8-bit': Math.round(maxAbs * 255),
+    });
   }
   await dit.release();
   await vae.release();
@@ -92,5 +148,8 @@ export async function run(args: string[]): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   printTable(`generate: text-to-image, ${steps} steps, text guidance (2 DiT calls per step), CPU fp32`, rows);
-  printTable('accelerations on the tiny golden model (256², 30 steps, 2 branches; random weights)', await accelerations(GOLDEN, 30));
+  printTable(
+    'accelerations on the tiny golden model (256², 30 steps, 2 branches; random weights)',
+    await accelerations(GOLDEN, 30),
+  );
 }

@@ -17,7 +17,11 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { DIT_GRAPHS, DitModel, parseDitConfig } from '../../src-main/engine/models/dit.ts';
 import { Checkpoint, precisionPolicy, type Precision } from '../../src-main/engine/onnx/index.ts';
-import { executionProvidersFor, webGpuProviderOptions, type WebGpuCacheMode } from '../../src-main/engine/onnx/providers.ts';
+import {
+  executionProvidersFor,
+  webGpuProviderOptions,
+  type WebGpuCacheMode,
+} from '../../src-main/engine/onnx/providers.ts';
 import { opTypeTimes } from './_profile.ts';
 import { ditForwardFlops, gpuDitConfig, gpuDitItem, type GpuDitShape } from './_gpu-dit.ts';
 import { median, peakRssMiB, printTable } from './_report.ts';
@@ -27,7 +31,12 @@ import { ditTensorShapes } from './_dit-synthetic.ts';
 type Provider = 'webgpu' | 'cuda' | 'cpu';
 const CACHE_MODES: readonly WebGpuCacheMode[] = ['simple', 'bucket', 'lazyRelease', 'disabled'];
 interface Job {
-  kind: 'probe' | 'bench'; provider: Provider; root: string; shape: GpuDitShape; precision: Precision; runs: number;
+  kind: 'probe' | 'bench';
+  provider: Provider;
+  root: string;
+  shape: GpuDitShape;
+  precision: Precision;
+  runs: number;
   /** WebGPU storage buffer cache mode (one process per mode: the first session of a process fixes it). */
   cacheMode: WebGpuCacheMode;
   /** Folder for onnxruntime's profile traces, or null for no profiling. */
@@ -41,24 +50,38 @@ const PROFILE_TOP = 12;
 /** The app's session options per provider (providers.ts), with the cache mode under test for WebGPU. */
 const ep = (job: Pick<Job, 'provider' | 'cacheMode'>): ort.InferenceSession.ExecutionProviderConfig =>
   job.provider === 'webgpu' ? webGpuProviderOptions(job.cacheMode) : executionProvidersFor(job.provider)[0]!;
-const label = (job: Pick<Job, 'provider' | 'cacheMode'>) => (job.provider === 'webgpu' ? `webgpu/${job.cacheMode}` : job.provider);
+const label = (job: Pick<Job, 'provider' | 'cacheMode'>) =>
+  job.provider === 'webgpu' ? `webgpu/${job.cacheMode}` : job.provider;
 
 /** Writes `<root>/transformer/` for `shape` with random fp16 weights (REALISTIC scales), tensor by tensor. */
 function writeModel(root: string, shape: GpuDitShape): number {
   const configJson = gpuDitConfig(shape);
   mkdirSync(join(root, 'transformer'), { recursive: true });
   writeFileSync(join(root, 'transformer', 'config.json'), JSON.stringify(configJson));
-  return writeRandomSafetensors(join(root, 'transformer', 'diffusion_pytorch_model.safetensors'), ditTensorShapes(parseDitConfig(configJson)), { rule: REALISTIC, dtype: 'F16', seed: 7 });
+  return writeRandomSafetensors(
+    join(root, 'transformer', 'diffusion_pytorch_model.safetensors'),
+    ditTensorShapes(parseDitConfig(configJson)),
+    { rule: REALISTIC, dtype: 'F16', seed: 7 },
+  );
 }
 
 /** Child: does dit_main of this precision create on the provider with CPU fallback forbidden, and at all? */
 async function probe(job: Job): Promise<Result> {
   const cfg = parseDitConfig(gpuDitConfig(job.shape));
-  const model = DIT_GRAPHS.dit_main(cfg, Checkpoint.open(join(job.root, 'transformer'), 'diffusion_pytorch_model'), { root: job.root, precision: job.precision });
-  const create = (strict: boolean) => ort.InferenceSession.create(model.bytes, {
-    executionProviders: [ep(job)],
-    extra: { session: { model_external_initializers_file_folder_path: job.root, ...(strict ? { disable_cpu_ep_fallback: '1' } : {}) } },
+  const model = DIT_GRAPHS.dit_main(cfg, Checkpoint.open(join(job.root, 'transformer'), 'diffusion_pytorch_model'), {
+    root: job.root,
+    precision: job.precision,
   });
+  const create = (strict: boolean) =>
+    ort.InferenceSession.create(model.bytes, {
+      executionProviders: [ep(job)],
+      extra: {
+        session: {
+          model_external_initializers_file_folder_path: job.root,
+          ...(strict ? { disable_cpu_ep_fallback: '1' } : {}),
+        },
+      },
+    });
   try {
     if (job.provider === 'cpu') {
       await (await create(false)).release();
@@ -69,7 +92,11 @@ async function probe(job: Job): Promise<Result> {
   } catch (strictError) {
     try {
       await (await create(false)).release();
-      return { provider: job.provider, ok: 1, placement: `some nodes fall back to CPU: ${(strictError as Error).message.split('\n')[0]}` };
+      return {
+        provider: job.provider,
+        ok: 1,
+        placement: `some nodes fall back to CPU: ${(strictError as Error).message.split('\n')[0]}`,
+      };
     } catch (e) {
       return { provider: job.provider, ok: 0, placement: (e as Error).message.split('\n')[0]! };
     }
@@ -80,12 +107,22 @@ async function probe(job: Job): Promise<Result> {
 async function bench(job: Job): Promise<Result> {
   const t0 = performance.now();
   const profilePrefix = job.profileDir ? join(job.profileDir, label(job).replace('/', '-')) : undefined;
-  const dit = await DitModel.load(job.root, { precision: job.precision, session: { executionProviders: [ep(job)], profileFilePrefix: profilePrefix } });
+  const dit = await DitModel.load(job.root, {
+    precision: job.precision,
+    session: { executionProviders: [ep(job)], profileFilePrefix: profilePrefix },
+  });
   const buildMs = performance.now() - t0;
   const t1 = performance.now();
   await dit.prepare('exact');
   const sessionMs = performance.now() - t1;
-  const result: Result = { provider: label(job), precision: job.precision, 'graph build ms': buildMs, 'session create ms': sessionMs, 'RSS after session create MiB': process.memoryUsage().rss / 2 ** 20, 'host peak RSS after sessions MiB': peakRssMiB() };
+  const result: Result = {
+    provider: label(job),
+    precision: job.precision,
+    'graph build ms': buildMs,
+    'session create ms': sessionMs,
+    'RSS after session create MiB': process.memoryUsage().rss / 2 ** 20,
+    'host peak RSS after sessions MiB': peakRssMiB(),
+  };
   const imageTokens = (job.shape.size / 16) ** 2;
   for (const refs of [0, 1]) {
     const item = await gpuDitItem(dit, job.shape, refs);
@@ -106,7 +143,9 @@ async function bench(job: Job): Promise<Result> {
   await dit.release();
   if (profilePrefix) {
     const total = opTypeTimes(profilePrefix).reduce((a, t) => a + t.ms, 0);
-    for (const t of opTypeTimes(profilePrefix).slice(0, PROFILE_TOP)) result[`profile: ${t.op} on ${t.provider} ms (${t.calls} calls)`] = `${t.ms.toFixed(1)} (${((100 * t.ms) / total).toFixed(1)} %)`;
+    for (const t of opTypeTimes(profilePrefix).slice(0, PROFILE_TOP))
+      result[`profile: ${t.op} on ${t.provider} ms (${t.calls} calls)`] =
+        `${t.ms.toFixed(1)} (${((100 * t.ms) / total).toFixed(1)} %)`;
   }
   const [ms0, ms1] = [result['ms/forward (0 ref)'] as number, result['ms/forward (1 ref)'] as number];
   result[`t2i ${STEPS} steps s (DiT only)`] = (STEPS * 2 * ms0) / 1000;
@@ -118,11 +157,16 @@ async function bench(job: Job): Promise<Result> {
 /** GPU memory in use (MiB) and the GPU's name, or null without nvidia-smi. */
 function nvidiaSmi(): Promise<{ usedMiB: number; name: string } | null> {
   return new Promise((done) => {
-    execFile('nvidia-smi', ['--query-gpu=memory.used,name', '--format=csv,noheader,nounits'], { timeout: 5000 }, (err, out) => {
-      if (err) return done(null);
-      const [used, ...name] = out.trim().split('\n')[0]!.split(',');
-      done({ usedMiB: Number(used), name: name.join(',').trim() });
-    });
+    execFile(
+      'nvidia-smi',
+      ['--query-gpu=memory.used,name', '--format=csv,noheader,nounits'],
+      { timeout: 5000 },
+      (err, out) => {
+        if (err) return done(null);
+        const [used, ...name] = out.trim().split('\n')[0]!.split(',');
+        done({ usedMiB: Number(used), name: name.join(',').trim() });
+      },
+    );
   });
 }
 
@@ -130,15 +174,29 @@ function nvidiaSmi(): Promise<{ usedMiB: number; name: string } | null> {
 async function inChild(job: Job, prefix: readonly string[], timeoutMs: number): Promise<Result> {
   const baseline = (await nvidiaSmi())?.usedMiB ?? null;
   let peak = baseline;
-  const sampler = setInterval(() => { void nvidiaSmi().then((s) => { if (s && peak !== null) peak = Math.max(peak, s.usedMiB); }); }, 250);
+  const sampler = setInterval(() => {
+    void nvidiaSmi().then((s) => {
+      if (s && peak !== null) peak = Math.max(peak, s.usedMiB);
+    });
+  }, 250);
   try {
-    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...prefix, '--child', JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'], timeout: timeoutMs });
+    const child = spawn(
+      process.execPath,
+      [...process.execArgv, process.argv[1]!, ...prefix, '--child', JSON.stringify(job)],
+      { stdio: ['ignore', 'pipe', 'inherit'], timeout: timeoutMs },
+    );
     let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     const code = await new Promise<number | null>((done) => child.on('close', (c, signal) => done(signal ? -1 : c)));
-    if (code !== 0) throw new Error(`${job.kind} child for ${job.provider} ended with ${code === -1 ? 'a signal (crash or timeout)' : `exit code ${code}`}`);
+    if (code !== 0)
+      throw new Error(
+        `${job.kind} child for ${job.provider} ended with ${code === -1 ? 'a signal (crash or timeout)' : `exit code ${code}`}`,
+      );
     const result = JSON.parse(out.trim().split('\n').at(-1)!) as Result;
-    if (baseline !== null && peak !== null && job.kind === 'bench') result['GPU peak MiB (nvidia-smi, above idle)'] = peak - baseline;
+    if (baseline !== null && peak !== null && job.kind === 'bench')
+      result['GPU peak MiB (nvidia-smi, above idle)'] = peak - baseline;
     return result;
   } finally {
     clearInterval(sampler);
@@ -146,16 +204,35 @@ async function inChild(job: Job, prefix: readonly string[], timeoutMs: number): 
 }
 
 function options(args: readonly string[]) {
-  const value = (name: string, fallback: string) => { const at = args.indexOf(name); return at >= 0 ? args[at + 1]! : fallback; };
-  const shape: GpuDitShape = { layers: Number(value('--layers', '32')), heads: Number(value('--heads', '21')), size: Number(value('--size', '1024')), textTokens: Number(value('--text', '120')) };
+  const value = (name: string, fallback: string) => {
+    const at = args.indexOf(name);
+    return at >= 0 ? args[at + 1]! : fallback;
+  };
+  const shape: GpuDitShape = {
+    layers: Number(value('--layers', '32')),
+    heads: Number(value('--heads', '21')),
+    size: Number(value('--size', '1024')),
+    textTokens: Number(value('--text', '120')),
+  };
   if (shape.size % 16 !== 0) throw new RangeError(`--size must be a multiple of 16, got ${shape.size}`);
   const providers = value('--providers', 'webgpu,cuda').split(',').filter(Boolean) as Provider[];
   if (args.includes('--cpu')) providers.push('cpu');
   const precision = value('--precision', 'fp16-mixed') as Precision;
   precisionPolicy(precision);
   const cacheModes = value('--cache-modes', 'simple').split(',').filter(Boolean) as WebGpuCacheMode[];
-  for (const m of cacheModes) if (!CACHE_MODES.includes(m)) throw new RangeError(`--cache-modes takes ${CACHE_MODES.join(', ')}, got ${m}`);
-  return { shape, providers, precision, cacheModes, profile: args.includes('--profile'), runs: Number(value('--runs', '3')), out: args.includes('--out') ? value('--out', '') : null, work: args.includes('--work') ? value('--work', '') : null, timeoutMs: 1000 * Number(value('--child-timeout', '900')) };
+  for (const m of cacheModes)
+    if (!CACHE_MODES.includes(m)) throw new RangeError(`--cache-modes takes ${CACHE_MODES.join(', ')}, got ${m}`);
+  return {
+    shape,
+    providers,
+    precision,
+    cacheModes,
+    profile: args.includes('--profile'),
+    runs: Number(value('--runs', '3')),
+    out: args.includes('--out') ? value('--out', '') : null,
+    work: args.includes('--work') ? value('--work', '') : null,
+    timeoutMs: 1000 * Number(value('--child-timeout', '900')),
+  };
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -167,11 +244,21 @@ export async function run(args: string[]): Promise<void> {
   const o = options(args);
   const prefix = process.argv.slice(2, process.argv.length - args.length); // `gpu` under the bench dispatcher, nothing in the bundle
   const log: string[] = [];
-  const say = (line: string) => { console.log(line); log.push(line); };
+  const say = (line: string) => {
+    console.log(line);
+    log.push(line);
+  };
   const gpu = await nvidiaSmi();
-  say(`node ${process.version}, onnxruntime-node backends: ${ort.listSupportedBackends().map((b) => `${b.name}${b.bundled ? '' : ' (not bundled)'}`).join(', ')}`);
+  say(
+    `node ${process.version}, onnxruntime-node backends: ${ort
+      .listSupportedBackends()
+      .map((b) => `${b.name}${b.bundled ? '' : ' (not bundled)'}`)
+      .join(', ')}`,
+  );
   say(`GPU: ${gpu ? `${gpu.name} (${gpu.usedMiB} MiB in use before the run)` : 'nvidia-smi not available'}`);
-  say(`DiT: ${o.shape.layers} layers, ${o.shape.heads}/${o.shape.heads / 3} heads (width ${120 * o.shape.heads}), ${o.shape.size}² output = ${(o.shape.size / 16) ** 2} image tokens + ${o.shape.textTokens} text tokens; precision ${o.precision}`);
+  say(
+    `DiT: ${o.shape.layers} layers, ${o.shape.heads}/${o.shape.heads / 3} heads (width ${120 * o.shape.heads}), ${o.shape.size}² output = ${(o.shape.size / 16) ** 2} image tokens + ${o.shape.textTokens} text tokens; precision ${o.precision}`,
+  );
   const work = o.work ?? mkdtempSync(join(tmpdir(), 'atelier-bench-gpu-'));
   const results: Result[] = [];
   const skipped: Result[] = [];
@@ -185,22 +272,49 @@ export async function run(args: string[]): Promise<void> {
       let p: Result;
       const cacheMode = o.cacheModes[0]!;
       try {
-        p = await inChild({ kind: 'probe', provider, root: probeRoot, shape: probeShape, precision: o.precision, runs: 0, cacheMode, profileDir: null }, prefix, 120_000);
+        p = await inChild(
+          {
+            kind: 'probe',
+            provider,
+            root: probeRoot,
+            shape: probeShape,
+            precision: o.precision,
+            runs: 0,
+            cacheMode,
+            profileDir: null,
+          },
+          prefix,
+          120_000,
+        );
       } catch (e) {
         p = { provider, ok: 0, placement: (e as Error).message };
       }
       say(`${provider}: ${p.ok ? 'works' : 'unavailable'}: ${p.placement}`);
-      if (!p.ok) { skipped.push({ provider, reason: p.placement! }); continue; }
+      if (!p.ok) {
+        skipped.push({ provider, reason: p.placement! });
+        continue;
+      }
       if (!written) {
         const t = performance.now();
         const bytes = writeModel(root, o.shape);
-        say(`wrote ${(bytes / 2 ** 30).toFixed(2)} GiB of random fp16 weights in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+        say(
+          `wrote ${(bytes / 2 ** 30).toFixed(2)} GiB of random fp16 weights in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+        );
         written = true;
       }
       for (const mode of provider === 'webgpu' ? o.cacheModes : [cacheMode]) {
         const profileDir = o.profile ? join(o.out ?? work, 'profiles') : null;
         if (profileDir) mkdirSync(profileDir, { recursive: true });
-        const job: Job = { kind: 'bench', provider, root, shape: o.shape, precision: o.precision, runs: o.runs, cacheMode: mode, profileDir };
+        const job: Job = {
+          kind: 'bench',
+          provider,
+          root,
+          shape: o.shape,
+          precision: o.precision,
+          runs: o.runs,
+          cacheMode: mode,
+          profileDir,
+        };
         try {
           results.push({ ...(await inChild(job, prefix, o.timeoutMs)), placement: p.placement! });
         } catch (e) {
@@ -209,16 +323,31 @@ export async function run(args: string[]): Promise<void> {
         }
       }
     }
-    if (results.length === 0) say(`skipped: no provider could run the DiT (${skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')})`);
-    printTable('memory and time per provider (host RSS: with lavapipe the "GPU" buffers live in host memory)', results.map((r) => ({
-      provider: r.provider!, 'RSS after sessions MiB': r['RSS after session create MiB']!, 'peak RSS MiB': r['host peak RSS MiB']!,
-      'peak − sessions MiB': (r['host peak RSS MiB'] as number) - (r['RSS after session create MiB'] as number),
-      'GPU peak MiB': r['GPU peak MiB (nvidia-smi, above idle)'] ?? '-', 'ms/forward (0 ref)': r['ms/forward (0 ref)']!, 'ms/forward (1 ref)': r['ms/forward (1 ref)']!,
-    })));
-    for (const r of results) printTable(`${r.provider} (${gpu?.name ?? 'no nvidia-smi'})`, Object.entries(r).map(([k, v]) => ({ figure: k, value: v })));
+    if (results.length === 0)
+      say(`skipped: no provider could run the DiT (${skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')})`);
+    printTable(
+      'memory and time per provider (host RSS: with lavapipe the "GPU" buffers live in host memory)',
+      results.map((r) => ({
+        provider: r.provider!,
+        'RSS after sessions MiB': r['RSS after session create MiB']!,
+        'peak RSS MiB': r['host peak RSS MiB']!,
+        'peak − sessions MiB': (r['host peak RSS MiB'] as number) - (r['RSS after session create MiB'] as number),
+        'GPU peak MiB': r['GPU peak MiB (nvidia-smi, above idle)'] ?? '-',
+        'ms/forward (0 ref)': r['ms/forward (0 ref)']!,
+        'ms/forward (1 ref)': r['ms/forward (1 ref)']!,
+      })),
+    );
+    for (const r of results)
+      printTable(
+        `${r.provider} (${gpu?.name ?? 'no nvidia-smi'})`,
+        Object.entries(r).map(([k, v]) => ({ figure: k, value: v })),
+      );
     if (o.out) {
       mkdirSync(o.out, { recursive: true });
-      writeFileSync(join(o.out, 'gpu-bench.json'), JSON.stringify({ gpu, shape: o.shape, precision: o.precision, results, skipped, log }, null, 1));
+      writeFileSync(
+        join(o.out, 'gpu-bench.json'),
+        JSON.stringify({ gpu, shape: o.shape, precision: o.precision, results, skipped, log }, null, 1),
+      );
     }
   } finally {
     if (!o.work) rmSync(work, { recursive: true, force: true });

@@ -15,13 +15,21 @@ import { writeSafetensors, type TensorToWrite } from '../../src-main/engine/weig
 import { median, peakRssMiB, printTable, timeRuns } from './_report.ts';
 import { goldenDir } from '../../test/helpers/golden.ts';
 
-
 /** Mid-size synthetic decoder: hidden 512, 8 layers, 8 query / 2 KV heads of 64, vocab 32000. */
 const MID = {
-  vocab_size: 32000, hidden_size: 512, intermediate_size: 1536, num_hidden_layers: 8, num_attention_heads: 8,
-  num_key_value_heads: 2, rms_norm_eps: 1e-6, rope_theta: 1e6, tie_word_embeddings: true,
+  vocab_size: 32000,
+  hidden_size: 512,
+  intermediate_size: 1536,
+  num_hidden_layers: 8,
+  num_attention_heads: 8,
+  num_key_value_heads: 2,
+  rms_norm_eps: 1e-6,
+  rope_theta: 1e6,
+  tie_word_embeddings: true,
   rope_scaling: { type: 'mrope', mrope_section: [8, 12, 12] },
-  image_token_id: 31000, vision_start_token_id: 30998, vision_end_token_id: 30999,
+  image_token_id: 31000,
+  vision_start_token_id: 30998,
+  vision_end_token_id: 30999,
 };
 
 /** Writes `<dir>/config.json` and random N(0, 0.02²) weights under the released key names. */
@@ -34,17 +42,28 @@ function writeSyntheticModel(dir: string): void {
     return { dtype: 'F32', shape, data };
   };
   const ones = (n: number): TensorToWrite => ({ dtype: 'F32', shape: [n], data: new Float32Array(n).fill(1) });
-  const D = c.hidden_size, F = c.intermediate_size, KV = c.num_key_value_heads * d;
-  const tensors: Record<string, TensorToWrite> = { 'model.embed_tokens.weight': random([c.vocab_size, D]), 'model.norm.weight': ones(D) };
+  const D = c.hidden_size,
+    F = c.intermediate_size,
+    KV = c.num_key_value_heads * d;
+  const tensors: Record<string, TensorToWrite> = {
+    'model.embed_tokens.weight': random([c.vocab_size, D]),
+    'model.norm.weight': ones(D),
+  };
   for (let i = 0; i < c.num_hidden_layers; i++) {
     const p = `model.layers.${i}`;
     Object.assign(tensors, {
-      [`${p}.input_layernorm.weight`]: ones(D), [`${p}.post_attention_layernorm.weight`]: ones(D),
-      [`${p}.self_attn.q_proj.weight`]: random([D, D]), [`${p}.self_attn.q_proj.bias`]: random([D]),
-      [`${p}.self_attn.k_proj.weight`]: random([KV, D]), [`${p}.self_attn.k_proj.bias`]: random([KV]),
-      [`${p}.self_attn.v_proj.weight`]: random([KV, D]), [`${p}.self_attn.v_proj.bias`]: random([KV]),
+      [`${p}.input_layernorm.weight`]: ones(D),
+      [`${p}.post_attention_layernorm.weight`]: ones(D),
+      [`${p}.self_attn.q_proj.weight`]: random([D, D]),
+      [`${p}.self_attn.q_proj.bias`]: random([D]),
+      [`${p}.self_attn.k_proj.weight`]: random([KV, D]),
+      [`${p}.self_attn.k_proj.bias`]: random([KV]),
+      [`${p}.self_attn.v_proj.weight`]: random([KV, D]),
+      [`${p}.self_attn.v_proj.bias`]: random([KV]),
       [`${p}.self_attn.o_proj.weight`]: random([D, D]),
-      [`${p}.mlp.gate_proj.weight`]: random([F, D]), [`${p}.mlp.up_proj.weight`]: random([F, D]), [`${p}.mlp.down_proj.weight`]: random([D, F]),
+      [`${p}.mlp.gate_proj.weight`]: random([F, D]),
+      [`${p}.mlp.up_proj.weight`]: random([F, D]),
+      [`${p}.mlp.down_proj.weight`]: random([D, F]),
     });
   }
   mkdirSync(dir, { recursive: true });
@@ -52,7 +71,13 @@ function writeSyntheticModel(dir: string): void {
   writeSafetensors(join(dir, 'model.safetensors'), tensors);
 }
 
-interface Figures { model: string; prefillMs: number; prefillTokS: number; decodeMsPerToken: number; decodeTokS: number }
+interface Figures {
+  model: string;
+  prefillMs: number;
+  prefillTokS: number;
+  decodeMsPerToken: number;
+  decodeTokS: number;
+}
 
 async function measure(label: string, dir: string, promptTokens: number, decodeTokens: number): Promise<Figures> {
   const model = await QwenTextModel.load(dir);
@@ -61,29 +86,55 @@ async function measure(label: string, dir: string, promptTokens: number, decodeT
     const ids = Array.from({ length: promptTokens }, (_, i) => (i * 7919) % V);
     const embeds = model.embed(ids);
     let cache: KvCache | undefined;
-    const prefill = await timeRuns(async () => { cache = (await model.forward({ embeds, positions: textPositionIds(promptTokens) })).cache; }, 5);
+    const prefill = await timeRuns(async () => {
+      cache = (await model.forward({ embeds, positions: textPositionIds(promptTokens) })).cache;
+    }, 5);
     const decode = await timeRuns(async () => {
       let c = cache!;
       for (let i = 0; i < decodeTokens; i++) {
-        c = (await model.forward({ embeds: model.embed([ids[i % promptTokens]!]), positions: continuationPositionIds(c.length, 1, 0), cache: c })).cache;
+        c = (
+          await model.forward({
+            embeds: model.embed([ids[i % promptTokens]!]),
+            positions: continuationPositionIds(c.length, 1, 0),
+            cache: c,
+          })
+        ).cache;
       }
     }, 3);
     const prefillMs = median(prefill);
     const decodeMsPerToken = median(decode) / decodeTokens;
-    return { model: label, prefillMs, prefillTokS: (1000 * promptTokens) / prefillMs, decodeMsPerToken, decodeTokS: 1000 / decodeMsPerToken };
+    return {
+      model: label,
+      prefillMs,
+      prefillTokS: (1000 * promptTokens) / prefillMs,
+      decodeMsPerToken,
+      decodeTokS: 1000 / decodeMsPerToken,
+    };
   } finally {
     await model.release();
   }
 }
 
-interface ChatFigures { model: string; loadMs: number; firstTokenMs: number; clientTtftMs: number; decodeTokS: number; newTokens: number }
+interface ChatFigures {
+  model: string;
+  loadMs: number;
+  firstTokenMs: number;
+  clientTtftMs: number;
+  decodeTokS: number;
+  newTokens: number;
+}
 
 /**
  * One chat turn, as the app sends it, timed: the engine's own first-token time (prefill of the templated prompt
  * plus the first pick, after the model is loaded), the client's time from submitting the job to the answer's
  * first report (includes the worker boundary), and decode speed after the first token.
  */
-async function measureChat(label: string, modelDir: string, promptTokens: number, decodeTokens: number): Promise<ChatFigures> {
+async function measureChat(
+  label: string,
+  modelDir: string,
+  promptTokens: number,
+  decodeTokens: number,
+): Promise<ChatFigures> {
   const engine = startWorkerEngine();
   // A byte-level tokenizer spends about one token per character; the chat template adds ~30.
   const question = 'Describe the picture in detail. '.repeat(Math.max(1, Math.round((promptTokens - 30) / 32))).trim();
@@ -92,9 +143,15 @@ async function measureChat(label: string, modelDir: string, promptTokens: number
     const ask = async (id: string) => {
       const start = performance.now();
       let firstReport = Number.NaN;
-      const outcome = (await engine.run(id, { kind: 'chat', job }, {
-        onProgress: (p) => { if (p.stage === 'answering' && Number.isNaN(firstReport)) firstReport = performance.now() - start; },
-      })) as ChatOutcome;
+      const outcome = (await engine.run(
+        id,
+        { kind: 'chat', job },
+        {
+          onProgress: (p) => {
+            if (p.stage === 'answering' && Number.isNaN(firstReport)) firstReport = performance.now() - start;
+          },
+        },
+      )) as ChatOutcome;
       return { outcome, clientTtftMs: firstReport };
     };
     const cold = await ask('cold');
@@ -122,12 +179,29 @@ export async function run(args: string[]): Promise<void> {
   try {
     writeSyntheticModel(join(tmp, 'mid'));
     const rows = [
-      await measure('tiny (golden mllm: D 64, 2 layers, 4/2 heads, vocab 1024)', join(golden, 'mllm'), promptTokens, decodeTokens),
-      await measure('mid (synthetic: D 512, 8 layers, 8/2 heads, vocab 32000)', join(tmp, 'mid'), promptTokens, decodeTokens),
+      await measure(
+        'tiny (golden mllm: D 64, 2 layers, 4/2 heads, vocab 1024)',
+        join(golden, 'mllm'),
+        promptTokens,
+        decodeTokens,
+      ),
+      await measure(
+        'mid (synthetic: D 512, 8 layers, 8/2 heads, vocab 32000)',
+        join(tmp, 'mid'),
+        promptTokens,
+        decodeTokens,
+      ),
     ];
-    printTable(`Qwen text decoder, onnxruntime CPU fp32, prompt ${promptTokens} tokens, ${decodeTokens} decoded (medians)`, rows.map((r) => ({
-      model: r.model, 'prefill ms': r.prefillMs, 'prefill tok/s': r.prefillTokS, 'decode ms/tok': r.decodeMsPerToken, 'decode tok/s': r.decodeTokS,
-    })));
+    printTable(
+      `Qwen text decoder, onnxruntime CPU fp32, prompt ${promptTokens} tokens, ${decodeTokens} decoded (medians)`,
+      rows.map((r) => ({
+        model: r.model,
+        'prefill ms': r.prefillMs,
+        'prefill tok/s': r.prefillTokS,
+        'decode ms/tok': r.decodeMsPerToken,
+        'decode tok/s': r.decodeTokS,
+      })),
+    );
     // A model folder for chat: the mid decoder with the tiny tokenizer (its ids fit the mid vocabulary).
     mkdirSync(join(tmp, 'mid-model'));
     cpSync(join(tmp, 'mid'), join(tmp, 'mid-model', 'mllm'), { recursive: true });
@@ -136,9 +210,17 @@ export async function run(args: string[]): Promise<void> {
       await measureChat('tiny (golden e2e model)', join(golden, 'e2e', 'model'), promptTokens, decodeTokens),
       await measureChat('mid (synthetic, as above)', join(tmp, 'mid-model'), promptTokens, decodeTokens),
     ];
-    printTable(`Chat through the engine host (worker thread), prompt ≈${promptTokens} tokens, up to ${decodeTokens} new (warm medians of 3)`, chats.map((r) => ({
-      model: r.model, 'load ms (first)': r.loadMs, 'first token ms': r.firstTokenMs, 'ttft ms (client)': r.clientTtftMs, 'decode tok/s': r.decodeTokS, 'new tokens': r.newTokens,
-    })));
+    printTable(
+      `Chat through the engine host (worker thread), prompt ≈${promptTokens} tokens, up to ${decodeTokens} new (warm medians of 3)`,
+      chats.map((r) => ({
+        model: r.model,
+        'load ms (first)': r.loadMs,
+        'first token ms': r.firstTokenMs,
+        'ttft ms (client)': r.clientTtftMs,
+        'decode tok/s': r.decodeTokS,
+        'new tokens': r.newTokens,
+      })),
+    );
     console.log(`peak RSS ${peakRssMiB().toFixed(0)} MiB (main thread; the engine's worker shares the process)`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -61,9 +61,10 @@ export function writeIcns(entries: readonly { type: string; png: Uint8Array }[])
 
 export function readIcns(file: Uint8Array): { type: string; png: Buffer }[] {
   const b = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
-  if (b.length < 8 || b.toString('latin1', 0, 4) !== 'icns' || b.readUInt32BE(4) !== b.length) throw new Error('not an ICNS file');
+  if (b.length < 8 || b.toString('latin1', 0, 4) !== 'icns' || b.readUInt32BE(4) !== b.length)
+    throw new Error('not an ICNS file');
   const entries: { type: string; png: Buffer }[] = [];
-  for (let at = 8; at < b.length; ) {
+  for (let at = 8; at < b.length;) {
     const length = b.readUInt32BE(at + 4);
     if (length < 8 || at + length > b.length) throw new Error(`ICNS entry at byte ${at} has a bad length`);
     entries.push({ type: b.toString('latin1', at, at + 4), png: b.subarray(at + 8, at + length) });

@@ -19,7 +19,12 @@ export interface Verdict {
 
 const JUDGE_INTRO = 'Look at this picture.\n';
 
-export async function judgeImage(critic: ModelCritic, image: RgbImage, prompt: EvalPrompt, questions: readonly JudgeQuestion[]): Promise<Verdict> {
+export async function judgeImage(
+  critic: ModelCritic,
+  image: RgbImage,
+  prompt: EvalPrompt,
+  questions: readonly JudgeQuestion[],
+): Promise<Verdict> {
   const inspection = await critic.inspect({ prompt: prompt.prompt, result: image, source: null, intro: JUDGE_INTRO });
   try {
     const seen = new Map<number, boolean>();
@@ -29,7 +34,8 @@ export async function judgeImage(critic: ModelCritic, image: RgbImage, prompt: E
         judged.push({ question: q.question, passed: false, reply: null });
         continue;
       }
-      const reply = q.kind === 'yes-no' ? await inspection.pYes(q.question) : await inspection.answer(q.question, q.maxTokens);
+      const reply =
+        q.kind === 'yes-no' ? await inspection.pYes(q.question) : await inspection.answer(q.question, q.maxTokens);
       const passed = q.kind === 'yes-no' ? (reply as number) >= 0.5 : q.accept(reply as string);
       if (q.existence) seen.set(q.object, passed);
       judged.push({ question: q.question, passed, reply });

@@ -20,15 +20,33 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 const { values } = parseArgs({
   options: {
-    model: { type: 'string' }, out: { type: 'string' }, prompts: { type: 'string' }, limit: { type: 'string' }, tags: { type: 'string' },
-    seeds: { type: 'string' }, steps: { type: 'string' }, size: { type: 'string' }, 'max-revisions': { type: 'string' },
-    threshold: { type: 'string' }, 'best-of': { type: 'string' }, arms: { type: 'string' }, 'report-only': { type: 'boolean' },
-    geneval: { type: 'string', multiple: true }, provider: { type: 'string' }, 'memory-mode': { type: 'string' },
+    model: { type: 'string' },
+    out: { type: 'string' },
+    prompts: { type: 'string' },
+    limit: { type: 'string' },
+    tags: { type: 'string' },
+    seeds: { type: 'string' },
+    steps: { type: 'string' },
+    size: { type: 'string' },
+    'max-revisions': { type: 'string' },
+    threshold: { type: 'string' },
+    'best-of': { type: 'string' },
+    arms: { type: 'string' },
+    'report-only': { type: 'boolean' },
+    geneval: { type: 'string', multiple: true },
+    provider: { type: 'string' },
+    'memory-mode': { type: 'string' },
   },
   strict: true,
 });
 
-const list = (raw: string | undefined, fallback: string[]) => (raw === undefined ? fallback : raw.split(',').map((s) => s.trim()).filter(Boolean));
+const list = (raw: string | undefined, fallback: string[]) =>
+  raw === undefined
+    ? fallback
+    : raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
 const int = (raw: string | undefined, fallback: number) => {
   const v = raw === undefined ? fallback : Number(raw);
   if (!Number.isInteger(v) || v < 0) throw new Error(`expected a whole number, got ${raw}`);
@@ -45,23 +63,46 @@ async function evaluate(): Promise<void> {
   if (!values.model) throw new Error('--model DIR is required (a folder with transformer/, vae/, mllm/, processor/)');
   const tags = list(values.tags, [...EVAL_TAGS]) as EvalTag[];
   const arms = new Set(list(values.arms, ['round0', 'loop', 'best-of-n']) as ArmName[]);
-  for (const arm of arms) if (!ARM_NAMES.includes(arm)) throw new Error(`unknown arm ${arm} (arms: ${ARM_NAMES.join(', ')})`);
-  const prompts = loadPrompts(values.prompts ?? join(here, 'prompts.jsonl')).map((p, index) => ({ ...p, index })).filter((p) => tags.includes(p.tag));
+  for (const arm of arms)
+    if (!ARM_NAMES.includes(arm)) throw new Error(`unknown arm ${arm} (arms: ${ARM_NAMES.join(', ')})`);
+  const prompts = loadPrompts(values.prompts ?? join(here, 'prompts.jsonl'))
+    .map((p, index) => ({ ...p, index }))
+    .filter((p) => tags.includes(p.tag));
   const chosen = prompts.slice(0, values.limit === undefined ? prompts.length : int(values.limit, prompts.length));
   const seeds = list(values.seeds, ['0']).map((s) => int(s, 0));
   const size = int(values.size, 1024);
   const maxRevisions = int(values['max-revisions'], 3);
   const settings = {
-    params: { steps: int(values.steps, 50), textGuidance: 5, imageGuidance: 2, cfgRange: [0, 1] as [number, number], scheduler: 'euler' as const, width: size, height: size, maxPixels: size * size, maxSideLength: size, seed: 0 },
-    negative: '', maxRevisions, threshold: Number(values.threshold ?? 0.5), bestOf: int(values['best-of'], maxRevisions + 1), arms,
+    params: {
+      steps: int(values.steps, 50),
+      textGuidance: 5,
+      imageGuidance: 2,
+      cfgRange: [0, 1] as [number, number],
+      scheduler: 'euler' as const,
+      width: size,
+      height: size,
+      maxPixels: size * size,
+      maxSideLength: size,
+      seed: 0,
+    },
+    negative: '',
+    maxRevisions,
+    threshold: Number(values.threshold ?? 0.5),
+    bestOf: int(values['best-of'], maxRevisions + 1),
+    arms,
   };
 
   mkdirSync(out, { recursive: true });
-  if (existsSync(resultsPath)) throw new Error(`${resultsPath} exists: use a fresh --out folder, or --report-only to rebuild the report`);
-  writeFileSync(join(out, 'settings.json'), `${JSON.stringify({ ...settings, arms: [...arms], seeds, prompts: chosen.length, model: values.model }, null, 2)}\n`);
+  if (existsSync(resultsPath))
+    throw new Error(`${resultsPath} exists: use a fresh --out folder, or --report-only to rebuild the report`);
+  writeFileSync(
+    join(out, 'settings.json'),
+    `${JSON.stringify({ ...settings, arms: [...arms], seeds, prompts: chosen.length, model: values.model }, null, 2)}\n`,
+  );
   const preference = (values.provider ?? 'auto') as ProviderPreference;
   const memoryMode = (values['memory-mode'] ?? 'all-resident') as MemoryMode;
-  if (!PROVIDER_PREFERENCES.includes(preference)) throw new Error(`--provider takes ${PROVIDER_PREFERENCES.join(', ')}`);
+  if (!PROVIDER_PREFERENCES.includes(preference))
+    throw new Error(`--provider takes ${PROVIDER_PREFERENCES.join(', ')}`);
   if (!MEMORY_MODES.includes(memoryMode)) throw new Error(`--memory-mode takes ${MEMORY_MODES.join(', ')}`);
   const models = new ModelSet();
   // all-resident by default: the loop alternates DiT and MLLM every round, and reloading them would dominate the time.
@@ -77,9 +118,22 @@ async function evaluate(): Promise<void> {
         for (const r of results) {
           const file = saveImage(r.arm, p, s, r.png);
           const verdict = await judgeImage(critic, r.rgb, p, questions);
-          const record: EvalRecord = { index: p.index, tag: p.tag, prompt: p.prompt, seed, arm: r.arm, ...verdict, imagesUsed: r.imagesUsed, ms: r.ms, ...(r.loop ? { loop: r.loop } : {}), file };
+          const record: EvalRecord = {
+            index: p.index,
+            tag: p.tag,
+            prompt: p.prompt,
+            seed,
+            arm: r.arm,
+            ...verdict,
+            imagesUsed: r.imagesUsed,
+            ms: r.ms,
+            ...(r.loop ? { loop: r.loop } : {}),
+            file,
+          };
           appendFileSync(resultsPath, `${JSON.stringify(record)}\n`);
-          process.stderr.write(`[${p.index}] ${p.prompt} · seed ${seed} · ${r.arm}: ${verdict.strict ? 'pass' : 'fail'} (${r.imagesUsed} images, ${(r.ms / 1000).toFixed(1)} s)\n`);
+          process.stderr.write(
+            `[${p.index}] ${p.prompt} · seed ${seed} · ${r.arm}: ${verdict.strict ? 'pass' : 'fail'} (${r.imagesUsed} images, ${(r.ms / 1000).toFixed(1)} s)\n`,
+          );
         }
       }
     }
@@ -105,7 +159,11 @@ function writeReport(): void {
   for (const spec of values.geneval ?? []) {
     const [arm, path] = spec.split('=');
     if (!arm || !path) throw new Error(`--geneval takes ARM=path/to/results.jsonl, got ${spec}`);
-    for (const [file, ok] of loadGenevalResults(resolve(path), records.filter((r) => r.arm === arm).map((r) => r.file))) geneval.set(file, ok);
+    for (const [file, ok] of loadGenevalResults(
+      resolve(path),
+      records.filter((r) => r.arm === arm).map((r) => r.file),
+    ))
+      geneval.set(file, ok);
   }
   writeFileSync(join(out, 'report.md'), buildReport(records, geneval.size > 0 ? geneval : undefined));
   process.stderr.write(`wrote ${join(out, 'report.md')}\n`);

@@ -50,8 +50,14 @@ conditioning) and written as a PNG that carries its recipe.
 
 const OPTIONS = {
   ...GENERATION_OPTIONS,
-  input: { type: 'string' }, draw: { type: 'boolean' }, out: { type: 'string' }, 'max-tokens': { type: 'string' },
-  temperature: { type: 'string' }, 'top-p': { type: 'string' }, 'top-k': { type: 'string' }, 'repetition-penalty': { type: 'string' },
+  input: { type: 'string' },
+  draw: { type: 'boolean' },
+  out: { type: 'string' },
+  'max-tokens': { type: 'string' },
+  temperature: { type: 'string' },
+  'top-p': { type: 'string' },
+  'top-k': { type: 'string' },
+  'repetition-penalty': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
@@ -59,10 +65,16 @@ type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
 /** Sampling flags the user gave; unset ones keep the checkpoint's defaults. */
 function samplingOverrides(values: Values): Partial<SamplingOptions> {
   const out: { -readonly [K in keyof SamplingOptions]?: SamplingOptions[K] } = {};
-  if (values.temperature !== undefined) out.temperature = numberOption('temperature', values.temperature, 0, { min: 0, max: 100 });
-  if (values['top-p'] !== undefined) out.topP = numberOption('top-p', values['top-p'], 1, { min: Number.MIN_VALUE, max: 1 });
+  if (values.temperature !== undefined)
+    out.temperature = numberOption('temperature', values.temperature, 0, { min: 0, max: 100 });
+  if (values['top-p'] !== undefined)
+    out.topP = numberOption('top-p', values['top-p'], 1, { min: Number.MIN_VALUE, max: 1 });
   if (values['top-k'] !== undefined) out.topK = intOption('top-k', values['top-k'], 0, { min: 0, max: 1_000_000 });
-  if (values['repetition-penalty'] !== undefined) out.repetitionPenalty = numberOption('repetition-penalty', values['repetition-penalty'], 1, { min: Number.MIN_VALUE, max: 100 });
+  if (values['repetition-penalty'] !== undefined)
+    out.repetitionPenalty = numberOption('repetition-penalty', values['repetition-penalty'], 1, {
+      min: Number.MIN_VALUE,
+      max: 100,
+    });
   return out;
 }
 
@@ -70,25 +82,40 @@ function samplingOverrides(values: Values): Partial<SamplingOptions> {
 function checkModelFolder(dir: string): void {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`no model folder at ${dir}`);
   for (const sub of ['mllm', 'processor']) {
-    if (!existsSync(join(dir, sub))) throw new CliError(`the model folder ${dir} has no ${sub}/ folder; chat needs the multimodal model (mllm/) and its tokenizer (processor/)`);
+    if (!existsSync(join(dir, sub)))
+      throw new CliError(
+        `the model folder ${dir} has no ${sub}/ folder; chat needs the multimodal model (mllm/) and its tokenizer (processor/)`,
+      );
   }
 }
 
 /** The user's messages: the argument, or the lines of --input (a file, or stdin for -), blank lines skipped. */
 async function readMessages(values: Values, positionals: string[], ctx: CliContext): Promise<string[]> {
-  if (values.input !== undefined && positionals.length > 0) throw new UsageError('give the message as an argument or the conversation with --input, not both');
+  if (values.input !== undefined && positionals.length > 0)
+    throw new UsageError('give the message as an argument or the conversation with --input, not both');
   if (values.input === undefined) {
-    if (positionals.length !== 1 || positionals[0]!.trim() === '') throw new UsageError('give exactly one message, in quotes: atelier chat "What is in this picture?" (or --input FILE)');
+    if (positionals.length !== 1 || positionals[0]!.trim() === '')
+      throw new UsageError(
+        'give exactly one message, in quotes: atelier chat "What is in this picture?" (or --input FILE)',
+      );
     return [positionals[0]!];
   }
   let text: string;
   if (values.input === '-') text = await (ctx.stdin ?? readProcessStdin)();
   else {
     const path = resolve(ctx.cwd, values.input);
-    try { text = readFileSync(path, 'utf8'); } catch (e) { throw new CliError(`cannot read ${path}: ${(e as Error).message}`); }
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new CliError(`cannot read ${path}: ${(e as Error).message}`);
+    }
   }
-  const messages = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
-  if (messages.length === 0) throw new UsageError(`${values.input === '-' ? 'stdin' : values.input} holds no message (one per line)`);
+  const messages = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  if (messages.length === 0)
+    throw new UsageError(`${values.input === '-' ? 'stdin' : values.input} holds no message (one per line)`);
   return messages;
 }
 
@@ -104,10 +131,12 @@ export const chatCommand: CliCommand = {
   usage: USAGE,
   async run(argv, ctx) {
     const { values, positionals } = parseCommandArgs('chat', argv, OPTIONS, true);
-    if (values.prompt !== undefined) throw new UsageError('chat takes its message as an argument or with --input, not --prompt');
+    if (values.prompt !== undefined)
+      throw new UsageError('chat takes its message as an argument or with --input, not --prompt');
     const maxNewTokens = intOption('max-tokens', values['max-tokens'], DEFAULT_MAX_NEW_TOKENS, { min: 1, max: 32_768 });
     const sampling = samplingOverrides(values);
-    const seed = values.seed !== undefined ? intOption('seed', values.seed, 0, { min: 0, max: 2 ** 32 - 1 }) : randomInt(2 ** 32);
+    const seed =
+      values.seed !== undefined ? intOption('seed', values.seed, 0, { min: 0, max: 2 ** 32 - 1 }) : randomInt(2 ** 32);
     const recipe = recipeOptions({ ...values, seed: String(seed) }, '');
     const memoryMode = memoryModeOption(values['memory-mode']);
     const { dir: modelDir, repo, weightCacheDir } = await chosenModel(values.model, ctx);
@@ -116,11 +145,21 @@ export const chatCommand: CliCommand = {
     const messages = await readMessages(values, positionals, ctx);
     // A random seed matters to sampled answers and to pictures: it is printed then, so the run can be repeated.
     let seedShown = values.seed !== undefined;
-    const showSeed = () => { if (!seedShown) ctx.stderr(`seed: ${seed}\n`); seedShown = true; };
+    const showSeed = () => {
+      if (!seedShown) ctx.stderr(`seed: ${seed}\n`);
+      seedShown = true;
+    };
     if ((sampling.temperature ?? 0) > 0) showSeed();
 
     const engine = startWorkerEngine();
-    const session = new ChatSession(engine, ctx, ctx.signal, { modelDir, repo, weightCacheDir, images, memoryMode, out: resolve(ctx.cwd, values.out ?? 'atelier-chat.png') });
+    const session = new ChatSession(engine, ctx, ctx.signal, {
+      modelDir,
+      repo,
+      weightCacheDir,
+      images,
+      memoryMode,
+      out: resolve(ctx.cwd, values.out ?? 'atelier-chat.png'),
+    });
     try {
       for (const [i, message] of messages.entries()) {
         if (ctx.signal.aborted) throw new CancelledError('the conversation');
@@ -155,16 +194,36 @@ class ChatSession {
     private readonly engine: Engine,
     private readonly ctx: CliContext,
     private readonly signal: AbortSignal,
-    private readonly o: { modelDir: string; repo: string | null; weightCacheDir: string; images: Uint8Array[]; memoryMode: ChatJob['memoryMode']; out: string },
+    private readonly o: {
+      modelDir: string;
+      repo: string | null;
+      weightCacheDir: string;
+      images: Uint8Array[];
+      memoryMode: ChatJob['memoryMode'];
+      out: string;
+    },
   ) {}
 
   /** Streams the answer to stdout and keeps it in the conversation. */
   async answer(options: Pick<ChatJob, 'maxNewTokens' | 'sampling' | 'seed'>): Promise<ChatOutcome> {
-    const job: ChatJob = { modelDir: this.o.modelDir, weightCacheDir: this.o.weightCacheDir, turns: [...this.turns], images: this.o.images, memoryMode: this.o.memoryMode, ...options };
-    const outcome = (await this.engine.run(`chat-${++this.jobs}`, { kind: 'chat', job }, {
-      signal: this.signal,
-      onProgress: (p) => { if (p.report?.kind === 'chat') this.ctx.stdout(p.report.piece); },
-    })) as ChatOutcome;
+    const job: ChatJob = {
+      modelDir: this.o.modelDir,
+      weightCacheDir: this.o.weightCacheDir,
+      turns: [...this.turns],
+      images: this.o.images,
+      memoryMode: this.o.memoryMode,
+      ...options,
+    };
+    const outcome = (await this.engine.run(
+      `chat-${++this.jobs}`,
+      { kind: 'chat', job },
+      {
+        signal: this.signal,
+        onProgress: (p) => {
+          if (p.report?.kind === 'chat') this.ctx.stdout(p.report.piece);
+        },
+      },
+    )) as ChatOutcome;
     if (outcome.wantsImage) this.ctx.stdout(outcome.text);
     this.ctx.stdout('\n');
     this.turns.push({ role: 'assistant', text: outcome.text });
@@ -177,21 +236,46 @@ class ChatSession {
     const history = this.turns.slice(0, this.turns.lastIndexOf(request));
     const params = { ...recipe, prompt: request.text, chat: { history } };
     const job: GenerateJob = {
-      modelDir: this.o.modelDir, weightCacheDir: this.o.weightCacheDir, prompt: request.text, negative: recipe.negativePrompt, images: this.o.images,
-      params: generationParams(params), numImages: 1, previews: false, memoryMode: this.o.memoryMode, chat: { history },
+      modelDir: this.o.modelDir,
+      weightCacheDir: this.o.weightCacheDir,
+      prompt: request.text,
+      negative: recipe.negativePrompt,
+      images: this.o.images,
+      params: generationParams(params),
+      numImages: 1,
+      previews: false,
+      memoryMode: this.o.memoryMode,
+      chat: { history },
     };
     const bar = new ProgressBar(this.ctx);
     let result: GeneratedPng[];
     try {
-      result = (await this.engine.run(`draw-${++this.jobs}`, { kind: 'generate', job }, {
-        signal: this.signal,
-        onProgress: (p) => bar.update({ label: p.stage === 'denoising' ? 'Drawing' : 'Loading', done: p.step, total: p.total, unit: 'steps', etaMs: p.etaMs }),
-      })) as GeneratedPng[];
+      result = (await this.engine.run(
+        `draw-${++this.jobs}`,
+        { kind: 'generate', job },
+        {
+          signal: this.signal,
+          onProgress: (p) =>
+            bar.update({
+              label: p.stage === 'denoising' ? 'Drawing' : 'Loading',
+              done: p.step,
+              total: p.total,
+              unit: 'steps',
+              etaMs: p.etaMs,
+            }),
+        },
+      )) as GeneratedPng[];
     } finally {
       bar.finish();
     }
     const png = result[0]!;
-    const full = completeRecipe(params, { seed: png.seed, inputImages: this.o.images, modelId: modelIdOf(this.o.modelDir, this.o.repo ?? undefined), precision: png.precision, appVersion: cliVersion() });
+    const full = completeRecipe(params, {
+      seed: png.seed,
+      inputImages: this.o.images,
+      modelId: modelIdOf(this.o.modelDir, this.o.repo ?? undefined),
+      precision: png.precision,
+      appVersion: cliVersion(),
+    });
     const path = ++this.pictures === 1 ? this.o.out : this.o.out.replace(/(\.png)?$/i, `-${this.pictures}.png`);
     try {
       await mkdir(dirname(path), { recursive: true });

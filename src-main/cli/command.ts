@@ -23,7 +23,10 @@ export interface CliCommand {
 /** A failure the user can act on: printed as one line, never as a stack trace. */
 export class CliError extends Error {
   override readonly name: string = 'CliError';
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
   }
 }

@@ -7,4 +7,11 @@ import { projectCommand } from './project-command.ts';
 import { reflectCommand } from './reflect-command.ts';
 
 /** Every `atelier <command>`, in the order `--help` lists them. */
-export const COMMANDS: CliCommand[] = [generateCommand, modelsCommand, projectCommand, chatCommand, reflectCommand, estimateCommand];
+export const COMMANDS: CliCommand[] = [
+  generateCommand,
+  modelsCommand,
+  projectCommand,
+  chatCommand,
+  reflectCommand,
+  estimateCommand,
+];

@@ -1,7 +1,15 @@
 import { totalmem } from 'node:os';
 import {
-  USABLE_FRACTION, WEIGHT_PRECISIONS, adviseFit, estimateMemory, readModelConfigs,
-  type ComponentName, type EstimateRequest, type FitAdvice, type MemoryEstimate, type ModelConfigs,
+  USABLE_FRACTION,
+  WEIGHT_PRECISIONS,
+  adviseFit,
+  estimateMemory,
+  readModelConfigs,
+  type ComponentName,
+  type EstimateRequest,
+  type FitAdvice,
+  type MemoryEstimate,
+  type ModelConfigs,
 } from '../engine/pipeline/memory-estimate.ts';
 import { MEMORY_MODES } from '../engine/pipeline/memory-mode.ts';
 import { choiceOption as oneOf, intOption, numberOption, parseCommandArgs } from './args.ts';
@@ -27,13 +35,23 @@ mode and whether it fits this machine. GB = 10⁹ bytes.
 `;
 
 const OPTIONS = {
-  model: { type: 'string' }, width: { type: 'string' }, height: { type: 'string' }, images: { type: 'string' },
-  precision: { type: 'string' }, 'memory-mode': { type: 'string' }, chat: { type: 'boolean' }, attention: { type: 'string' },
+  model: { type: 'string' },
+  width: { type: 'string' },
+  height: { type: 'string' },
+  images: { type: 'string' },
+  precision: { type: 'string' },
+  'memory-mode': { type: 'string' },
+  chat: { type: 'boolean' },
+  attention: { type: 'string' },
   'gpu-memory': { type: 'string' },
 } as const;
 
 const LABELS: Record<ComponentName, string> = {
-  'mllm-text': 'MLLM text', 'mllm-vision': 'MLLM vision', dit: 'DiT', 'vae-encoder': 'VAE encoder', 'vae-decoder': 'VAE decoder',
+  'mllm-text': 'MLLM text',
+  'mllm-vision': 'MLLM vision',
+  dit: 'DiT',
+  'vae-encoder': 'VAE encoder',
+  'vae-decoder': 'VAE decoder',
 };
 
 export const estimateCommand: CliCommand = {
@@ -52,7 +70,10 @@ export const estimateCommand: CliCommand = {
       chat: values.chat ?? false,
       attentionKernel: oneOf('attention', values.attention ?? 'materialised', ['materialised', 'fused'] as const),
     };
-    const gpuBytes = values['gpu-memory'] === undefined ? null : numberOption('gpu-memory', values['gpu-memory'], 0, { min: 0.1, max: 10_000 }) * 1e9;
+    const gpuBytes =
+      values['gpu-memory'] === undefined
+        ? null
+        : numberOption('gpu-memory', values['gpu-memory'], 0, { min: 0.1, max: 10_000 }) * 1e9;
     let configs: ModelConfigs;
     try {
       configs = readModelConfigs(modelDir);
@@ -61,16 +82,27 @@ export const estimateCommand: CliCommand = {
     }
     const estimate = estimateMemory(configs, request);
     ctx.stdout(report(modelDir, estimate, configs));
-    ctx.stdout(fitLine('This machine', adviseFit(configs, request, totalmem()), 'RAM (os.totalmem), what the CPU provider uses'));
-    ctx.stdout(gpuBytes === null
-      ? 'GPU: its memory cannot be read from Node; pass --gpu-memory GB to check against your GPU.\n'
-      : fitLine('GPU', adviseFit(configs, request, gpuBytes), 'as given by --gpu-memory'));
+    ctx.stdout(
+      fitLine('This machine', adviseFit(configs, request, totalmem()), 'RAM (os.totalmem), what the CPU provider uses'),
+    );
+    ctx.stdout(
+      gpuBytes === null
+        ? 'GPU: its memory cannot be read from Node; pass --gpu-memory GB to check against your GPU.\n'
+        : fitLine('GPU', adviseFit(configs, request, gpuBytes), 'as given by --gpu-memory'),
+    );
     return 0;
   },
 };
 
 const gb = (bytes: number) => `${(bytes / 1e9).toFixed(2)} GB`;
-const count = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : `${n}`);
+const count = (n: number) =>
+  n >= 1e9
+    ? `${(n / 1e9).toFixed(2)} B`
+    : n >= 1e6
+      ? `${(n / 1e6).toFixed(1)} M`
+      : n >= 1e3
+        ? `${(n / 1e3).toFixed(1)} k`
+        : `${n}`;
 
 function report(modelDir: string, e: MemoryEstimate, configs: ModelConfigs): string {
   const r = e.request;
@@ -81,23 +113,46 @@ function report(modelDir: string, e: MemoryEstimate, configs: ModelConfigs): str
     `  weights ${r.precision} (VAE ${vaePrecision}), activations ${r.precision === 'fp32' ? 'fp32' : 'fp16'}, attention scores ${r.attentionKernel}, mode ${r.mode}`,
     '',
   ];
-  const row = (cells: string[]) => `${cells[0]!.padEnd(22)}${cells.slice(1).map((c) => c.padStart(12)).join('')}`;
+  const row = (cells: string[]) =>
+    `${cells[0]!.padEnd(22)}${cells
+      .slice(1)
+      .map((c) => c.padStart(12))
+      .join('')}`;
   lines.push(row(['component', 'params', 'weights', 'activations', 'peak']));
-  for (const c of e.components) lines.push(row([LABELS[c.component], count(c.params), gb(c.weightsBytes), gb(c.activationsBytes), gb(c.peakBytes)]));
+  for (const c of e.components)
+    lines.push(
+      row([LABELS[c.component], count(c.params), gb(c.weightsBytes), gb(c.activationsBytes), gb(c.peakBytes)]),
+    );
   const top = e.stages.reduce((a, s) => (s.bytes > a.bytes ? s : a));
-  const residentWeights = top.resident.reduce((a, n) => a + e.components.find((c) => c.component === n)!.weightsBytes, 0);
+  const residentWeights = top.resident.reduce(
+    (a, n) => a + e.components.find((c) => c.component === n)!.weightsBytes,
+    0,
+  );
   lines.push(row([`total (${r.mode})`, '', gb(residentWeights), gb(top.bytes - residentWeights), gb(e.peakBytes)]));
-  lines.push('', `stages (${r.mode}): ${e.stages.map((s) => `${s.stage} ${gb(s.bytes)} [${s.resident.map((n) => LABELS[n]).join(' + ')}]`).join(' · ')}`);
-  lines.push(`modes: ${MEMORY_MODES.map((mode) => `${mode} ${gb(estimateMemory(configs, { ...r, mode }).peakBytes)}`).join(' · ')}`);
+  lines.push(
+    '',
+    `stages (${r.mode}): ${e.stages.map((s) => `${s.stage} ${gb(s.bytes)} [${s.resident.map((n) => LABELS[n]).join(' + ')}]`).join(' · ')}`,
+  );
+  lines.push(
+    `modes: ${MEMORY_MODES.map((mode) => `${mode} ${gb(estimateMemory(configs, { ...r, mode }).peakBytes)}`).join(' · ')}`,
+  );
   const tiled = e.components.filter((c) => c.vaeTiles && c.vaeTiles.tiledBytes < c.vaeTiles.untiledBytes);
   if (tiled.length > 0) {
-    const parts = tiled.map((c) => `${LABELS[c.component]} activations ${gb(c.vaeTiles!.tiledBytes)} instead of ${gb(c.vaeTiles!.untiledBytes)}`);
-    lines.push(`VAE in tiles (chosen when a VAE stage would not fit; the fit lines below count it): ${parts.join(', ')}.`);
+    const parts = tiled.map(
+      (c) =>
+        `${LABELS[c.component]} activations ${gb(c.vaeTiles!.tiledBytes)} instead of ${gb(c.vaeTiles!.untiledBytes)}`,
+    );
+    lines.push(
+      `VAE in tiles (chosen when a VAE stage would not fit; the fit lines below count it): ${parts.join(', ')}.`,
+    );
   }
   if (e.streamingPeakBytes !== null) {
-    lines.push(`low-memory loads each component whole; streaming its blocks two at a time (not implemented) would need ${gb(e.streamingPeakBytes)}.`);
+    lines.push(
+      `low-memory loads each component whole; streaming its blocks two at a time (not implemented) would need ${gb(e.streamingPeakBytes)}.`,
+    );
   }
-  if (!configs.text) lines.push('no mllm/ folder: prompt encoding is not counted (this folder runs from prompt embeddings).');
+  if (!configs.text)
+    lines.push('no mllm/ folder: prompt encoding is not counted (this folder runs from prompt embeddings).');
   return `${lines.join('\n')}\n\n`;
 }
 
@@ -105,7 +160,7 @@ function fitLine(what: string, advice: FitAdvice, source: string): string {
   const head = `${what}: ${gb(advice.availableBytes)} ${source}; a job may plan on ${Math.round(USABLE_FRACTION * 100)} % of it.`;
   if (advice.fits) return `${head} Fits (peak ${gb(advice.peakBytes)}).\n`;
   const s = advice.suggestion;
-  if (!s) return `${head} Does not fit (peak ${gb(advice.peakBytes)}), not with another mode, a lower precision, or down to a quarter of the size.\n`;
+  if (!s)
+    return `${head} Does not fit (peak ${gb(advice.peakBytes)}), not with another mode, a lower precision, or down to a quarter of the size.\n`;
   return `${head} Does not fit (peak ${gb(advice.peakBytes)}); this would (${gb(s.peakBytes)}): --memory-mode ${s.mode} --precision ${s.precision} --width ${s.width} --height ${s.height}\n`;
 }
-

@@ -6,13 +6,27 @@ import type { GenerateJob, GeneratedPng } from '../engine/pipeline/generate-job.
 import type { PromptEmbedding } from '../engine/pipeline/generate.ts';
 import { SafetensorsFile } from '../engine/weights/safetensors.ts';
 import { assertModelUsable } from '../services/models/usable-model.ts';
-import { generationParams, completeRecipe, DEFAULT_RECIPE_PARAMS, modelIdOf, type RecipeParams } from '../services/generation/recipe.ts';
+import {
+  generationParams,
+  completeRecipe,
+  DEFAULT_RECIPE_PARAMS,
+  modelIdOf,
+  type RecipeParams,
+} from '../services/generation/recipe.ts';
 import { writeFileAtomic } from '../services/projects/atomic-write.ts';
 import { nodeFileSystem } from '../services/projects/file-system.ts';
 import { embedRecipe } from '../services/projects/png-recipe.ts';
 import { choiceOption as oneOf, intOption, parseCommandArgs } from './args.ts';
 import { CliError, UsageError, type CliCommand, type CliContext } from './command.ts';
-import { GENERATION_OPTIONS, chosenModel, inputImages, memoryModeOption, printProviderChoice, providerRequest, recipeOptions } from './generation-options.ts';
+import {
+  GENERATION_OPTIONS,
+  chosenModel,
+  inputImages,
+  memoryModeOption,
+  printProviderChoice,
+  providerRequest,
+  recipeOptions,
+} from './generation-options.ts';
 import { ProgressBar } from './progress-bar.ts';
 import { cliVersion } from './run-cli.ts';
 
@@ -48,8 +62,15 @@ Writes a PNG that carries its complete recipe, so the image alone can reproduce 
 
 const OPTIONS = {
   ...GENERATION_OPTIONS,
-  'cfg-range': { type: 'string' }, scheduler: { type: 'string' }, 'num-images': { type: 'string' }, 'max-pixels': { type: 'string' },
-  'max-side': { type: 'string' }, accel: { type: 'string' }, out: { type: 'string' }, 'prompt-embeds': { type: 'string' }, latents: { type: 'string' },
+  'cfg-range': { type: 'string' },
+  scheduler: { type: 'string' },
+  'num-images': { type: 'string' },
+  'max-pixels': { type: 'string' },
+  'max-side': { type: 'string' },
+  accel: { type: 'string' },
+  out: { type: 'string' },
+  'prompt-embeds': { type: 'string' },
+  latents: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
@@ -62,7 +83,9 @@ export const generateCommand: CliCommand = {
     const { values } = parseCommandArgs('generate', argv, OPTIONS);
     const params = readParams(values);
     const { dir: modelDir, repo, weightCacheDir } = await chosenModel(values.model, ctx);
-    await assertModelUsable(modelDir).catch((e: Error) => { throw new CliError(e.message); });
+    await assertModelUsable(modelDir).catch((e: Error) => {
+      throw new CliError(e.message);
+    });
     const images = inputImages(values.image, ctx);
     const embeds = values['prompt-embeds'] ? readEmbeddings(resolve(ctx.cwd, values['prompt-embeds'])) : null;
     if (!embeds && values.prompt === undefined) throw new UsageError('--prompt is required (or --prompt-embeds)');
@@ -71,7 +94,8 @@ export const generateCommand: CliCommand = {
     const out = resolve(ctx.cwd, values.out ?? 'atelier.png');
 
     const job: GenerateJob & { provider: ProviderRequest } = {
-      modelDir, weightCacheDir,
+      modelDir,
+      weightCacheDir,
       prompt: embeds?.prompt ?? params.prompt,
       negative: embeds?.negative ?? params.negativePrompt,
       images,
@@ -82,11 +106,18 @@ export const generateCommand: CliCommand = {
       memoryMode,
       ...(values.latents ? { initialLatents: readLatents(resolve(ctx.cwd, values.latents)) } : {}),
     };
-    if (embeds && params.textGuidance > 1 && !embeds.negative) throw new UsageError('--prompt-embeds has no negative_prompt_embeds, which text guidance > 1 needs');
+    if (embeds && params.textGuidance > 1 && !embeds.negative)
+      throw new UsageError('--prompt-embeds has no negative_prompt_embeds, which text guidance > 1 needs');
     const results = await runJob(job, ctx);
     const written: string[] = [];
     for (const [i, r] of results.entries()) {
-      const recipe = completeRecipe(params, { seed: r.seed, inputImages: images, modelId: modelIdOf(modelDir, repo ?? undefined), precision: r.precision, appVersion: cliVersion() });
+      const recipe = completeRecipe(params, {
+        seed: r.seed,
+        inputImages: images,
+        modelId: modelIdOf(modelDir, repo ?? undefined),
+        precision: r.precision,
+        appVersion: cliVersion(),
+      });
       const path = results.length === 1 ? out : out.replace(/(\.png)?$/i, `-${i + 1}.png`);
       await writeAtomic(path, embedRecipe(r.png, recipe));
       written.push(path);
@@ -103,10 +134,21 @@ async function runJob(job: GenerateJob & { provider: ProviderRequest }, ctx: Cli
   ctx.signal.addEventListener('abort', () => controller.abort(), { once: true });
   try {
     await printProviderChoice(engine, job.provider, ctx);
-    const result = await engine.run('cli', { kind: 'generate', job }, {
-      signal: controller.signal,
-      onProgress: (p) => bar.update({ label: p.stage === 'denoising' ? 'Generating' : 'Loading', done: p.step, total: p.total, unit: 'steps', etaMs: p.etaMs }),
-    });
+    const result = await engine.run(
+      'cli',
+      { kind: 'generate', job },
+      {
+        signal: controller.signal,
+        onProgress: (p) =>
+          bar.update({
+            label: p.stage === 'denoising' ? 'Generating' : 'Loading',
+            done: p.step,
+            total: p.total,
+            unit: 'steps',
+            etaMs: p.etaMs,
+          }),
+      },
+    );
     return result as GeneratedPng[];
   } finally {
     bar.finish();
@@ -117,7 +159,8 @@ async function runJob(job: GenerateJob & { provider: ProviderRequest }, ctx: Cli
 function readParams(v: Values): RecipeParams {
   const d = DEFAULT_RECIPE_PARAMS;
   const scheduler = v.scheduler ?? d.scheduler;
-  if (scheduler !== 'euler' && scheduler !== 'dpmsolver++') throw new UsageError(`--scheduler must be euler or dpmsolver++, got "${scheduler}"`);
+  if (scheduler !== 'euler' && scheduler !== 'dpmsolver++')
+    throw new UsageError(`--scheduler must be euler or dpmsolver++, got "${scheduler}"`);
   return {
     ...recipeOptions(v, v.prompt ?? ''),
     cfgRange: cfgRange(v['cfg-range']) ?? [...d.cfgRange],
@@ -132,17 +175,18 @@ function readParams(v: Values): RecipeParams {
 function cfgRange(raw: string | undefined): [number, number] | null {
   if (raw === undefined) return null;
   const parts = raw.split(',').map(Number);
-  if (parts.length !== 2 || parts.some((p) => !(p >= 0 && p <= 1)) || parts[0]! > parts[1]!) throw new UsageError(`--cfg-range must be two fractions A,B with 0 ≤ A ≤ B ≤ 1, got "${raw}"`);
+  if (parts.length !== 2 || parts.some((p) => !(p >= 0 && p <= 1)) || parts[0]! > parts[1]!)
+    throw new UsageError(`--cfg-range must be two fractions A,B with 0 ≤ A ≤ B ≤ 1, got "${raw}"`);
   return [parts[0]!, parts[1]!];
 }
-
 
 /** The first Σmask tokens of row 0 (the DiT takes the valid prefix, §9.3.13). */
 function embedding(file: SafetensorsFile, key: string, maskKey: string): PromptEmbedding | null {
   if (!file.has(key)) return null;
   const info = file.get(key);
   const [, L, F] = info.shape as [number, number, number];
-  if (info.shape.length !== 3 || info.shape[0] !== 1) throw new CliError(`${file.path}: ${key} must be [1, L, features], got [${info.shape.join(', ')}]`);
+  if (info.shape.length !== 3 || info.shape[0] !== 1)
+    throw new CliError(`${file.path}: ${key} must be [1, L, features], got [${info.shape.join(', ')}]`);
   const mask = file.has(maskKey) ? file.readBigInt64(maskKey) : null;
   const length = mask ? mask.reduce((n, m) => n + (m !== 0n ? 1 : 0), 0) : L;
   return { hidden: file.readFloat32(key).slice(0, length * F), length };

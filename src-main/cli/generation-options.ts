@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Engine } from '../engine/host/engine-client.ts';
-import { PROVIDER_CACHE_FILE, PROVIDER_PREFERENCES, selectionSummary, type ProviderRequest, type ProviderSelection } from '../engine/onnx/providers.ts';
+import {
+  PROVIDER_CACHE_FILE,
+  PROVIDER_PREFERENCES,
+  selectionSummary,
+  type ProviderRequest,
+  type ProviderSelection,
+} from '../engine/onnx/providers.ts';
 import { MEMORY_MODES, type MemoryMode } from '../engine/pipeline/memory-mode.ts';
 import { OFFICIAL_NEGATIVE_PROMPT } from '../engine/text/prompts.ts';
 import { DEFAULT_RECIPE_PARAMS, type RecipeParams } from '../services/generation/recipe.ts';
@@ -21,9 +27,18 @@ import { cliVersion } from './run-cli.ts';
 
 /** parseCommandArgs specs of the flags generate and reflect share; spread into each command's OPTIONS. */
 export const GENERATION_OPTIONS = {
-  model: { type: 'string' }, prompt: { type: 'string' }, image: { type: 'string', multiple: true }, negative: { type: 'string' },
-  seed: { type: 'string' }, steps: { type: 'string' }, width: { type: 'string' }, height: { type: 'string' },
-  'text-guidance': { type: 'string' }, 'image-guidance': { type: 'string' }, provider: { type: 'string' }, 'memory-mode': { type: 'string' },
+  model: { type: 'string' },
+  prompt: { type: 'string' },
+  image: { type: 'string', multiple: true },
+  negative: { type: 'string' },
+  seed: { type: 'string' },
+  steps: { type: 'string' },
+  width: { type: 'string' },
+  height: { type: 'string' },
+  'text-guidance': { type: 'string' },
+  'image-guidance': { type: 'string' },
+  provider: { type: 'string' },
+  'memory-mode': { type: 'string' },
 } as const;
 
 /** The parsed values of GENERATION_OPTIONS (a command's own flags ride along unread). */
@@ -34,7 +49,10 @@ type GenerationValues = { readonly [K in Exclude<keyof typeof GENERATION_OPTIONS
  * absent (see findModel); its folder exists (what it must hold is each command's check). With it, where its
  * converted weights go: never into a folder Atelier does not manage (weight-cache-dir.ts).
  */
-export async function chosenModel(raw: string | undefined, ctx: CliContext): Promise<FoundModel & { weightCacheDir: string }> {
+export async function chosenModel(
+  raw: string | undefined,
+  ctx: CliContext,
+): Promise<FoundModel & { weightCacheDir: string }> {
   try {
     const modelsDir = cliModelsDir(ctx);
     const found = await findModel(raw, { modelsDir, cwd: ctx.cwd });
@@ -76,7 +94,9 @@ function readInput(path: string): Uint8Array {
   try {
     return readFileSync(path);
   } catch (e) {
-    throw new CliError(`cannot read input image ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new CliError(
+      `cannot read input image ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    );
   }
 }
 
@@ -92,6 +112,6 @@ export function memoryModeOption(raw: string | undefined): MemoryMode {
 
 /** Asks the engine host which provider `request` gets and prints it; the job that follows makes the same choice (the host keeps it), so a slow CPU run explains itself up front. */
 export async function printProviderChoice(engine: Engine, request: ProviderRequest, ctx: CliContext): Promise<void> {
-  const selection = await engine.run('cli-providers', { kind: 'providers', request }) as ProviderSelection;
+  const selection = (await engine.run('cli-providers', { kind: 'providers', request })) as ProviderSelection;
   ctx.stderr(`${selectionSummary(selection)}\n`);
 }

@@ -39,7 +39,10 @@ export const modelsCommand: CliCommand = {
   async run(argv, ctx) {
     const [sub, ...rest] = argv;
     const run = sub === undefined ? undefined : SUBCOMMANDS[sub];
-    if (!run) throw new UsageError(`unknown subcommand "${sub ?? ''}"; one of ${Object.keys(SUBCOMMANDS).join(', ')} (atelier models --help)`);
+    if (!run)
+      throw new UsageError(
+        `unknown subcommand "${sub ?? ''}"; one of ${Object.keys(SUBCOMMANDS).join(', ')} (atelier models --help)`,
+      );
     try {
       return await run(rest, ctx);
     } catch (e) {
@@ -55,17 +58,26 @@ export const modelsCommand: CliCommand = {
 const DIR_OPTION = { dir: { type: 'string' } } as const;
 
 async function list(argv: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs('models list', argv, { ...DIR_OPTION, json: { type: 'boolean' } }, true);
+  const { values, positionals } = parseCommandArgs(
+    'models list',
+    argv,
+    { ...DIR_OPTION, json: { type: 'boolean' } },
+    true,
+  );
   if (positionals.length > 0) throw new UsageError('list takes no arguments');
   const manager = createManager(ctx, values.dir);
   const installed = await manager.list();
   if (values.json) {
-    ctx.stdout(`${JSON.stringify({ modelsDir: manager.modelsDir, catalogue: manager.catalogue(), installed }, null, 2)}\n`);
+    ctx.stdout(
+      `${JSON.stringify({ modelsDir: manager.modelsDir, catalogue: manager.catalogue(), installed }, null, 2)}\n`,
+    );
     return 0;
   }
   const rows = [
     ...installed.map((m) => [m.repo, m.state, `${formatBytes(m.doneBytes)}/${formatBytes(m.totalBytes)}`, m.folder]),
-    ...manager.catalogue().filter((c) => !installed.some((m) => m.repo === c.repo))
+    ...manager
+      .catalogue()
+      .filter((c) => !installed.some((m) => m.repo === c.repo))
       .map((c) => [c.repo, 'not-installed', `~${formatBytes(c.approxBytes)}`, c.title]),
   ];
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -76,28 +88,45 @@ async function list(argv: string[], ctx: CliContext): Promise<number> {
 }
 
 async function download(argv: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs('models download', argv, {
-    ...DIR_OPTION, revision: { type: 'string' }, endpoint: { type: 'string' }, 'token-env': { type: 'string' }, connections: { type: 'string' },
-  }, true);
+  const { values, positionals } = parseCommandArgs(
+    'models download',
+    argv,
+    {
+      ...DIR_OPTION,
+      revision: { type: 'string' },
+      endpoint: { type: 'string' },
+      'token-env': { type: 'string' },
+      connections: { type: 'string' },
+    },
+    true,
+  );
   const repo = single(positionals, 'download REPO');
   const endpoint = values.endpoint ?? ctx.env.HF_ENDPOINT ?? savedSettings(ctx.env).hubEndpoint;
   const tokenVar = values['token-env'] ?? 'HF_TOKEN';
   const token = ctx.env[tokenVar];
-  if (values['token-env'] !== undefined && !token) throw new UsageError(`environment variable ${tokenVar} is empty; it should hold the access token`);
-  const connections = values.connections === undefined ? savedSettings(ctx.env).downloadConnections : Number(values.connections);
+  if (values['token-env'] !== undefined && !token)
+    throw new UsageError(`environment variable ${tokenVar} is empty; it should hold the access token`);
+  const connections =
+    values.connections === undefined ? savedSettings(ctx.env).downloadConnections : Number(values.connections);
   if (!Number.isInteger(connections) || connections < 1 || connections > MAX_CONNECTIONS) {
-    throw new UsageError(`--connections must be a whole number from 1 to ${MAX_CONNECTIONS}, not "${values.connections}"`);
+    throw new UsageError(
+      `--connections must be a whole number from 1 to ${MAX_CONNECTIONS}, not "${values.connections}"`,
+    );
   }
   const manager = createManager(ctx, values.dir, endpoint, token, connections);
   const stop = showProgress(manager, ctx);
-  ctx.stderr(`Downloading ${repo}${values.revision ? ` (${values.revision})` : ''} from ${endpoint} into ${manager.modelsDir}\n`);
+  ctx.stderr(
+    `Downloading ${repo}${values.revision ? ` (${values.revision})` : ''} from ${endpoint} into ${manager.modelsDir}\n`,
+  );
   const handle = manager.download(repo, values.revision === undefined ? {} : { revision: values.revision });
   const onInterrupt = () => void manager.pause(repo).catch(() => undefined);
   ctx.signal.addEventListener('abort', onInterrupt, { once: true });
   try {
     const model = await handle.done;
     stop();
-    ctx.stdout(`${repo} is ready: ${model.folder} (${model.fileCount} files, ${formatBytes(model.totalBytes)}, every file verified)\n`);
+    ctx.stdout(
+      `${repo} is ready: ${model.folder} (${model.fileCount} files, ${formatBytes(model.totalBytes)}, every file verified)\n`,
+    );
     return 0;
   } catch (e) {
     stop();
@@ -123,14 +152,21 @@ async function verify(argv: string[], ctx: CliContext): Promise<number> {
   const manager = createManager(ctx, values.dir ?? (isDir ? dirname(asDir) : undefined));
   const model = (await manager.list()).find((m) => (isDir ? m.folder === asDir : m.repo === target));
   if (!model) {
-    throw new CliError(isDir
-      ? `${asDir} is not a model folder known to ${manager.modelsDir}; import it first (atelier models import ${target})`
-      : `${target} is not installed in ${manager.modelsDir}`);
+    throw new CliError(
+      isDir
+        ? `${asDir} is not a model folder known to ${manager.modelsDir}; import it first (atelier models import ${target})`
+        : `${target} is not installed in ${manager.modelsDir}`,
+    );
   }
   const stop = showProgress(manager, ctx);
   const result = await manager.verify(model.repo, ctx.signal).finally(stop);
-  if (result.state !== 'ready') throw new CliError(`${model.repo} is damaged: ${result.error?.message ?? 'verification failed'}; run atelier models download ${model.repo} to repair it`);
-  ctx.stdout(`${model.repo}: all ${result.fileCount} files verified (${formatBytes(result.totalBytes)}, checksums from ${result.checksums})\n`);
+  if (result.state !== 'ready')
+    throw new CliError(
+      `${model.repo} is damaged: ${result.error?.message ?? 'verification failed'}; run atelier models download ${model.repo} to repair it`,
+    );
+  ctx.stdout(
+    `${model.repo}: all ${result.fileCount} files verified (${formatBytes(result.totalBytes)}, checksums from ${result.checksums})\n`,
+  );
   return 0;
 }
 
@@ -144,13 +180,25 @@ async function remove(argv: string[], ctx: CliContext): Promise<number> {
 }
 
 async function importFolder(argv: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs('models import', argv, { ...DIR_OPTION, repo: { type: 'string' } }, true);
+  const { values, positionals } = parseCommandArgs(
+    'models import',
+    argv,
+    { ...DIR_OPTION, repo: { type: 'string' } },
+    true,
+  );
   const folder = resolve(ctx.cwd, single(positionals, 'import FOLDER'));
   const manager = createManager(ctx, values.dir);
   const stop = showProgress(manager, ctx);
-  const model: InstalledModel = await manager.import(folder, { ...(values.repo ? { repo: values.repo } : {}), signal: ctx.signal }).finally(stop);
-  const note = model.checksums === 'local' ? 'no hub checksums in the source, so the sha256 of each file was recorded now' : `checked against ${model.checksums} checksums`;
-  ctx.stdout(`imported ${model.repo} into ${model.folder} (${model.fileCount} files, ${formatBytes(model.totalBytes)}; ${note})\n`);
+  const model: InstalledModel = await manager
+    .import(folder, { ...(values.repo ? { repo: values.repo } : {}), signal: ctx.signal })
+    .finally(stop);
+  const note =
+    model.checksums === 'local'
+      ? 'no hub checksums in the source, so the sha256 of each file was recorded now'
+      : `checked against ${model.checksums} checksums`;
+  ctx.stdout(
+    `imported ${model.repo} into ${model.folder} (${model.fileCount} files, ${formatBytes(model.totalBytes)}; ${note})\n`,
+  );
   return 0;
 }
 
@@ -159,15 +207,27 @@ function single(positionals: string[], usage: string): string {
   return positionals[0]!;
 }
 
-function createManager(ctx: CliContext, dir: string | undefined, endpoint = DEFAULT_ENDPOINT, token?: string, connections?: number): ModelManager {
+function createManager(
+  ctx: CliContext,
+  dir: string | undefined,
+  endpoint = DEFAULT_ENDPOINT,
+  token?: string,
+  connections?: number,
+): ModelManager {
   return new ModelManager({
-    modelsDir: cliModelsDir(ctx, dir), cacheDir: cliCacheDir(ctx), hub: () => (token ? { endpoint, token } : { endpoint }),
+    modelsDir: cliModelsDir(ctx, dir),
+    cacheDir: cliCacheDir(ctx),
+    hub: () => (token ? { endpoint, token } : { endpoint }),
     ...(connections ? { connections: () => connections } : {}),
   });
 }
 
 /** The desktop app's saved settings (the CLI follows the models folder and endpoint chosen there). */
-function savedSettings(env: NodeJS.ProcessEnv): { modelsDir: string; hubEndpoint: string; downloadConnections: number } {
+function savedSettings(env: NodeJS.ProcessEnv): {
+  modelsDir: string;
+  hubEndpoint: string;
+  downloadConnections: number;
+} {
   const { modelsDir, hubEndpoint, downloadConnections } = openNodeSettings(env).get();
   return { modelsDir, hubEndpoint, downloadConnections };
 }
@@ -185,8 +245,12 @@ function showProgress(manager: ModelManager, ctx: CliContext): () => void {
     }
     lastNotice = p.notice;
     bar.update({
-      label: `${p.phase} ${p.filesDone}/${p.fileCount} files`, done: p.doneBytes, total: p.totalBytes, unit: 'bytes',
-      ratePerSec: p.bytesPerSec, etaMs: p.etaMs,
+      label: `${p.phase} ${p.filesDone}/${p.fileCount} files`,
+      done: p.doneBytes,
+      total: p.totalBytes,
+      unit: 'bytes',
+      ratePerSec: p.bytesPerSec,
+      etaMs: p.etaMs,
     });
   });
   return () => {

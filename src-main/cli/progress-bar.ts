@@ -15,21 +15,33 @@ const BAR = 24;
 export function formatBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let i = 0;
-  while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
   return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
+  const h = Math.floor(s / 3600),
+    m = Math.floor((s % 3600) / 60),
+    sec = s % 60;
+  return h > 0
+    ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`
+    : `${m}:${String(sec).padStart(2, '0')}`;
 }
 
 export function renderProgress(p: ProgressState): string {
   const frac = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
   const filled = Math.round(frac * BAR);
   const amount = p.unit === 'bytes' ? `${formatBytes(p.done)}/${formatBytes(p.total)}` : `${p.done}/${p.total}`;
-  const rate = p.ratePerSec !== undefined ? (p.unit === 'bytes' ? ` ${formatBytes(p.ratePerSec)}/s` : ` ${p.ratePerSec.toFixed(2)}/s`) : '';
+  const rate =
+    p.ratePerSec !== undefined
+      ? p.unit === 'bytes'
+        ? ` ${formatBytes(p.ratePerSec)}/s`
+        : ` ${p.ratePerSec.toFixed(2)}/s`
+      : '';
   const eta = p.etaMs != null ? ` ETA ${formatDuration(p.etaMs)}` : '';
   return `${p.label} [${'#'.repeat(filled)}${'.'.repeat(BAR - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ${amount}${rate}${eta}`;
 }
@@ -38,7 +50,10 @@ export function renderProgress(p: ProgressState): string {
 export class ProgressBar {
   private lastPrint = 0;
   private drawn = false;
-  constructor(private readonly ctx: CliContext, private readonly minIntervalMs = 2000) {}
+  constructor(
+    private readonly ctx: CliContext,
+    private readonly minIntervalMs = 2000,
+  ) {}
 
   update(p: ProgressState): void {
     if (this.ctx.interactive) {

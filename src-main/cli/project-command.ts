@@ -22,7 +22,8 @@ export const projectCommand: CliCommand = {
     const { positionals } = parseCommandArgs('project', argv, {}, true);
     const [sub, file, ...extra] = positionals;
     if (sub !== 'info') throw new UsageError(`unknown subcommand "${sub ?? ''}"; usage: atelier project info FILE`);
-    if (file === undefined || extra.length > 0) throw new UsageError('info takes exactly one FILE; usage: atelier project info FILE');
+    if (file === undefined || extra.length > 0)
+      throw new UsageError('info takes exactly one FILE; usage: atelier project info FILE');
     const path = resolve(ctx.cwd, file);
     try {
       ctx.stdout(`${JSON.stringify(summarizeProject(path, await readProjectFile(nodeFileSystem, path)), null, 2)}\n`);

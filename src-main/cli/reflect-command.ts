@@ -5,8 +5,16 @@ import { startWorkerEngine } from '../engine/host/worker-engine.ts';
 import { PROVIDER_PREFERENCES } from '../engine/onnx/providers.ts';
 import { MEMORY_MODES } from '../engine/pipeline/memory-mode.ts';
 import {
-  CHECK_TAGS, DEFAULT_MAX_REVISIONS, DEFAULT_THRESHOLD, MAX_REVISIONS, type CheckSpec, type CheckTag, type ForcedMode, type ReflectJob,
-  type ReflectionEvent, type ReflectionOutcome,
+  CHECK_TAGS,
+  DEFAULT_MAX_REVISIONS,
+  DEFAULT_THRESHOLD,
+  MAX_REVISIONS,
+  type CheckSpec,
+  type CheckTag,
+  type ForcedMode,
+  type ReflectJob,
+  type ReflectionEvent,
+  type ReflectionOutcome,
 } from '../engine/pipeline/reflection.ts';
 import { generationParams, modelIdOf } from '../services/generation/recipe.ts';
 import { withTaskReports } from '../services/generation/reflection-jobs.ts';
@@ -15,7 +23,15 @@ import { writeFileAtomic } from '../services/projects/atomic-write.ts';
 import { nodeFileSystem } from '../services/projects/file-system.ts';
 import { intOption, numberOption, parseCommandArgs } from './args.ts';
 import { CliError, UsageError, type CliCommand, type CliContext } from './command.ts';
-import { GENERATION_OPTIONS, chosenModel, inputImages, memoryModeOption, printProviderChoice, providerRequest, recipeOptions } from './generation-options.ts';
+import {
+  GENERATION_OPTIONS,
+  chosenModel,
+  inputImages,
+  memoryModeOption,
+  printProviderChoice,
+  providerRequest,
+  recipeOptions,
+} from './generation-options.ts';
 import { ProgressBar } from './progress-bar.ts';
 import { cliVersion } from './run-cli.ts';
 
@@ -47,7 +63,10 @@ Writes every round's PNG (recipe embedded) and rounds.json, the record of the ro
 
 const OPTIONS = {
   ...GENERATION_OPTIONS,
-  'max-rounds': { type: 'string' }, threshold: { type: 'string' }, check: { type: 'string', multiple: true }, force: { type: 'string' },
+  'max-rounds': { type: 'string' },
+  threshold: { type: 'string' },
+  check: { type: 'string', multiple: true },
+  force: { type: 'string' },
   'out-dir': { type: 'string' },
 } as const;
 
@@ -64,9 +83,16 @@ export const reflectCommand: CliCommand = {
     const images = inputImages(values.image, ctx);
     const provider = providerRequest(values.provider, ctx);
     const job: ReflectJob = {
-      modelDir, weightCacheDir, prompt: recipe.prompt, negative: recipe.negativePrompt, images,
+      modelDir,
+      weightCacheDir,
+      prompt: recipe.prompt,
+      negative: recipe.negativePrompt,
+      images,
       params: generationParams(recipe),
-      maxRevisions: intOption('max-rounds', values['max-rounds'], DEFAULT_MAX_REVISIONS, { min: 0, max: MAX_REVISIONS }),
+      maxRevisions: intOption('max-rounds', values['max-rounds'], DEFAULT_MAX_REVISIONS, {
+        min: 0,
+        max: MAX_REVISIONS,
+      }),
       threshold: numberOption('threshold', values.threshold, DEFAULT_THRESHOLD, { min: 0, max: 1 }),
       force: readForce(values.force),
       checklist: values.check ? values.check.map(readCheck) : null,
@@ -75,10 +101,18 @@ export const reflectCommand: CliCommand = {
       memoryMode: memoryModeOption(values['memory-mode']),
     };
     const outDir = resolve(ctx.cwd, values['out-dir']);
-    await mkdir(outDir, { recursive: true }).catch((e: Error) => { throw new CliError(`cannot create ${outDir}: ${e.message}`); });
+    await mkdir(outDir, { recursive: true }).catch((e: Error) => {
+      throw new CliError(`cannot create ${outDir}: ${e.message}`);
+    });
     const recorder = new ReflectionRecorder({
-      sessionId: 'cli', createdAt: new Date().toISOString(), threshold: job.threshold, recipe, modelId: modelIdOf(modelDir, repo ?? undefined),
-      appVersion: cliVersion(), known: images, base: null,
+      sessionId: 'cli',
+      createdAt: new Date().toISOString(),
+      threshold: job.threshold,
+      recipe,
+      modelId: modelIdOf(modelDir, repo ?? undefined),
+      appVersion: cliVersion(),
+      known: images,
+      base: null,
     });
     return new RoundWriter(ctx, outDir, recorder).run(job);
   },
@@ -91,25 +125,48 @@ class RoundWriter {
   private checklist: { source: string; checks: readonly CheckSpec[] } | null = null;
   private pending: Promise<void> = Promise.resolve();
 
-  constructor(private readonly ctx: CliContext, private readonly outDir: string, private readonly recorder: ReflectionRecorder) {}
+  constructor(
+    private readonly ctx: CliContext,
+    private readonly outDir: string,
+    private readonly recorder: ReflectionRecorder,
+  ) {}
 
   async run(job: ReflectJob): Promise<number> {
     const bar = new ProgressBar(this.ctx);
-    const engine = withTaskReports(startWorkerEngine(), { report: (_id, r) => { if (r.kind === 'reflect') this.onEvent(r.event); }, failed: () => {} });
+    const engine = withTaskReports(startWorkerEngine(), {
+      report: (_id, r) => {
+        if (r.kind === 'reflect') this.onEvent(r.event);
+      },
+      failed: () => {},
+    });
     const controller = new AbortController();
     this.ctx.signal.addEventListener('abort', () => controller.abort(), { once: true });
     let outcome: ReflectionOutcome | null = null;
     try {
       if (job.provider) await printProviderChoice(engine, job.provider, this.ctx);
-      outcome = await engine.run('cli', { kind: 'reflect', job }, {
-        signal: controller.signal,
-        onProgress: (p) => bar.update({ label: p.stage === 'denoising' ? `Round ${this.files.size}` : 'Loading', done: p.step, total: p.total, unit: 'steps', etaMs: p.etaMs }),
-      }) as ReflectionOutcome;
+      outcome = (await engine.run(
+        'cli',
+        { kind: 'reflect', job },
+        {
+          signal: controller.signal,
+          onProgress: (p) =>
+            bar.update({
+              label: p.stage === 'denoising' ? `Round ${this.files.size}` : 'Loading',
+              done: p.step,
+              total: p.total,
+              unit: 'steps',
+              etaMs: p.etaMs,
+            }),
+        },
+      )) as ReflectionOutcome;
     } finally {
       bar.finish();
       await engine.dispose();
       await this.pending;
-      await this.writeRecord(outcome ? outcome.stopReason : controller.signal.aborted ? 'user' : null, outcome?.bestRoundId);
+      await this.writeRecord(
+        outcome ? outcome.stopReason : controller.signal.aborted ? 'user' : null,
+        outcome?.bestRoundId,
+      );
     }
     const best = outcome.bestRoundId === null ? null : this.files.get(outcome.bestRoundId);
     this.ctx.stdout(`best: ${best ? join(this.outDir, best) : 'none'} (stopped: ${outcome.stopReason})\n`);
@@ -119,7 +176,9 @@ class RoundWriter {
   private onEvent(event: ReflectionEvent): void {
     if (event.type === 'checklist') {
       this.checklist = { source: event.source, checks: event.checks.map(({ question, tag }) => ({ question, tag })) };
-      this.ctx.stdout(`checks (${event.source}):\n${event.checks.map((c) => `  ${c.tag.padEnd(9)} ${c.question}\n`).join('')}`);
+      this.ctx.stdout(
+        `checks (${event.source}):\n${event.checks.map((c) => `  ${c.tag.padEnd(9)} ${c.question}\n`).join('')}`,
+      );
       return;
     }
     if (event.type !== 'round') return;
@@ -137,10 +196,16 @@ class RoundWriter {
   }
 
   /** rounds.json: the session in the project file's format, the file of each round, and the checklist. */
-  private async writeRecord(stopReason: ReflectionOutcome['stopReason'] | null, bestRoundId?: string | null): Promise<void> {
+  private async writeRecord(
+    stopReason: ReflectionOutcome['stopReason'] | null,
+    bestRoundId?: string | null,
+  ): Promise<void> {
     const session = this.recorder.session(stopReason, bestRoundId);
     const record = { version: 1, session, checklist: this.checklist, files: Object.fromEntries(this.files) };
-    await writeAtomic(join(this.outDir, 'rounds.json'), new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
+    await writeAtomic(
+      join(this.outDir, 'rounds.json'),
+      new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`),
+    );
   }
 
   /** File writes run in order, one at a time, and are awaited before the command returns. */

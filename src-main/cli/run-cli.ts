@@ -19,7 +19,7 @@ function help(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Options:',
-    '  -h, --help     show this help (or a command\'s: atelier <command> --help)',
+    "  -h, --help     show this help (or a command's: atelier <command> --help)",
     '  -v, --version  print the version',
     '',
   ].join('\n');

@@ -11,7 +11,10 @@ const PROJECT = /\.atelier$/i;
  * inserts its own `--switches` among them on Windows, and Linux file managers may pass `file://` URLs (the
  * desktop entry's `%U`). Relative paths are resolved against the folder the launch came from.
  */
-export function projectPathFromArgv(argv: readonly string[], launch: { cwd: string; fromSource: boolean }): string | null {
+export function projectPathFromArgv(
+  argv: readonly string[],
+  launch: { cwd: string; fromSource: boolean },
+): string | null {
   const args = argv.slice(launch.fromSource ? 2 : 1).filter((a) => !a.startsWith('-'));
   const files = args.map((a) => (/^file:\/\//i.test(a) ? fileURLToPath(a) : a)).filter((a) => PROJECT.test(a));
   const last = files.at(-1);

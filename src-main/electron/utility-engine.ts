@@ -23,9 +23,13 @@ export function startUtilityEngine(entry: string, logFile: string): EngineClient
   const listeners: ((m: FromEngine) => void)[] = [];
   const client = new EngineClient(
     { post: (m: ToEngine) => child.postMessage(m), onMessage: (l) => listeners.push(l) },
-    async () => { child.kill(); },
+    async () => {
+      child.kill();
+    },
   );
   child.on('message', (m: FromEngine) => listeners.forEach((l) => l(m)));
-  child.on('exit', (code) => client.failAll(new EngineError('internal', `the engine process stopped (exit code ${code})`)));
+  child.on('exit', (code) =>
+    client.failAll(new EngineError('internal', `the engine process stopped (exit code ${code})`)),
+  );
   return client;
 }

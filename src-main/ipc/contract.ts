@@ -229,7 +229,10 @@ export interface ProjectInput {
   crop: CropRect | null;
 }
 /** The generation settings of the workspace: a Recipe without prompts, inputs and model provenance. */
-export type ProjectParameters = Omit<Recipe, 'prompt' | 'negativePrompt' | 'inputImages' | 'modelId' | 'precision' | 'appVersion'>;
+export type ProjectParameters = Omit<
+  Recipe,
+  'prompt' | 'negativePrompt' | 'inputImages' | 'modelId' | 'precision' | 'appVersion'
+>;
 export interface CanvasState {
   view: 'grid' | 'single' | 'compare';
   /** 1 = 100 %. */
@@ -616,7 +619,14 @@ export interface Events {
   'model.state': { repo: RepoId; state: ModelState; model: InstalledModel | null };
   'job.queued': { job: JobSummary };
   'job.started': { jobId: JobId };
-  'job.progress': { jobId: JobId; step: number; total: number; etaMs: number | null; stage: string; preview?: Uint8Array };
+  'job.progress': {
+    jobId: JobId;
+    step: number;
+    total: number;
+    etaMs: number | null;
+    stage: string;
+    preview?: Uint8Array;
+  };
   'job.finished': { jobId: JobId; images: GeneratedImage[]; probe?: ProbeResult; chat?: ChatAnswer };
   'job.failed': { jobId: JobId; error: IpcError };
   'reflect.checklist': { jobId: JobId; sessionId: string; checks: CheckSpec[]; source: ChecklistSource };
@@ -635,15 +645,35 @@ export interface Events {
 // Exhaustive by construction: a Contract method missing here fails to compile.
 export const METHODS: { [N in keyof Contract]: { [M in keyof Contract[N]]: true } } = {
   models: {
-    catalogue: true, list: true, download: true, pause: true, resume: true, cancel: true, verify: true, remove: true,
+    catalogue: true,
+    list: true,
+    download: true,
+    pause: true,
+    resume: true,
+    cancel: true,
+    verify: true,
+    remove: true,
     import: true,
   },
   app: { info: true, openExternal: true, providers: true },
   settings: { get: true, update: true },
   jobs: { probe: true, generate: true, cancel: true, list: true, reflect: true, acceptReflection: true, chat: true },
   projects: {
-    create: true, open: true, save: true, saveAs: true, close: true, info: true, recent: true, forgetRecent: true,
-    autosave: true, recoverable: true, recover: true, discardRecovery: true, exportPng: true, exportChat: true, readRecipe: true,
+    create: true,
+    open: true,
+    save: true,
+    saveAs: true,
+    close: true,
+    info: true,
+    recent: true,
+    forgetRecent: true,
+    autosave: true,
+    recoverable: true,
+    recover: true,
+    discardRecovery: true,
+    exportPng: true,
+    exportChat: true,
+    readRecipe: true,
   },
   dialogs: { saveProjectPath: true, openProjectPath: true, pickFolder: true },
 };

@@ -44,24 +44,38 @@ const noDialogs: Contract['dialogs'] = { saveProjectPath: noDialog, openProjectP
 
 /** Builds the implementation of every contract method from plain-Node services. */
 export function createAppServices(deps: AppDeps): AppServices {
-  const reflections = new ReflectionJobs({ emit: deps.emit, version: deps.version, modelsDir: () => deps.settings.get().modelsDir });
+  const reflections = new ReflectionJobs({
+    emit: deps.emit,
+    version: deps.version,
+    modelsDir: () => deps.settings.get().modelsDir,
+  });
   const chats = new ChatJobs({ emit: deps.emit, modelsDir: () => deps.settings.get().modelsDir });
-  const queue = new JobQueue(withTaskReports(deps.engine, {
-    report: (jobId, report) => (report.kind === 'chat' ? chats.report(jobId, report) : reflections.report(jobId, report)),
-    failed: reflections.failed,
-  }), deps.emit);
-  const providers = new ProviderStatusService({ engine: deps.engine, settings: () => deps.settings.get(), cacheFile: deps.providerCacheFile ?? null, appVersion: deps.version });
+  const queue = new JobQueue(
+    withTaskReports(deps.engine, {
+      report: (jobId, report) =>
+        report.kind === 'chat' ? chats.report(jobId, report) : reflections.report(jobId, report),
+      failed: reflections.failed,
+    }),
+    deps.emit,
+  );
+  const providers = new ProviderStatusService({
+    engine: deps.engine,
+    settings: () => deps.settings.get(),
+    cacheFile: deps.providerCacheFile ?? null,
+    appVersion: deps.version,
+  });
   deps.settings.onChange((settings) => deps.emit('settings.changed', { settings }));
   const contract: Contract = {
     app: {
-      info: async () => ok({
-        name: 'Atelier',
-        version: deps.version,
-        platform: process.platform,
-        arch: process.arch,
-        shell: deps.shell,
-        modelsDir: deps.settings.get().modelsDir,
-      }),
+      info: async () =>
+        ok({
+          name: 'Atelier',
+          version: deps.version,
+          platform: process.platform,
+          arch: process.arch,
+          shell: deps.shell,
+          modelsDir: deps.settings.get().modelsDir,
+        }),
       openExternal: async (url) => ok(await deps.openExternal(url)),
       providers: async (req) => ok(await providers.status(req.refresh)),
     },
@@ -80,21 +94,41 @@ export function createAppServices(deps: AppDeps): AppServices {
     projects: createProjectsApi({
       userDataDir: deps.userDataDir,
       appVersion: deps.version,
-      recent: { get: () => deps.settings.get().recentProjects, set: (recentProjects) => { deps.settings.update({ recentProjects }); } },
+      recent: {
+        get: () => deps.settings.get().recentProjects,
+        set: (recentProjects) => {
+          deps.settings.update({ recentProjects });
+        },
+      },
       autosaveIntervalMs: () => deps.settings.get().autosaveSeconds * 1000,
       onBackgroundError: deps.log,
     }),
     jobs: {
-      probe: async (req) => ok(queue.submit('probe', `Engine check (${req.size}², ${req.runs} runs)`, { kind: 'probe', ...req },
-        (result) => ({ images: [], probe: result as ProbeResult }))),
+      probe: async (req) =>
+        ok(
+          queue.submit(
+            'probe',
+            `Engine check (${req.size}², ${req.runs} runs)`,
+            { kind: 'probe', ...req },
+            (result) => ({ images: [], probe: result as ProbeResult }),
+          ),
+        ),
       generate: async (req) => {
         const { modelsDir, cacheDir, memoryMode } = deps.settings.get();
         const modelDir = modelFolder(req.model, modelsDir);
         await assertModelUsable(modelDir);
         const weightCacheDir = await weightCacheDirFor(modelDir, { modelsDir, cacheDir });
-        return ok(queue.submit('generate', req.recipe.prompt.slice(0, 80) || 'Untitled',
-        { kind: 'generate', job: toGenerateJob(req, modelsDir, { provider: providers.request(), memoryMode, weightCacheDir }) },
-        (result) => ({ images: toGeneratedImages(req, result as GeneratedPng[], deps.version) })));
+        return ok(
+          queue.submit(
+            'generate',
+            req.recipe.prompt.slice(0, 80) || 'Untitled',
+            {
+              kind: 'generate',
+              job: toGenerateJob(req, modelsDir, { provider: providers.request(), memoryMode, weightCacheDir }),
+            },
+            (result) => ({ images: toGeneratedImages(req, result as GeneratedPng[], deps.version) }),
+          ),
+        );
       },
       reflect: async (req) => {
         const { modelsDir, cacheDir, memoryMode } = deps.settings.get();

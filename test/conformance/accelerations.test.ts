@@ -8,7 +8,9 @@ import { goldenDir } from '../helpers/golden.ts';
 
 describe('TeaCache and TaylorSeer in the sampling loop (golden tiny DiT)', () => {
   let dit: DitModel;
-  beforeAll(async () => { dit = await DitModel.load(goldenDir()); });
+  beforeAll(async () => {
+    dit = await DitModel.load(goldenDir());
+  });
   afterAll(() => dit?.release());
 
   async function run(acceleration?: Parameters<typeof denoise>[0]['acceleration']) {
@@ -18,9 +20,16 @@ describe('TeaCache and TaylorSeer in the sampling loop (golden tiny DiT)', () =>
     const negative = await dit.embedText(rng.fillNormal(new Float32Array(4 * F)), 4);
     let stats: Partial<Record<GuidanceBranch, DitStepCacheStats>> = {};
     const latent = await denoise({
-      dit, initial: { data: rng.fillNormal(new Float32Array(16 * 8 * 8)), dims: [16, 8, 8] }, steps: 12, scheduler: 'euler',
-      guidance: { textScale: 4, imageScale: 1, cfgRange: [0, 1] }, branches: { prompt, negative, refs: [] },
-      ...(acceleration ? { acceleration } : {}), onCacheStats: (s) => { stats = s; },
+      dit,
+      initial: { data: rng.fillNormal(new Float32Array(16 * 8 * 8)), dims: [16, 8, 8] },
+      steps: 12,
+      scheduler: 'euler',
+      guidance: { textScale: 4, imageScale: 1, cfgRange: [0, 1] },
+      branches: { prompt, negative, refs: [] },
+      ...(acceleration ? { acceleration } : {}),
+      onCacheStats: (s) => {
+        stats = s;
+      },
     });
     return { latent, stats };
   }

@@ -25,8 +25,12 @@ const cases = goldenCases('e2e', /^e2e_.*\.safetensors$/).map((file) => {
 const FP32_TOL = { atol: 2e-5 };
 
 let conditioner: TextConditioner;
-beforeAll(async () => { conditioner = await TextConditioner.load(join(goldenDir(), 'e2e', 'model'), { cacheSize: 2 }); });
-afterAll(async () => { await conditioner.release(); });
+beforeAll(async () => {
+  conditioner = await TextConditioner.load(join(goldenDir(), 'e2e', 'model'), { cacheSize: 2 });
+});
+afterAll(async () => {
+  await conditioner.release();
+});
 
 describe('prompt → MLLM hidden states, as the official pipeline hands them to the DiT (golden e2e/*)', () => {
   test('the golden folder has e2e runs', () => expect(cases.length).toBeGreaterThan(0));
@@ -43,7 +47,8 @@ describe('prompt → MLLM hidden states, as the official pipeline hands them to 
 
   test.each(cases)('$name: negative prompt', async ({ file, spec }) => {
     const golden = SafetensorsFile.open(file);
-    const got = spec.negative === null ? await conditioner.encodeNegative() : await conditioner.encodeNegative(spec.negative);
+    const got =
+      spec.negative === null ? await conditioner.encodeNegative() : await conditioner.encodeNegative(spec.negative);
     expect(got.text).toBe(spec.templated.neg[0]);
     expect(got.inputIds).toEqual(Array.from(golden.readBigInt64('neg_input_ids'), Number));
     expect(Array.from(got.mask)).toEqual(Array.from(golden.readBigInt64('neg_attention_mask'), Number));
@@ -69,10 +74,10 @@ describe('the per-prompt cache', () => {
     try {
       await conditioner.encodePrompt('one');
       await conditioner.encodePrompt('two');
-      await conditioner.encodePrompt('one');   // hit: "two" is now the oldest
+      await conditioner.encodePrompt('one'); // hit: "two" is now the oldest
       await conditioner.encodePrompt('three'); // evicts "two" (cacheSize 2)
-      await conditioner.encodePrompt('one');   // still cached
-      await conditioner.encodePrompt('two');   // recomputed
+      await conditioner.encodePrompt('one'); // still cached
+      await conditioner.encodePrompt('two'); // recomputed
       expect(forward).toHaveBeenCalledTimes(4);
     } finally {
       forward.mockRestore();
@@ -92,6 +97,8 @@ describe('the per-prompt cache', () => {
   test('a cancelled request runs nothing', async () => {
     const controller = new AbortController();
     controller.abort();
-    await expect(conditioner.encodePrompt('never encoded', controller.signal)).rejects.toMatchObject({ code: 'cancelled' });
+    await expect(conditioner.encodePrompt('never encoded', controller.signal)).rejects.toMatchObject({
+      code: 'cancelled',
+    });
   });
 });

@@ -13,8 +13,12 @@ const SPLIT_TOL = { atol: 1e-6 };
 const FP32_TOL = { atol: 1e-5 };
 
 let dit: DitModel;
-beforeAll(async () => { dit = await DitModel.load(join(goldenDir(), 'transformer')); });
-afterAll(async () => { await dit.release(); });
+beforeAll(async () => {
+  dit = await DitModel.load(join(goldenDir(), 'transformer'));
+});
+afterAll(async () => {
+  await dit.release();
+});
 
 /** Batch item b of a golden case as a single forwardOne call, with its slice of the golden output. */
 async function itemOf(c: DitCase, b: number): Promise<{ item: DitItemInputs; want: Float32Array }> {
@@ -24,7 +28,10 @@ async function itemOf(c: DitCase, b: number): Promise<{ item: DitItemInputs; wan
   const size = C! * h! * w!;
   const text = await dit.embedText(c.inputs.textHiddenStates.data.subarray(b * L! * F!, (b * L! + n) * F!), n);
   const latent = { data: c.inputs.latents.data.subarray(b * size, (b + 1) * size), dims: [C!, h!, w!] };
-  return { item: { latent, timestep: c.inputs.timestep[b]!, text, refs: c.inputs.refs?.[b] ?? [] }, want: c.output.data.subarray(b * size, (b + 1) * size) };
+  return {
+    item: { latent, timestep: c.inputs.timestep[b]!, text, refs: c.inputs.refs?.[b] ?? [] },
+    want: c.output.data.subarray(b * size, (b + 1) * size),
+  };
 }
 
 /** The same item with its latent scaled, as a sampling trajectory changes it from step to step. */
@@ -50,7 +57,10 @@ describe('TeaCache in the DiT (§6.1)', () => {
   const steps = [0, 0.2, 0.4, 0.6, 0.8];
 
   // The cache's decision reads only the modulated input, so the plainest item (fewest references) suffices.
-  const plain = () => { const { c, b } = pickItem(cases, (x, y) => moreConditioning(y, x)); return itemOf(c, b); };
+  const plain = () => {
+    const { c, b } = pickItem(cases, (x, y) => moreConditioning(y, x));
+    return itemOf(c, b);
+  };
 
   test('with threshold 0 every step of a trajectory computes and equals the uncached output', async () => {
     const { item } = await plain();
@@ -70,7 +80,10 @@ describe('TeaCache in the DiT (§6.1)', () => {
     const moved = atStep(item, 0.5);
     const skipped = await dit.forwardOne(moved, { cache, step: 2 });
     expect(cache.stats).toEqual({ calls: 3, computed: 1 });
-    expect(closeness(skipped, await dit.forwardOne(moved)).maxAbs, 'a skip reuses R instead of computing').toBeGreaterThan(1e-4);
+    expect(
+      closeness(skipped, await dit.forwardOne(moved)).maxAbs,
+      'a skip reuses R instead of computing',
+    ).toBeGreaterThan(1e-4);
   });
 });
 

@@ -28,25 +28,44 @@ export function loadDitCase(path: string): DitCase {
   const [B, C, h, w] = latents.dims as [number, number, number, number];
   const mask = f.readBigInt64('text_attention_mask');
   const L = f.get('text_attention_mask').shape[1]!;
-  const refKeys = (b: number) => [...f.tensors.keys()].filter((k) => k.startsWith(`ref_${b}_`)).sort((x, y) => Number(x.split('_')[2]) - Number(y.split('_')[2]));
+  const refKeys = (b: number) =>
+    [...f.tensors.keys()]
+      .filter((k) => k.startsWith(`ref_${b}_`))
+      .sort((x, y) => Number(x.split('_')[2]) - Number(y.split('_')[2]));
   const refs = Array.from({ length: B }, (_, b) => refKeys(b).map(tensor));
   const items = Array.from({ length: B }, (_, b): DitCaseItem => {
     const textLength = Array.from(mask.subarray(b * L, (b + 1) * L)).filter((m) => m !== 0n).length;
     const refShapes = refs[b]!.map((r) => r.dims as [number, number, number]);
     const refRows = refShapes.reduce((a, [, rh, rw]) => a + (rh / 2) * (rw / 2), 0);
     const imageRows = (h / 2) * (w / 2);
-    const rows: Record<RopeRun, number> = { caption: textLength, ref: refRows, image: imageRows, full: textLength + refRows + imageRows };
+    const rows: Record<RopeRun, number> = {
+      caption: textLength,
+      ref: refRows,
+      image: imageRows,
+      full: textLength + refRows + imageRows,
+    };
     const pick = (run: RopeRun, part: 'cos' | 'sin') => {
       const key = `rope_${run}_${part}`;
       const [, padded, pairs] = f.get(key).shape as [number, number, number];
       return f.readFloat32(key).slice(b * padded * pairs, (b * padded + rows[run]) * pairs);
     };
-    const rope = Object.fromEntries((['caption', 'ref', 'image', 'full'] as const).map((run) => [run, { cos: pick(run, 'cos'), sin: pick(run, 'sin'), rows: rows[run] }]));
+    const rope = Object.fromEntries(
+      (['caption', 'ref', 'image', 'full'] as const).map((run) => [
+        run,
+        { cos: pick(run, 'cos'), sin: pick(run, 'sin'), rows: rows[run] },
+      ]),
+    );
     return { textLength, latentShape: [C, h, w], refShapes, rope: rope as DitCaseItem['rope'] };
   });
   return {
     name: basename(path, '.safetensors'),
-    inputs: { latents, timestep: f.readFloat32('timestep'), textHiddenStates: tensor('text_hidden_states'), textMask: mask, refs },
+    inputs: {
+      latents,
+      timestep: f.readFloat32('timestep'),
+      textHiddenStates: tensor('text_hidden_states'),
+      textMask: mask,
+      refs,
+    },
     output: tensor('output'),
     items,
   };

@@ -24,8 +24,12 @@ const FP32_TOL = { atol: 1e-5 };
 const BF16_TOL = { atol: 2e-2 };
 
 let dit: DitModel;
-beforeAll(async () => { dit = await DitModel.load(componentDir); });
-afterAll(async () => { await dit.release(); });
+beforeAll(async () => {
+  dit = await DitModel.load(componentDir);
+});
+afterAll(async () => {
+  await dit.release();
+});
 
 describe('DiT forward matches the official transformer (golden transformer/case_*)', () => {
   test('the golden folder has transformer cases', () => expect(cases.length).toBeGreaterThan(0));
@@ -51,7 +55,8 @@ describe('DitModel runner', () => {
     const { c, b, item } = pickItem(cases, moreConditioning);
     const [, C, h, w] = c.inputs.latents.dims as number[];
     const [, L, F] = c.inputs.textHiddenStates.dims as number[];
-    const n = item.textLength, size = C! * h! * w!;
+    const n = item.textLength,
+      size = C! * h! * w!;
     const text = await dit.embedText(c.inputs.textHiddenStates.data.subarray(b * L! * F!, (b * L! + n) * F!), n);
     const latent = { data: c.inputs.latents.data.subarray(b * size, (b + 1) * size), dims: [C!, h!, w!] };
     const refs = c.inputs.refs?.[b] ?? [];
@@ -64,13 +69,26 @@ describe('DitModel runner', () => {
   test('inputs the reference cannot take are refused with a reason', async () => {
     const text = await dit.embedText(new Float32Array(2 * dit.config.textFeatDim), 2);
     const latent = (h: number, w: number) => ({ data: new Float32Array(16 * h * w), dims: [16, h, w] });
-    await expect(dit.forwardOne({ latent: latent(4, 4), timestep: 0.5, text, refs: Array.from({ length: 6 }, () => latent(2, 2)) })).rejects.toThrow(/at most 5 reference images, got 6/);
-    await expect(dit.forwardOne({ latent: latent(4, 5), timestep: 0.5, text })).rejects.toThrow(/multiples of 2, got \[16, 4, 5\]/);
+    await expect(
+      dit.forwardOne({
+        latent: latent(4, 4),
+        timestep: 0.5,
+        text,
+        refs: Array.from({ length: 6 }, () => latent(2, 2)),
+      }),
+    ).rejects.toThrow(/at most 5 reference images, got 6/);
+    await expect(dit.forwardOne({ latent: latent(4, 5), timestep: 0.5, text })).rejects.toThrow(
+      /multiples of 2, got \[16, 4, 5\]/,
+    );
     await expect(dit.embedText(new Float32Array(0), 0)).rejects.toThrow(RangeError);
-    await expect(dit.forward({
-      latents: { data: new Float32Array(16 * 16), dims: [1, 16, 4, 4] }, timestep: [0.5],
-      textHiddenStates: { data: new Float32Array(3 * dit.config.textFeatDim), dims: [1, 3, dit.config.textFeatDim] }, textMask: [0, 1, 1],
-    })).rejects.toThrow(/not right-padded/);
+    await expect(
+      dit.forward({
+        latents: { data: new Float32Array(16 * 16), dims: [1, 16, 4, 4] },
+        timestep: [0.5],
+        textHiddenStates: { data: new Float32Array(3 * dit.config.textFeatDim), dims: [1, 3, dit.config.textFeatDim] },
+        textMask: [0, 1, 1],
+      }),
+    ).rejects.toThrow(/not right-padded/);
   });
 });
 
@@ -91,40 +109,66 @@ function writeVariant(dir: string, edit: (name: string, t: TensorToWrite) => Ten
 
 describe('damaged and converted checkpoints', () => {
   let tmp: string;
-  beforeAll(() => { tmp = mkdtempSync(join(tmpdir(), 'atelier-dit-')); });
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'atelier-dit-'));
+  });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   test('a tensor with the wrong shape is a WeightError naming tensor and file', async () => {
-    const root = writeVariant(join(tmp, 'shape'), (name, t) => (name === 'layers.1.attn.to_k.weight' ? { ...t, shape: [t.shape[1]!, t.shape[0]!] } : t));
+    const root = writeVariant(join(tmp, 'shape'), (name, t) =>
+      name === 'layers.1.attn.to_k.weight' ? { ...t, shape: [t.shape[1]!, t.shape[0]!] } : t,
+    );
     const err = await DitModel.load(root).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WeightError);
-    expect(err).toMatchObject({ code: 'wrong-shape', tensor: 'layers.1.attn.to_k.weight', file: join(root, 'transformer', 'diffusion_pytorch_model.safetensors') });
-    expect((err as Error).message).toMatch(/"layers\.1\.attn\.to_k\.weight" in .*transformer\/diffusion_pytorch_model\.safetensors has shape \[48, 24\]/);
+    expect(err).toMatchObject({
+      code: 'wrong-shape',
+      tensor: 'layers.1.attn.to_k.weight',
+      file: join(root, 'transformer', 'diffusion_pytorch_model.safetensors'),
+    });
+    expect((err as Error).message).toMatch(
+      /"layers\.1\.attn\.to_k\.weight" in .*transformer\/diffusion_pytorch_model\.safetensors has shape \[48, 24\]/,
+    );
   });
 
   test('a missing tensor is a WeightError naming tensor and file', async () => {
-    const root = writeVariant(join(tmp, 'missing'), (name, t) => (name === 'ref_image_refiner.0.ffn_norm2.weight' ? null : t));
+    const root = writeVariant(join(tmp, 'missing'), (name, t) =>
+      name === 'ref_image_refiner.0.ffn_norm2.weight' ? null : t,
+    );
     const err = await DitModel.load(root).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'missing-tensor', tensor: 'ref_image_refiner.0.ffn_norm2.weight' });
-    expect((err as Error).message).toMatch(/"ref_image_refiner\.0\.ffn_norm2\.weight" is missing from .*transformer\/diffusion_pytorch_model\.safetensors/);
+    expect((err as Error).message).toMatch(
+      /"ref_image_refiner\.0\.ffn_norm2\.weight" is missing from .*transformer\/diffusion_pytorch_model\.safetensors/,
+    );
   });
 
   test('a bf16 copy of the weights loads through the converted-weight cache once and reproduces the golden outputs within bf16 tolerance', async () => {
-    const root = writeVariant(join(tmp, 'bf16'), (_, t) => ({ ...t, dtype: 'BF16', data: float32ToBf16(t.data as Float32Array) }));
+    const root = writeVariant(join(tmp, 'bf16'), (_, t) => ({
+      ...t,
+      dtype: 'BF16',
+      data: float32ToBf16(t.data as Float32Array),
+    }));
     const events: WeightCacheProgress[] = [];
     const bf16 = await DitModel.load(root, { onConvertProgress: (p) => events.push(p) });
     const converted = join(root, WEIGHT_CACHE_FOLDER, 'transformer-float32', 'diffusion_pytorch_model.safetensors');
-    expect(events.at(-1)).toEqual({ doneBytes: statSync(converted).size, totalBytes: statSync(converted).size, tensor: null });
+    expect(events.at(-1)).toEqual({
+      doneBytes: statSync(converted).size,
+      totalBytes: statSync(converted).size,
+      tensor: null,
+    });
     const written = statSync(converted).mtimeMs;
     const again: WeightCacheProgress[] = [];
     const reloaded = await DitModel.load(root, { onConvertProgress: (p) => again.push(p) });
     expect(again, 'the second load reuses the cache').toEqual([]);
     expect(statSync(converted).mtimeMs).toBe(written);
     // Same bf16-rounded values stored as F32: widening bf16 is exact, so the cached model must equal it.
-    const twin = await DitModel.load(writeVariant(join(tmp, 'twin'), (_, t) => {
-      const rounded = new Float32Array(new Uint32Array(float32ToBf16(t.data as Float32Array)).map((b) => b << 16).buffer);
-      return { ...t, data: rounded };
-    }));
+    const twin = await DitModel.load(
+      writeVariant(join(tmp, 'twin'), (_, t) => {
+        const rounded = new Float32Array(
+          new Uint32Array(float32ToBf16(t.data as Float32Array)).map((b) => b << 16).buffer,
+        );
+        return { ...t, data: rounded };
+      }),
+    );
     // The in-graph Cast path (no cache) computes the same values.
     const cast = await DitModel.load(root, { convert: 'cast' });
     try {
@@ -132,9 +176,17 @@ describe('damaged and converted checkpoints', () => {
         const got = await bf16.forward(c.inputs);
         expectClose(got.data, c.output.data, BF16_TOL, `${c.name} bf16`);
         expectClose(got.data, (await twin.forward(c.inputs)).data, { atol: 1e-6 }, `${c.name} bf16 vs fp32 twin`);
-        expectClose(got.data, (await reloaded.forward(c.inputs)).data, { atol: 0 }, `${c.name} reloaded from the cache`);
+        expectClose(
+          got.data,
+          (await reloaded.forward(c.inputs)).data,
+          { atol: 0 },
+          `${c.name} reloaded from the cache`,
+        );
         expectClose(got.data, (await cast.forward(c.inputs)).data, { atol: 1e-6 }, `${c.name} cache vs in-graph Cast`);
-        expect(closeness(got.data, c.output.data).maxAbs, `${c.name}: bf16 must differ from fp32 at all`).toBeGreaterThan(0);
+        expect(
+          closeness(got.data, c.output.data).maxAbs,
+          `${c.name}: bf16 must differ from fp32 at all`,
+        ).toBeGreaterThan(0);
       }
     } finally {
       await Promise.all([bf16, reloaded, twin, cast].map((m) => m.release()));
@@ -142,7 +194,11 @@ describe('damaged and converted checkpoints', () => {
   });
 
   test('a truncated bf16 checkpoint is a WeightError naming the file, and no cache is written', async () => {
-    const root = writeVariant(join(tmp, 'truncated'), (_, t) => ({ ...t, dtype: 'BF16', data: float32ToBf16(t.data as Float32Array) }));
+    const root = writeVariant(join(tmp, 'truncated'), (_, t) => ({
+      ...t,
+      dtype: 'BF16',
+      data: float32ToBf16(t.data as Float32Array),
+    }));
     const file = join(root, 'transformer', 'diffusion_pytorch_model.safetensors');
     truncateSync(file, statSync(file).size - 100);
     const err = await DitModel.load(root).catch((e: unknown) => e);

@@ -12,24 +12,41 @@ import { SafetensorsFile } from '../../src-main/engine/weights/safetensors.ts';
 import { goldenCases, goldenDir, repoRoot } from '../helpers/golden.ts';
 import { expectClose } from '../helpers/tensors.ts';
 
-interface E2eRun { prompt: string; negative: string | null; images: [number, number, number][]; w: number | null; h: number | null; steps: number; tg: number; ig: number; cfg: [number, number]; output_hw: [number, number] }
+interface E2eRun {
+  prompt: string;
+  negative: string | null;
+  images: [number, number, number][];
+  w: number | null;
+  h: number | null;
+  steps: number;
+  tg: number;
+  ig: number;
+  cfg: [number, number];
+  output_hw: [number, number];
+}
 
 const files = goldenCases('e2e', /^e2e_.*\.safetensors$/);
 const runs = JSON.parse(readFileSync(join(goldenDir(), 'e2e/runs.json'), 'utf8')) as Record<string, E2eRun>;
 const modelDir = join(goldenDir(), 'e2e/model');
 const models = new ModelSet();
 const work = mkdtempSync(join(tmpdir(), 'atelier-e2e-prompt-'));
-afterAll(async () => { await models.release(); rmSync(work, { recursive: true, force: true }); });
+afterAll(async () => {
+  await models.release();
+  rmSync(work, { recursive: true, force: true });
+});
 
 function load(file: string) {
   const name = basename(file, '.safetensors');
   const run = runs[name];
   if (!run) throw new Error(`${file} has no entry in e2e/runs.json`);
   const f = SafetensorsFile.open(file);
-  const images = [...f.tensors.keys()].filter((k) => /^input_image_\d+$/.test(k)).sort().map((k) => {
-    const [h, w] = f.get(k).shape as [number, number, number];
-    return rgbImage(w, h, new Uint8Array(f.readBytes(k)));
-  });
+  const images = [...f.tensors.keys()]
+    .filter((k) => /^input_image_\d+$/.test(k))
+    .sort()
+    .map((k) => {
+      const [h, w] = f.get(k).shape as [number, number, number];
+      return rgbImage(w, h, new Uint8Array(f.readBytes(k)));
+    });
   return { name, run, f, images };
 }
 
@@ -45,7 +62,18 @@ describe('text prompt → image, end to end through the MLLM (golden e2e runs)',
       prompt: await set.encodePrompt(run.prompt),
       negative: await set.encodePrompt(run.negative ?? ''),
       images,
-      params: { steps: run.steps, textGuidance: run.tg, imageGuidance: run.ig, cfgRange: run.cfg, scheduler: 'euler', width: run.w ?? 1024, height: run.h ?? 1024, maxPixels: 1024 * 1024, maxSideLength: 1024, seed: 0 },
+      params: {
+        steps: run.steps,
+        textGuidance: run.tg,
+        imageGuidance: run.ig,
+        cfgRange: run.cfg,
+        scheduler: 'euler',
+        width: run.w ?? 1024,
+        height: run.h ?? 1024,
+        maxPixels: 1024 * 1024,
+        maxSideLength: 1024,
+        seed: 0,
+      },
       initialLatents: f.readFloat32('initial_latents'),
     });
     expect([result.image.height, result.image.width]).toEqual(run.output_hw);
@@ -56,9 +84,30 @@ describe('text prompt → image, end to end through the MLLM (golden e2e runs)',
     const { run, f, images } = load(file);
     const out = join(work, `${name}.png`);
     // The golden images are fp32: pin the CPU so a machine with a WebGPU adapter does not switch to fp16-mixed.
-    const args = [join(repoRoot, 'bin/atelier.js'), 'generate', '--provider', 'cpu', '--model', modelDir, '--prompt', run.prompt, '--negative', run.negative ?? '',
-      '--latents', file, '--steps', String(run.steps), '--text-guidance', String(run.tg), '--image-guidance', String(run.ig),
-      '--cfg-range', run.cfg.join(','), '--out', out];
+    const args = [
+      join(repoRoot, 'bin/atelier.js'),
+      'generate',
+      '--provider',
+      'cpu',
+      '--model',
+      modelDir,
+      '--prompt',
+      run.prompt,
+      '--negative',
+      run.negative ?? '',
+      '--latents',
+      file,
+      '--steps',
+      String(run.steps),
+      '--text-guidance',
+      String(run.tg),
+      '--image-guidance',
+      String(run.ig),
+      '--cfg-range',
+      run.cfg.join(','),
+      '--out',
+      out,
+    ];
     if (run.w !== null && run.h !== null) args.push('--width', String(run.w), '--height', String(run.h));
     for (const [j, image] of images.entries()) {
       const path = join(work, `${name}-${j}.png`);
@@ -66,13 +115,18 @@ describe('text prompt → image, end to end through the MLLM (golden e2e runs)',
       args.push('--image', path);
     }
     // A private user-data folder: the CLI remembers provider probes there, never in the real home folder.
-    const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, ATELIER_USER_DATA: join(work, 'user-data') } });
+    const r = spawnSync(process.execPath, args, {
+      encoding: 'utf8',
+      env: { ...process.env, ATELIER_USER_DATA: join(work, 'user-data') },
+    });
     expect(r.status, r.stderr).toBe(0);
     const { data, info } = await sharp(out).raw().toBuffer({ resolveWithObject: true });
     const [H, W] = run.output_hw;
     const want = f.readFloat32('image');
     let worst = 0;
-    for (let c = 0; c < 3; c++) for (let p = 0; p < H * W; p++) worst = Math.max(worst, Math.abs(data[p * info.channels + c]! - want[c * H * W + p]! * 255));
+    for (let c = 0; c < 3; c++)
+      for (let p = 0; p < H * W; p++)
+        worst = Math.max(worst, Math.abs(data[p * info.channels + c]! - want[c * H * W + p]! * 255));
     expect(worst, 'largest pixel difference in 8-bit levels').toBeLessThanOrEqual(1);
   });
 });

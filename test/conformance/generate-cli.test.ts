@@ -16,8 +16,12 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 function atelier(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     // A private user-data folder: the CLI remembers provider probes there, never in the real home folder.
-    const child = spawn(process.execPath, [join(repoRoot, 'bin/atelier.js'), ...args], { cwd: work, env: { ...process.env, ATELIER_USER_DATA: join(work, 'user-data') } });
-    let stdout = '', stderr = '';
+    const child = spawn(process.execPath, [join(repoRoot, 'bin/atelier.js'), ...args], {
+      cwd: work,
+      env: { ...process.env, ATELIER_USER_DATA: join(work, 'user-data') },
+    });
+    let stdout = '',
+      stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
@@ -30,9 +34,29 @@ describe('atelier generate reproduces the golden runs through the CLI', () => {
   test.each(files.map((f) => [basename(f), f]))('%s', async (name, file) => {
     const g = goldenRun(file);
     // The golden images are fp32: pin the CPU so a machine with a WebGPU adapter does not switch to fp16-mixed.
-    const args = ['generate', '--provider', 'cpu', '--model', goldenDir(), '--prompt-embeds', file, '--latents', file,
-      '--steps', String(g.run.steps), '--text-guidance', String(g.run.tg), '--image-guidance', String(g.run.ig),
-      '--cfg-range', g.run.cfg_range.join(','), '--scheduler', g.run.sched, '--out', join(work, `${name}.png`)];
+    const args = [
+      'generate',
+      '--provider',
+      'cpu',
+      '--model',
+      goldenDir(),
+      '--prompt-embeds',
+      file,
+      '--latents',
+      file,
+      '--steps',
+      String(g.run.steps),
+      '--text-guidance',
+      String(g.run.tg),
+      '--image-guidance',
+      String(g.run.ig),
+      '--cfg-range',
+      g.run.cfg_range.join(','),
+      '--scheduler',
+      g.run.sched,
+      '--out',
+      join(work, `${name}.png`),
+    ];
     if (g.run.w !== null && g.run.h !== null) args.push('--width', String(g.run.w), '--height', String(g.run.h));
     for (const [j, image] of g.images.entries()) {
       const path = join(work, `${name}-input-${j}.png`);
@@ -50,11 +74,17 @@ describe('atelier generate reproduces the golden runs through the CLI', () => {
     expect([info.height, info.width, info.channels]).toEqual([H, W, 3]);
     const want = g.file.readFloat32('image'); // [1, 3, H, W] in [0, 1] before 8-bit rounding
     let worst = 0;
-    for (let c = 0; c < 3; c++) for (let p = 0; p < H * W; p++) worst = Math.max(worst, Math.abs(data[p * 3 + c]! - want[c * H * W + p]! * 255));
+    for (let c = 0; c < 3; c++)
+      for (let p = 0; p < H * W; p++) worst = Math.max(worst, Math.abs(data[p * 3 + c]! - want[c * H * W + p]! * 255));
     expect(worst, 'largest pixel difference in 8-bit levels').toBeLessThanOrEqual(1);
 
     const recipe = readRecipe(readFileSync(out));
-    expect(recipe).toMatchObject({ steps: g.run.steps, scheduler: g.run.sched, textGuidance: g.run.tg, inputImages: expect.any(Array) });
+    expect(recipe).toMatchObject({
+      steps: g.run.steps,
+      scheduler: g.run.sched,
+      textGuidance: g.run.tg,
+      inputImages: expect.any(Array),
+    });
     expect(recipe.inputImages).toHaveLength(g.images.length);
   });
 
@@ -65,7 +95,17 @@ describe('atelier generate reproduces the golden runs through the CLI', () => {
     const badSteps = await atelier(['generate', '--model', goldenDir(), '--prompt', 'a cat', '--steps', 'many']);
     expect(badSteps.code).toBe(2);
     expect(badSteps.stderr).toMatch(/--steps must be a whole number/);
-    const noMllm = await atelier(['generate', '--model', goldenDir(), '--prompt', 'a cat', '--steps', '1', '--out', join(work, 'x.png')]);
+    const noMllm = await atelier([
+      'generate',
+      '--model',
+      goldenDir(),
+      '--prompt',
+      'a cat',
+      '--steps',
+      '1',
+      '--out',
+      join(work, 'x.png'),
+    ]);
     expect(noMllm.code).toBe(1);
     expect(noMllm.stderr).toMatch(/has no processor\/ folder; download or import the model again/);
   });

@@ -18,16 +18,38 @@ import { goldenDir } from '../helpers/golden.ts';
 // decoder) in each memory mode, watching which onnxruntime sessions are alive at every creation.
 const modelDir = join(goldenDir(), 'e2e', 'model');
 // Any e2e run with an input image will do; its prompts are used as given.
-const runs = JSON.parse(readFileSync(join(goldenDir(), 'e2e', 'runs.json'), 'utf8')) as Record<string, { prompt: string; negative: string | null; images: unknown[] }>;
-const editRun = Object.entries(runs).find(([name, r]) => r.images.length > 0 && existsSync(join(goldenDir(), 'e2e', `${name}.safetensors`)));
+const runs = JSON.parse(readFileSync(join(goldenDir(), 'e2e', 'runs.json'), 'utf8')) as Record<
+  string,
+  { prompt: string; negative: string | null; images: unknown[] }
+>;
+const editRun = Object.entries(runs).find(
+  ([name, r]) => r.images.length > 0 && existsSync(join(goldenDir(), 'e2e', `${name}.safetensors`)),
+);
 if (!editRun) throw new Error('the golden e2e/ has no run with an input image');
 const file = SafetensorsFile.open(join(goldenDir(), 'e2e', `${editRun[0]}.safetensors`));
 const [H, W] = file.get('input_image_0').shape as [number, number, number];
 const input = await encodePng(rgbImage(W, H, new Uint8Array(file.readBytes('input_image_0'))));
 
 const job = (memoryMode: MemoryMode, prompt = editRun[1].prompt): GenerateJob => ({
-  modelDir, prompt, negative: editRun[1].negative ?? '', images: [input], numImages: 1, previews: true, memoryMode,
-  params: { steps: 3, textGuidance: 5, imageGuidance: 2, cfgRange: [0, 1], scheduler: 'euler', width: 1024, height: 1024, maxPixels: 1024 * 1024, maxSideLength: 1024, seed: 0 },
+  modelDir,
+  prompt,
+  negative: editRun[1].negative ?? '',
+  images: [input],
+  numImages: 1,
+  previews: true,
+  memoryMode,
+  params: {
+    steps: 3,
+    textGuidance: 5,
+    imageGuidance: 2,
+    cfgRange: [0, 1],
+    scheduler: 'euler',
+    width: 1024,
+    height: 1024,
+    maxPixels: 1024 * 1024,
+    maxSideLength: 1024,
+    seed: 0,
+  },
   initialLatents: file.readFloat32('initial_latents'),
 });
 const ctx = { signal: new AbortController().signal, progress: () => undefined };
@@ -53,11 +75,14 @@ beforeEach(() => {
 });
 afterEach(() => vi.restoreAllMocks());
 
-const family = (name: string) => (name.startsWith('dit_') ? 'dit' : name.startsWith('vae_') ? 'vae' : name.startsWith('qwen') ? 'mllm' : name);
+const family = (name: string) =>
+  name.startsWith('dit_') ? 'dit' : name.startsWith('vae_') ? 'vae' : name.startsWith('qwen') ? 'mllm' : name;
 const families = (names: Iterable<string>) => [...new Set([...names].map(family))].sort();
 const results = new Map<MemoryMode, GeneratedPng>();
 const sets: ModelSet[] = [];
-afterAll(async () => { for (const s of sets) await s.release(); });
+afterAll(async () => {
+  for (const s of sets) await s.release();
+});
 
 describe('memory modes on the golden e2e model', () => {
   test.each(MEMORY_MODES)('%s', async (mode) => {
@@ -86,10 +111,14 @@ describe('memory modes on the golden e2e model', () => {
   });
 
   test('every mode makes the same image', async () => {
-    const pixels = await Promise.all(MEMORY_MODES.map(async (m) => new Uint8Array(await sharp(results.get(m)!.png).raw().toBuffer())));
+    const pixels = await Promise.all(
+      MEMORY_MODES.map(async (m) => new Uint8Array(await sharp(results.get(m)!.png).raw().toBuffer())),
+    );
     for (const p of pixels.slice(1)) {
       let worst = 0;
-      p.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - pixels[0]![i]!)); });
+      p.forEach((v, i) => {
+        worst = Math.max(worst, Math.abs(v - pixels[0]![i]!));
+      });
       expect(worst).toBeLessThanOrEqual(1);
     }
   });
@@ -135,12 +164,21 @@ describe('memory modes on the golden e2e model', () => {
     onTestFinished(() => rmSync(copy, { recursive: true, force: true }));
     cpSync(modelDir, copy, { recursive: true });
     const set = await models.openFor(copy, { provider: { preference: 'auto' } });
-    expect(set.runtime).toMatchObject({ provider: 'webgpu', session: { executionProviders: [{ name: 'webgpu', storageBufferCacheMode: 'simple' }] }, vaeAttention: { kernel: 'explicit' } });
-    const hasAdapter = await (await set.dit()).embedText(new Float32Array(64), 1).then(() => true, (e: Error) => {
-      expect(e.message).toMatch(/WebGPU/);
-      return false;
+    expect(set.runtime).toMatchObject({
+      provider: 'webgpu',
+      session: { executionProviders: [{ name: 'webgpu', storageBufferCacheMode: 'simple' }] },
+      vaeAttention: { kernel: 'explicit' },
     });
-    expect(requested.at(-1)!.executionProviders).toEqual([{ name: 'webgpu', storageBufferCacheMode: 'simple', validationMode: 'wgpuOnly' }]);
+    const hasAdapter = await (await set.dit()).embedText(new Float32Array(64), 1).then(
+      () => true,
+      (e: Error) => {
+        expect(e.message).toMatch(/WebGPU/);
+        return false;
+      },
+    );
+    expect(requested.at(-1)!.executionProviders).toEqual([
+      { name: 'webgpu', storageBufferCacheMode: 'simple', validationMode: 'wgpuOnly' },
+    ]);
     if (hasAdapter) expect(live.size).toBeGreaterThan(0); // a machine with a GPU runs it
   });
 });

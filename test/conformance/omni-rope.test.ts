@@ -6,8 +6,13 @@ import { goldenCases, goldenDir } from '../helpers/golden.ts';
 import { expectClose } from '../helpers/tensors.ts';
 import { loadDitCase } from './dit-case.ts';
 
-const config = JSON.parse(readFileSync(join(goldenDir(), 'transformer/config.json'), 'utf8')) as { axes_dim_rope: number[] };
-const seqLengths = JSON.parse(readFileSync(join(goldenDir(), 'transformer/cases.json'), 'utf8')) as Record<string, { encoder_seq_lengths: number[]; seq_lengths: number[] }>;
+const config = JSON.parse(readFileSync(join(goldenDir(), 'transformer/config.json'), 'utf8')) as {
+  axes_dim_rope: number[];
+};
+const seqLengths = JSON.parse(readFileSync(join(goldenDir(), 'transformer/cases.json'), 'utf8')) as Record<
+  string,
+  { encoder_seq_lengths: number[]; seq_lengths: number[] }
+>;
 const items = goldenCases('transformer', /^case_.*\.safetensors$/).flatMap((path) => {
   const c = loadDitCase(path);
   return c.items.map((item, b) => ({ label: `${c.name} item ${b}`, key: c.name.replace(/^case_/, ''), b, item }));
@@ -24,10 +29,15 @@ describe('Omni-RoPE tables match the official rotations (golden rope_* intermedi
     const grid = ([, h, w]: readonly number[]) => ({ rows: h! / 2, cols: w! / 2 });
     const ids = omniRopeIds(item.textLength, item.refShapes.map(grid), grid(item.latentShape));
     const table = (p: Int32Array) => omniRopeTable(p, config.axes_dim_rope);
-    const text = table(ids.text), refs = ids.refs.map(table), image = table(ids.image);
+    const text = table(ids.text),
+      refs = ids.refs.map(table),
+      image = table(ids.image);
     const pairs = text.pairs;
     const runs = {
-      caption: text, ref: concatRopeTables(refs, pairs), image, full: concatRopeTables([text, ...refs, image], pairs),
+      caption: text,
+      ref: concatRopeTables(refs, pairs),
+      image,
+      full: concatRopeTables([text, ...refs, image], pairs),
     };
     expect(item.textLength).toBe(seqLengths[key]!.encoder_seq_lengths[b]);
     expect(item.rope.full.rows).toBe(seqLengths[key]!.seq_lengths[b]);

@@ -6,8 +6,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { FFN_OUTLIERS, MID_DIT_CONFIG, MID_QWEN_CONFIG, MID_VAE_CONFIG, writeSyntheticComponent } from '../../scripts/bench/_synthetic-models.ts';
-import { copyComponent, deviation, ditForward, measured, qwenForward, vaeRoundtrip, type Deviation, type Measured } from '../../scripts/bench/_precision.ts';
+import {
+  FFN_OUTLIERS,
+  MID_DIT_CONFIG,
+  MID_QWEN_CONFIG,
+  MID_VAE_CONFIG,
+  writeSyntheticComponent,
+} from '../../scripts/bench/_synthetic-models.ts';
+import {
+  copyComponent,
+  deviation,
+  ditForward,
+  measured,
+  qwenForward,
+  vaeRoundtrip,
+  type Deviation,
+  type Measured,
+} from '../../scripts/bench/_precision.ts';
 import type { GraphPrecision } from '../../src-main/engine/onnx/index.ts';
 import { goldenDir } from '../helpers/golden.ts';
 
@@ -31,7 +46,11 @@ function expectWithin(d: readonly Deviation[], bound: { relL2: number; maxAbs: n
   }
 }
 
-interface Case { label: string; run: (p: GraphPrecision) => Promise<Measured>; bound: { relL2: number; maxAbs: number } }
+interface Case {
+  label: string;
+  run: (p: GraphPrecision) => Promise<Measured>;
+  bound: { relL2: number; maxAbs: number };
+}
 
 // Measured worst, fp16-mixed (emulated): DiT rel L2 8.1e-4, max |Δ| 1.9e-3 (|v| ≤ 2.4); VAE 3.6e-3 and 1.0e-2
 // (latent mean, |μ| ≤ 2.5); Qwen last hidden / logits 1.2e-3 and 4.7e-3 (|h| ≤ 3.8).
@@ -42,28 +61,63 @@ const QWEN_BOUND = { relL2: 4e-3, maxAbs: 1.5e-2 };
 const golden = goldenDir();
 const cases: Case[] = [
   {
-    label: 'DiT, golden tiny (D 48)', bound: DIT_BOUND,
-    run: (() => { copyComponent(join(golden, 'transformer'), join(tmp, 'dit-tiny'), 'transformer', ['config.json', 'diffusion_pytorch_model.safetensors']); return (p: GraphPrecision) => ditForward(join(tmp, 'dit-tiny'), p, { textTokens: 12, latent: [16, 12], ref: [8, 8] }); })(),
+    label: 'DiT, golden tiny (D 48)',
+    bound: DIT_BOUND,
+    run: (() => {
+      copyComponent(join(golden, 'transformer'), join(tmp, 'dit-tiny'), 'transformer', [
+        'config.json',
+        'diffusion_pytorch_model.safetensors',
+      ]);
+      return (p: GraphPrecision) =>
+        ditForward(join(tmp, 'dit-tiny'), p, { textTokens: 12, latent: [16, 12], ref: [8, 8] });
+    })(),
   },
   {
-    label: 'DiT, mid synthetic (D 640, 8 + 1 layers, N(0, 0.02) weights)', bound: DIT_BOUND,
-    run: (() => { writeSyntheticComponent(join(tmp, 'dit-mid'), 'transformer', MID_DIT_CONFIG); return (p: GraphPrecision) => ditForward(join(tmp, 'dit-mid'), p, { textTokens: 64, latent: [32, 32], ref: [16, 16] }); })(),
+    label: 'DiT, mid synthetic (D 640, 8 + 1 layers, N(0, 0.02) weights)',
+    bound: DIT_BOUND,
+    run: (() => {
+      writeSyntheticComponent(join(tmp, 'dit-mid'), 'transformer', MID_DIT_CONFIG);
+      return (p: GraphPrecision) =>
+        ditForward(join(tmp, 'dit-mid'), p, { textTokens: 64, latent: [32, 32], ref: [16, 16] });
+    })(),
   },
   {
-    label: 'VAE, golden tiny', bound: VAE_BOUND,
-    run: (() => { const dir = copyComponent(join(golden, 'vae'), join(tmp, 'vae-tiny'), 'vae', ['config.json', 'diffusion_pytorch_model.safetensors']); return (p: GraphPrecision) => vaeRoundtrip(dir, join(tmp, 'vae-tiny'), p, [64, 48]); })(),
+    label: 'VAE, golden tiny',
+    bound: VAE_BOUND,
+    run: (() => {
+      const dir = copyComponent(join(golden, 'vae'), join(tmp, 'vae-tiny'), 'vae', [
+        'config.json',
+        'diffusion_pytorch_model.safetensors',
+      ]);
+      return (p: GraphPrecision) => vaeRoundtrip(dir, join(tmp, 'vae-tiny'), p, [64, 48]);
+    })(),
   },
   {
-    label: 'VAE, FLUX widths (128–512 channels) at 64×64', bound: VAE_BOUND,
-    run: (() => { const dir = writeSyntheticComponent(join(tmp, 'vae-mid'), 'vae', MID_VAE_CONFIG); return (p: GraphPrecision) => vaeRoundtrip(dir, join(tmp, 'vae-mid'), p, [64, 64]); })(),
+    label: 'VAE, FLUX widths (128–512 channels) at 64×64',
+    bound: VAE_BOUND,
+    run: (() => {
+      const dir = writeSyntheticComponent(join(tmp, 'vae-mid'), 'vae', MID_VAE_CONFIG);
+      return (p: GraphPrecision) => vaeRoundtrip(dir, join(tmp, 'vae-mid'), p, [64, 64]);
+    })(),
   },
   {
-    label: 'Qwen text, golden tiny (D 64)', bound: QWEN_BOUND,
-    run: (() => { const dir = copyComponent(join(golden, 'mllm'), join(tmp, 'qwen-tiny'), 'mllm', ['config.json', 'model.safetensors']); return (p: GraphPrecision) => qwenForward(dir, p, 48); })(),
+    label: 'Qwen text, golden tiny (D 64)',
+    bound: QWEN_BOUND,
+    run: (() => {
+      const dir = copyComponent(join(golden, 'mllm'), join(tmp, 'qwen-tiny'), 'mllm', [
+        'config.json',
+        'model.safetensors',
+      ]);
+      return (p: GraphPrecision) => qwenForward(dir, p, 48);
+    })(),
   },
   {
-    label: 'Qwen text, mid synthetic (D 512, 6 layers)', bound: QWEN_BOUND,
-    run: (() => { const dir = writeSyntheticComponent(join(tmp, 'qwen-mid'), 'mllm', MID_QWEN_CONFIG); return (p: GraphPrecision) => qwenForward(dir, p, 48); })(),
+    label: 'Qwen text, mid synthetic (D 512, 6 layers)',
+    bound: QWEN_BOUND,
+    run: (() => {
+      const dir = writeSyntheticComponent(join(tmp, 'qwen-mid'), 'mllm', MID_QWEN_CONFIG);
+      return (p: GraphPrecision) => qwenForward(dir, p, 48);
+    })(),
   },
 ];
 
@@ -82,8 +136,23 @@ describe.each(cases)('fp16 vs fp32: $label', ({ run, bound }) => {
 // products' rows scaled into range. Measured: DiT 7.8e-4, Qwen 2.3e-3 rel L2 with scaling; all outputs
 // non-finite without it and in fp16-pure.
 describe.each([
-  { label: 'DiT', bound: DIT_BOUND, run: (() => { writeSyntheticComponent(join(tmp, 'dit-stress'), 'transformer', MID_DIT_CONFIG, { rule: FFN_OUTLIERS }); return (p: GraphPrecision) => ditForward(join(tmp, 'dit-stress'), p, { textTokens: 64, latent: [32, 32], ref: null }); })() },
-  { label: 'Qwen text', bound: { relL2: 8e-3, maxAbs: 3e-2 }, run: (() => { const dir = writeSyntheticComponent(join(tmp, 'qwen-stress'), 'mllm', MID_QWEN_CONFIG, { rule: FFN_OUTLIERS }); return (p: GraphPrecision) => qwenForward(dir, p, 48); })() },
+  {
+    label: 'DiT',
+    bound: DIT_BOUND,
+    run: (() => {
+      writeSyntheticComponent(join(tmp, 'dit-stress'), 'transformer', MID_DIT_CONFIG, { rule: FFN_OUTLIERS });
+      return (p: GraphPrecision) =>
+        ditForward(join(tmp, 'dit-stress'), p, { textTokens: 64, latent: [32, 32], ref: null });
+    })(),
+  },
+  {
+    label: 'Qwen text',
+    bound: { relL2: 8e-3, maxAbs: 3e-2 },
+    run: (() => {
+      const dir = writeSyntheticComponent(join(tmp, 'qwen-stress'), 'mllm', MID_QWEN_CONFIG, { rule: FFN_OUTLIERS });
+      return (p: GraphPrecision) => qwenForward(dir, p, 48);
+    })(),
+  },
 ])('fp16 with FFN outliers beyond fp16 range: $label', ({ run, bound }) => {
   test('fp16-mixed with outlier scaling holds; without it, or in fp16-pure, the output overflows', async () => {
     const ref = await run(measured('fp32'));

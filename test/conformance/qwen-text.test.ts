@@ -5,7 +5,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GREEDY, QwenTextModel, generateTokens, parseQwenTextConfig } from '../../src-main/engine/models/qwen-text.ts';
 import { QwenVisionModel } from '../../src-main/engine/models/qwen-vision.ts';
 import { spliceImageRows } from '../../src-main/engine/pipeline/chat.ts';
-import { continuationPositionIds, mropePositionIds, textPositionIds, type MropePositions } from '../../src-main/engine/sampling/mrope.ts';
+import {
+  continuationPositionIds,
+  mropePositionIds,
+  textPositionIds,
+  type MropePositions,
+} from '../../src-main/engine/sampling/mrope.ts';
 import { SafetensorsFile } from '../../src-main/engine/weights/safetensors.ts';
 import { writeSafetensors, type TensorToWrite } from '../../src-main/engine/weights/safetensors-writer.ts';
 import { goldenCases, goldenDir } from '../helpers/golden.ts';
@@ -25,8 +30,12 @@ const LOGITS_TOL = { atol: 2e-5, rtol: 1e-5 };
 const VISION_TOL = FP32_TOL;
 
 let model: QwenTextModel;
-beforeAll(async () => { model = await QwenTextModel.load(mllmDir, { taps: true, logits: 'all' }); });
-afterAll(async () => { await model.release(); });
+beforeAll(async () => {
+  model = await QwenTextModel.load(mllmDir, { taps: true, logits: 'all' });
+});
+afterAll(async () => {
+  await model.release();
+});
 
 test('the golden directory has MLLM cases', () => expect(caseFiles.length).toBeGreaterThan(0));
 
@@ -42,7 +51,10 @@ describe.each(caseFiles.map((f) => [basename(f), f]))('%s', (_name, file) => {
     const cfg = model.config;
     const mmIds = ids('mm_input_ids');
     const [t, h, w] = ids('mm_image_grid_thw') as [number, number, number];
-    const positions = mropePositionIds(mmIds, [{ t, h, w }], { imageTokenId: cfg.imageTokenId, spatialMergeSize: cfg.spatialMergeSize });
+    const positions = mropePositionIds(mmIds, [{ t, h, w }], {
+      imageTokenId: cfg.imageTokenId,
+      spatialMergeSize: cfg.spatialMergeSize,
+    });
     const embeds = model.embed(mmIds);
     spliceImageRows(embeds, mmIds, cfg.imageTokenId, vision, cfg.hiddenSize);
     return { ids: mmIds, positions, embeds };
@@ -62,19 +74,26 @@ describe.each(caseFiles.map((f) => [basename(f), f]))('%s', (_name, file) => {
       const out = await model.forward({ embeds: model.embed(textIds), positions: textPositionIds(textIds.length) });
       const N = model.config.numLayers;
       // text_hidden_i (0 < i < N) is layer i−1's output; text_hidden_N is after the final norm (transformers' layout).
-      for (let i = 1; i < N; i++) expectClose(out.layerHidden![i - 1]!, floats(`text_hidden_${i}`), FP32_TOL, `text_hidden_${i}`);
+      for (let i = 1; i < N; i++)
+        expectClose(out.layerHidden![i - 1]!, floats(`text_hidden_${i}`), FP32_TOL, `text_hidden_${i}`);
       expectClose(out.lastHidden, floats(`text_hidden_${N}`), FP32_TOL, `text_hidden_${N}`);
       expectClose(out.lastHidden, floats('text_last_hidden'), FP32_TOL, 'text_last_hidden');
       expectClose(out.logits, floats('text_logits'), LOGITS_TOL, 'text_logits');
     });
 
     test('with two left-padding tokens masked out, the real tokens are unchanged', async () => {
-      const n = textIds.length, D = model.config.hiddenSize, V = model.config.vocabSize;
+      const n = textIds.length,
+        D = model.config.hiddenSize,
+        V = model.config.vocabSize;
       const padded = [textIds[3]!, textIds[5]!, ...textIds];
       // transformers' positions for a left-padded row: cumsum(mask) − 1, with the pads at 1.
       const row = [1, 1, ...textIds.map((_, i) => i)];
       const positions: MropePositions = { length: n + 2, ropeDelta: 0, ids: Int32Array.from([...row, ...row, ...row]) };
-      const out = await model.forward({ embeds: model.embed(padded), positions, attentionMask: [0, 0, ...textIds.map(() => 1)] });
+      const out = await model.forward({
+        embeds: model.embed(padded),
+        positions,
+        attentionMask: [0, 0, ...textIds.map(() => 1)],
+      });
       expectClose(out.lastHidden.subarray(2 * D), floats('text_last_hidden'), FP32_TOL, 'padded text_last_hidden');
       expectClose(out.logits.subarray(2 * V), floats('text_logits'), LOGITS_TOL, 'padded text_logits');
     });
@@ -110,21 +129,36 @@ describe.each(caseFiles.map((f) => [basename(f), f]))('%s', (_name, file) => {
     test('8 greedy tokens with KV-cache decoding equal mm_greedy_tokens_mrope', async () => {
       const want = ids('mm_greedy_tokens_mrope');
       const tokens: number[] = [];
-      for await (const t of generateTokens(model, mmPrompt(floats('mm_vision_embeds')), { maxNewTokens: want.length, stopTokenIds: [], sampling: GREEDY })) tokens.push(t);
+      for await (const t of generateTokens(model, mmPrompt(floats('mm_vision_embeds')), {
+        maxNewTokens: want.length,
+        stopTokenIds: [],
+        sampling: GREEDY,
+      }))
+        tokens.push(t);
       expect(tokens).toEqual(want);
     });
 
     test('decoding one token against the cache equals a prefill over the whole sequence', async () => {
       const prompt = mmPrompt(floats('mm_vision_embeds'));
       const n = prompt.ids.length;
-      const D = model.config.hiddenSize, V = model.config.vocabSize;
+      const D = model.config.hiddenSize,
+        V = model.config.vocabSize;
       const full = await model.forward({ embeds: prompt.embeds, positions: prompt.positions });
       const head = (p: MropePositions, count: number): MropePositions => ({
-        length: count, ropeDelta: p.ropeDelta, ids: Int32Array.from({ length: 3 * count }, (_, k) => p.ids[Math.floor(k / count) * p.length + (k % count)]!),
+        length: count,
+        ropeDelta: p.ropeDelta,
+        ids: Int32Array.from({ length: 3 * count }, (_, k) => p.ids[Math.floor(k / count) * p.length + (k % count)]!),
       });
-      const prefix = await model.forward({ embeds: prompt.embeds.subarray(0, (n - 1) * D), positions: head(prompt.positions, n - 1) });
+      const prefix = await model.forward({
+        embeds: prompt.embeds.subarray(0, (n - 1) * D),
+        positions: head(prompt.positions, n - 1),
+      });
       // The last prompt token is text, so its position is its index + ropeDelta: what generation uses.
-      const step = await model.forward({ embeds: prompt.embeds.subarray((n - 1) * D), positions: continuationPositionIds(n - 1, 1, prompt.positions.ropeDelta), cache: prefix.cache });
+      const step = await model.forward({
+        embeds: prompt.embeds.subarray((n - 1) * D),
+        positions: continuationPositionIds(n - 1, 1, prompt.positions.ropeDelta),
+        cache: prefix.cache,
+      });
       expect(step.cache.length).toBe(n);
       expectClose(step.logits, full.logits.subarray((n - 1) * V), LOGITS_TOL, 'decode vs prefill logits');
       expectClose(step.lastHidden, full.lastHidden.subarray((n - 1) * D), FP32_TOL, 'decode vs prefill hidden');
@@ -133,13 +167,16 @@ describe.each(caseFiles.map((f) => [basename(f), f]))('%s', (_name, file) => {
 
   describe.skipIf(!golden.has('text_logits'))('an untied checkpoint', () => {
     let dir: string;
-    beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'atelier-qwen-')); });
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'atelier-qwen-'));
+    });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
     test('a stored lm_head.weight is used instead of the tied embeddings', async () => {
       const src = SafetensorsFile.open(join(mllmDir, 'model.safetensors'));
       const tensors: Record<string, TensorToWrite> = {};
-      for (const info of src.tensors.values()) tensors[info.name] = { dtype: 'F32', shape: info.shape, data: src.readFloat32(info.name) };
+      for (const info of src.tensors.values())
+        tensors[info.name] = { dtype: 'F32', shape: info.shape, data: src.readFloat32(info.name) };
       const doubled = src.readFloat32('model.embed_tokens.weight').map((v) => 2 * v);
       tensors['lm_head.weight'] = { dtype: 'F32', shape: src.get('model.embed_tokens.weight').shape, data: doubled };
       mkdirSync(join(dir, 'untied'));
@@ -148,7 +185,12 @@ describe.each(caseFiles.map((f) => [basename(f), f]))('%s', (_name, file) => {
       const untied = await QwenTextModel.load(join(dir, 'untied'), { logits: 'all' });
       try {
         const out = await untied.forward({ embeds: untied.embed(textIds), positions: textPositionIds(textIds.length) });
-        expectClose(out.logits, floats('text_logits').map((v) => 2 * v), { atol: 2 * LOGITS_TOL.atol, rtol: LOGITS_TOL.rtol }, 'logits with lm_head = 2·embeddings');
+        expectClose(
+          out.logits,
+          floats('text_logits').map((v) => 2 * v),
+          { atol: 2 * LOGITS_TOL.atol, rtol: LOGITS_TOL.rtol },
+          'logits with lm_head = 2·embeddings',
+        );
       } finally {
         await untied.release();
       }

@@ -28,7 +28,11 @@ function loadCase(path: string): VisionCase | null {
   const f = SafetensorsFile.open(path);
   if (!f.has('mm_pixel_values')) return null;
   const thw = Array.from(f.readBigInt64('mm_image_grid_thw'), Number);
-  const grids = Array.from({ length: thw.length / 3 }, (_, i): GridThw => [thw[3 * i]!, thw[3 * i + 1]!, thw[3 * i + 2]!]);
+  const grids = Array.from({ length: thw.length / 3 }, (_, i): GridThw => [
+    thw[3 * i]!,
+    thw[3 * i + 1]!,
+    thw[3 * i + 2]!,
+  ]);
   return {
     name: basename(path, '.safetensors'),
     pixelValues: f.readFloat32('mm_pixel_values'),
@@ -38,7 +42,9 @@ function loadCase(path: string): VisionCase | null {
   };
 }
 
-const cases = goldenCases('mllm', /^case_.*\.safetensors$/).map(loadCase).filter((c): c is VisionCase => c !== null);
+const cases = goldenCases('mllm', /^case_.*\.safetensors$/)
+  .map(loadCase)
+  .filter((c): c is VisionCase => c !== null);
 
 // fp32 CPU against the fp32 reference, outputs of magnitude ≤ 2.3. Measured worst 1.6e-6 (case_mllm); 1e-5
 // keeps a 6× margin for other CPUs' kernel orders. Attending over the whole frame in the window blocks (or
@@ -46,8 +52,12 @@ const cases = goldenCases('mllm', /^case_.*\.safetensors$/).map(loadCase).filter
 const FP32_TOL = { atol: 1e-5 };
 
 let model: QwenVisionModel;
-beforeAll(async () => { model = await QwenVisionModel.load(mllmDir); });
-afterAll(async () => { await model.release(); });
+beforeAll(async () => {
+  model = await QwenVisionModel.load(mllmDir);
+});
+afterAll(async () => {
+  await model.release();
+});
 
 describe('vision embeddings match the official tower (golden mllm/case_*)', () => {
   test('the golden folder has vision cases', () => expect(cases.length).toBeGreaterThan(0));
@@ -58,19 +68,24 @@ describe('vision embeddings match the official tower (golden mllm/case_*)', () =
     expectClose(got, c.embeds, FP32_TOL, c.name);
   });
 
-  test.each(cases)('$name: the images twice in one call give the embeddings twice (each image has its own windows)', async (c: VisionCase) => {
-    const pixels = new Float32Array(2 * c.pixelValues.length);
-    pixels.set(c.pixelValues);
-    pixels.set(c.pixelValues, c.pixelValues.length);
-    const got = await model.embed(pixels, [...c.grids, ...c.grids]);
-    expectClose(got.subarray(0, c.embeds.length), c.embeds, FP32_TOL, `${c.name} first`);
-    expectClose(got.subarray(c.embeds.length), c.embeds, FP32_TOL, `${c.name} second`);
-  });
+  test.each(cases)(
+    '$name: the images twice in one call give the embeddings twice (each image has its own windows)',
+    async (c: VisionCase) => {
+      const pixels = new Float32Array(2 * c.pixelValues.length);
+      pixels.set(c.pixelValues);
+      pixels.set(c.pixelValues, c.pixelValues.length);
+      const got = await model.embed(pixels, [...c.grids, ...c.grids]);
+      expectClose(got.subarray(0, c.embeds.length), c.embeds, FP32_TOL, `${c.name} first`);
+      expectClose(got.subarray(c.embeds.length), c.embeds, FP32_TOL, `${c.name} second`);
+    },
+  );
 
   test.each(cases)('$name: pixel values that do not fill the grids are refused', async (c: VisionCase) => {
     const patchDim = c.pixelValues.length / c.grids.reduce((n, [t, h, w]) => n + t * h * w, 0);
     const patches = c.pixelValues.length / patchDim;
-    await expect(model.embed(c.pixelValues.subarray(patchDim), c.grids)).rejects.toThrow(`need ${patches} patches × ${patchDim}`);
+    await expect(model.embed(c.pixelValues.subarray(patchDim), c.grids)).rejects.toThrow(
+      `need ${patches} patches × ${patchDim}`,
+    );
     const [t, h, w] = c.grids[0]!;
     await expect(model.embed(c.pixelValues, [[t, h - 1, w], ...c.grids.slice(1)])).rejects.toThrow(/multiples of 2/);
   });
@@ -78,11 +93,17 @@ describe('vision embeddings match the official tower (golden mllm/case_*)', () =
 
 describe('other checkpoint layouts and damaged checkpoints', () => {
   let tmp: string;
-  beforeAll(() => { tmp = mkdtempSync(join(tmpdir(), 'atelier-qwen-vision-')); });
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'atelier-qwen-vision-'));
+  });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   /** A copy of the tiny mllm/ with `config` as config.json and each tensor passed through `edit` (null drops it). */
-  function writeVariant(name: string, config: string, edit: (key: string, t: TensorToWrite) => [string, TensorToWrite] | null): string {
+  function writeVariant(
+    name: string,
+    config: string,
+    edit: (key: string, t: TensorToWrite) => [string, TensorToWrite] | null,
+  ): string {
     const src = SafetensorsFile.open(join(mllmDir, 'model.safetensors'));
     const tensors: Record<string, TensorToWrite> = {};
     for (const info of src.tensors.values()) {
@@ -97,21 +118,34 @@ describe('other checkpoint layouts and damaged checkpoints', () => {
   }
 
   test('the newer transformers layout (text_config/rope_parameters, model.visual.* keys) gives the same embeddings', async () => {
-    const dir = writeVariant('native', 'config_transformers_native.json', (k, t) => [k.startsWith('visual.') ? `model.${k}` : k, t]);
+    const dir = writeVariant('native', 'config_transformers_native.json', (k, t) => [
+      k.startsWith('visual.') ? `model.${k}` : k,
+      t,
+    ]);
     const native = await QwenVisionModel.load(dir, join(dir, '..'));
     try {
-      for (const c of cases) expectClose(await native.embed(c.pixelValues, c.grids), c.embeds, FP32_TOL, `${c.name} (native layout)`);
+      for (const c of cases)
+        expectClose(await native.embed(c.pixelValues, c.grids), c.embeds, FP32_TOL, `${c.name} (native layout)`);
     } finally {
       await native.release();
     }
   });
 
   test('a tensor with the wrong shape is a WeightError naming tensor and file', async () => {
-    const dir = writeVariant('shape', 'config.json', (k, t) => [k, k === 'visual.blocks.1.mlp.up_proj.weight' ? { ...t, shape: [t.shape[1]!, t.shape[0]!] } : t]);
+    const dir = writeVariant('shape', 'config.json', (k, t) => [
+      k,
+      k === 'visual.blocks.1.mlp.up_proj.weight' ? { ...t, shape: [t.shape[1]!, t.shape[0]!] } : t,
+    ]);
     const err = await QwenVisionModel.load(dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WeightError);
-    expect(err).toMatchObject({ code: 'wrong-shape', tensor: 'visual.blocks.1.mlp.up_proj.weight', file: join(dir, 'model.safetensors') });
-    expect((err as Error).message).toMatch(/"visual\.blocks\.1\.mlp\.up_proj\.weight" in .*mllm\/model\.safetensors has shape \[32, 64\] but the model config expects \[64, 32\]/);
+    expect(err).toMatchObject({
+      code: 'wrong-shape',
+      tensor: 'visual.blocks.1.mlp.up_proj.weight',
+      file: join(dir, 'model.safetensors'),
+    });
+    expect((err as Error).message).toMatch(
+      /"visual\.blocks\.1\.mlp\.up_proj\.weight" in .*mllm\/model\.safetensors has shape \[32, 64\] but the model config expects \[64, 32\]/,
+    );
   });
 
   test('a missing tensor is a WeightError naming tensor and file', async () => {

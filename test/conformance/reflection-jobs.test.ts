@@ -31,18 +31,36 @@ afterAll(() => engine.dispose());
 function request(over: Partial<ReflectRequest> = {}): ReflectRequest {
   return {
     model: modelDir,
-    recipe: { ...DEFAULT_RECIPE_PARAMS, prompt: 'a photo of a red cup', negativePrompt: '', steps: 2, width: 64, height: 64, seed: 3 },
-    images: [], maxRevisions: 1, threshold: 0.5, force: [], checklist: null, continueFrom: null, ...over,
+    recipe: {
+      ...DEFAULT_RECIPE_PARAMS,
+      prompt: 'a photo of a red cup',
+      negativePrompt: '',
+      steps: 2,
+      width: 64,
+      height: 64,
+      seed: 3,
+    },
+    images: [],
+    maxRevisions: 1,
+    threshold: 0.5,
+    force: [],
+    checklist: null,
+    continueFrom: null,
+    ...over,
   };
 }
 
 const of = <E extends keyof Events>(event: E, jobId: string) =>
-  emitted.flatMap((e) => (e.event === event && 'jobId' in e.payload && e.payload.jobId === jobId ? [e.payload as Events[E]] : []));
+  emitted.flatMap((e) =>
+    e.event === event && 'jobId' in e.payload && e.payload.jobId === jobId ? [e.payload as Events[E]] : [],
+  );
 
 async function reflect(req: ReflectRequest) {
   const jobId = reflections.submit(queue, req);
   await queue.idle();
-  const images = new Map(of('reflect.round', jobId).flatMap((r) => (r.image ? [[r.image.hash, r.image] as const] : [])));
+  const images = new Map(
+    of('reflect.round', jobId).flatMap((r) => (r.image ? [[r.image.hash, r.image] as const] : [])),
+  );
   const [finished] = of('reflect.finished', jobId);
   return { jobId, images, session: finished!.session };
 }
@@ -62,17 +80,36 @@ describe('reflect jobs through the job queue and a worker engine', () => {
   test('a run emits the checklist, stage and round events, stores PNGs with their recipes and ends with the session', async () => {
     first = await reflect(request());
     const { jobId, images, session } = first;
-    expect(of('reflect.checklist', jobId)).toEqual([{ jobId, sessionId: session.id, source: 'template', checks: [
-      { question: 'Is there a cup in the picture?', tag: 'object' }, { question: 'Is the cup red?', tag: 'color' }] }]);
-    expect(of('reflect.stage', jobId).map((s) => s.stage).slice(0, 3)).toEqual(['listing-checks', 'generating', 'checking']);
+    expect(of('reflect.checklist', jobId)).toEqual([
+      {
+        jobId,
+        sessionId: session.id,
+        source: 'template',
+        checks: [
+          { question: 'Is there a cup in the picture?', tag: 'object' },
+          { question: 'Is the cup red?', tag: 'color' },
+        ],
+      },
+    ]);
+    expect(
+      of('reflect.stage', jobId)
+        .map((s) => s.stage)
+        .slice(0, 3),
+    ).toEqual(['listing-checks', 'generating', 'checking']);
     expect(session.rounds.length).toBeGreaterThanOrEqual(1);
     expect(['done', 'max-rounds', 'no-progress', 'repeated-failures']).toContain(session.stopReason);
     expect(session.rounds.map((r) => r.id)).toContain(session.bestRoundId);
     for (const round of session.rounds) {
       const image = images.get(round.outputImage!)!;
       expect(sha256(image.bytes)).toBe(round.outputImage);
-      expect(readRecipe(image.bytes)).toMatchObject({ prompt: round.text, seed: round.seed, steps: 2, inputImages: round.inputImages });
-      for (const c of round.checklist) expect(c.probability === null || (c.probability >= 0 && c.probability <= 1)).toBe(true);
+      expect(readRecipe(image.bytes)).toMatchObject({
+        prompt: round.text,
+        seed: round.seed,
+        steps: 2,
+        inputImages: round.inputImages,
+      });
+      for (const c of round.checklist)
+        expect(c.probability === null || (c.probability >= 0 && c.probability <= 1)).toBe(true);
     }
     expectStorable(session, images);
     const [done] = of('job.finished', jobId);
@@ -80,24 +117,38 @@ describe('reflect jobs through the job queue and a worker engine', () => {
     expect(done!.images.map((i) => sha256(i.png))).toEqual([best.outputImage]);
   });
 
-  test('continue from here: the user\'s fix edits the chosen round, and the new round joins the session', async () => {
+  test("continue from here: the user's fix edits the chosen round, and the new round joins the session", async () => {
     const round0 = first.session.rounds[0]!;
-    const { session, images } = await reflect(request({
-      maxRevisions: 1,
-      continueFrom: { session: first.session, roundId: round0.id, image: first.images.get(round0.outputImage!)!, fix: 'Make the cup red.' },
-    }));
+    const { session, images } = await reflect(
+      request({
+        maxRevisions: 1,
+        continueFrom: {
+          session: first.session,
+          roundId: round0.id,
+          image: first.images.get(round0.outputImage!)!,
+          fix: 'Make the cup red.',
+        },
+      }),
+    );
     expect(session.id).toBe(first.session.id);
     expect(session.rounds.slice(0, first.session.rounds.length)).toEqual(first.session.rounds);
     const added = session.rounds.slice(first.session.rounds.length);
     expect(added).toHaveLength(1);
-    expect(added[0]).toMatchObject({ parentId: round0.id, mode: 'edit', text: 'Make the cup red.', inputImages: [round0.outputImage], parameters: { imageGuidance: 1.5 } });
+    expect(added[0]).toMatchObject({
+      parentId: round0.id,
+      mode: 'edit',
+      text: 'Make the cup red.',
+      inputImages: [round0.outputImage],
+      parameters: { imageGuidance: 1.5 },
+    });
     expectStorable(session, new Map([...first.images, ...images]));
   });
 
   test('accept stops the job at once and delivers the best round so far', async () => {
     let jobId = '';
     onEmit = (e) => {
-      if (e.event === 'reflect.round' && e.payload.jobId === jobId && e.payload.image) setTimeout(() => reflections.accept(queue, jobId), 0);
+      if (e.event === 'reflect.round' && e.payload.jobId === jobId && e.payload.image)
+        setTimeout(() => reflections.accept(queue, jobId), 0);
     };
     jobId = reflections.submit(queue, request({ maxRevisions: 5, threshold: 1 }));
     await queue.idle();
@@ -110,7 +161,18 @@ describe('reflect jobs through the job queue and a worker engine', () => {
   });
 
   test('continuing from a round the session does not have is an invalid request', () => {
-    expect(() => reflections.submit(queue, request({ continueFrom: { session: first.session, roundId: 'nope', image: { hash: 'a'.repeat(64), bytes: new Uint8Array(1) }, fix: null } })))
-      .toThrow(expect.objectContaining({ code: 'invalid-request' }));
+    expect(() =>
+      reflections.submit(
+        queue,
+        request({
+          continueFrom: {
+            session: first.session,
+            roundId: 'nope',
+            image: { hash: 'a'.repeat(64), bytes: new Uint8Array(1) },
+            fix: null,
+          },
+        }),
+      ),
+    ).toThrow(expect.objectContaining({ code: 'invalid-request' }));
   });
 });

@@ -5,7 +5,12 @@ import { afterAll, describe, expect, test } from 'vitest';
 import type { EngineProgress } from '../../src-main/engine/host/protocol.ts';
 import { ModelSet } from '../../src-main/engine/pipeline/model-set.ts';
 import {
-  ModelCritic, compareScores, runReflectJob, type ReflectJob, type ReflectionEvent, type RoundRecord,
+  ModelCritic,
+  compareScores,
+  runReflectJob,
+  type ReflectJob,
+  type ReflectionEvent,
+  type RoundRecord,
 } from '../../src-main/engine/pipeline/reflection.ts';
 import { preprocessForQwen } from '../../src-main/engine/image/qwen-preprocess.ts';
 import { rgbImage } from '../../src-main/engine/image/rgb-image.ts';
@@ -23,10 +28,33 @@ const modelDir = join(goldenDir(), 'e2e', 'model');
 const models = new ModelSet();
 afterAll(() => models.release());
 
-const PARAMS = { steps: 2, textGuidance: 5, imageGuidance: 2, cfgRange: [0, 1] as [number, number], scheduler: 'euler' as const, width: 64, height: 64, maxPixels: 64 * 64, maxSideLength: 64, seed: 7 };
+const PARAMS = {
+  steps: 2,
+  textGuidance: 5,
+  imageGuidance: 2,
+  cfgRange: [0, 1] as [number, number],
+  scheduler: 'euler' as const,
+  width: 64,
+  height: 64,
+  maxPixels: 64 * 64,
+  maxSideLength: 64,
+  seed: 7,
+};
 
 function job(over: Partial<ReflectJob> = {}): ReflectJob {
-  return { modelDir, prompt: 'a photo of a red cup', negative: '', images: [], params: PARAMS, maxRevisions: 2, threshold: 0.5, force: [], checklist: null, continueFrom: null, ...over };
+  return {
+    modelDir,
+    prompt: 'a photo of a red cup',
+    negative: '',
+    images: [],
+    params: PARAMS,
+    maxRevisions: 2,
+    threshold: 0.5,
+    force: [],
+    checklist: null,
+    continueFrom: null,
+    ...over,
+  };
 }
 
 async function run(j: ReflectJob) {
@@ -42,18 +70,28 @@ async function run(j: ReflectJob) {
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** The plumbing every run must satisfy, whatever the random model answers. */
-function expectCoherent(outcome: Awaited<ReturnType<typeof run>>['outcome'], events: ReflectionEvent[], o: { maxRevisions: number; threshold: number }) {
+function expectCoherent(
+  outcome: Awaited<ReturnType<typeof run>>['outcome'],
+  events: ReflectionEvent[],
+  o: { maxRevisions: number; threshold: number },
+) {
   const { maxRevisions, threshold } = o;
   const { rounds } = outcome;
   expect(rounds.length).toBeGreaterThanOrEqual(1);
   expect(rounds.length).toBeLessThanOrEqual(maxRevisions + 1);
-  const images = new Map(events.flatMap((e) => (e.type === 'round' && e.image ? [[e.round.id, e.image.png] as const] : [])));
+  const images = new Map(
+    events.flatMap((e) => (e.type === 'round' && e.image ? [[e.round.id, e.image.png] as const] : [])),
+  );
   rounds.forEach((r: RoundRecord, i) => {
     expect(r.outputImage).toBe(sha256(images.get(r.id)!));
     expect(r.results).toHaveLength(outcome.checks.length);
     for (const x of r.results) {
       if (x.pYes === null) expect(x.passed).toBe(false);
-      else { expect(x.pYes).toBeGreaterThanOrEqual(0); expect(x.pYes).toBeLessThanOrEqual(1); expect(x.passed).toBe(x.pYes >= threshold); }
+      else {
+        expect(x.pYes).toBeGreaterThanOrEqual(0);
+        expect(x.pYes).toBeLessThanOrEqual(1);
+        expect(x.passed).toBe(x.pYes >= threshold);
+      }
     }
     if (i > 0) {
       expect(r.parentId).toBe(rounds[i - 1]!.id);
@@ -75,7 +113,13 @@ describe('reflection on the tiny golden model, end to end (engine)', () => {
   test('the answer tokens resolve in the tokenizer, and <|img|> is not among them', async () => {
     const tokenizer = await loadTokenizer(join(modelDir, 'processor'));
     const { text } = await models.open(modelDir).mllm();
-    const critic = await ModelCritic.create(async () => ({ tokenizer, text, vision: async () => { throw new Error('unused'); } }));
+    const critic = await ModelCritic.create(async () => ({
+      tokenizer,
+      text,
+      vision: async () => {
+        throw new Error('unused');
+      },
+    }));
     const img = tokenizer.specialTokenId('<|img|>');
     expect([...critic.answers.yes, ...critic.answers.no]).not.toContain(img);
     expect(critic.answers.yes).toEqual([tokenizer.encode('Yes')[0], tokenizer.encode('yes')[0]]);
@@ -85,10 +129,17 @@ describe('reflection on the tiny golden model, end to end (engine)', () => {
     const mllm = await models.open(modelDir).mllm();
     const calls: { cached: number; fresh: number }[] = [];
     const text: QwenTextModel = Object.assign(Object.create(mllm.text) as QwenTextModel, {
-      forward: (input: TextForwardInput) => { calls.push({ cached: input.cache?.length ?? 0, fresh: input.positions.length }); return mllm.text.forward(input); },
+      forward: (input: TextForwardInput) => {
+        calls.push({ cached: input.cache?.length ?? 0, fresh: input.positions.length });
+        return mllm.text.forward(input);
+      },
     });
     const critic = await ModelCritic.create(async () => ({ ...mllm, text }));
-    const image = rgbImage(70, 42, Uint8Array.from({ length: 70 * 42 * 3 }, (_, i) => (i * 37) % 251));
+    const image = rgbImage(
+      70,
+      42,
+      Uint8Array.from({ length: 70 * 42 * 3 }, (_, i) => (i * 37) % 251),
+    );
     const view = { prompt: 'a photo of a red cup', result: image, source: null };
     const inspection = await critic.inspect(view);
     const questions = ['Is there a cup in the picture?', 'Is the cup red?'];
@@ -104,11 +155,23 @@ describe('reflection on the tiny golden model, end to end (engine)', () => {
     const grid = { t: input.gridThw[0], h: input.gridThw[1], w: input.gridThw[2] };
     const rows = await (await mllm.vision()).embedImages([input]);
     for (const [i, q] of questions.entries()) {
-      const turn = conversationPrompt([{ role: 'system', content: QWEN_SYSTEM_PROMPT }, { role: 'user', content: [{ type: 'image' }, { type: 'text', text: critiqueIntro(view) + questionTurn(q) }] }], { addGenerationPrompt: true, labelImages: false });
+      const turn = conversationPrompt(
+        [
+          { role: 'system', content: QWEN_SYSTEM_PROMPT },
+          { role: 'user', content: [{ type: 'image' }, { type: 'text', text: critiqueIntro(view) + questionTurn(q) }] },
+        ],
+        { addGenerationPrompt: true, labelImages: false },
+      );
       const ids = mllm.tokenizer.encode(expandImagePads(turn.text, [grid], cfg.spatialMergeSize));
       const embeds = mllm.text.embed(ids);
       spliceImageRows(embeds, ids, cfg.imageTokenId, rows, cfg.hiddenSize);
-      const out = await mllm.text.forward({ embeds, positions: mropePositionIds(ids, [grid], { imageTokenId: cfg.imageTokenId, spatialMergeSize: cfg.spatialMergeSize }) });
+      const out = await mllm.text.forward({
+        embeds,
+        positions: mropePositionIds(ids, [grid], {
+          imageTokenId: cfg.imageTokenId,
+          spatialMergeSize: cfg.spatialMergeSize,
+        }),
+      });
       expect(Math.abs(got[i]! - yesProbability(out.logits, critic.answers)), q).toBeLessThan(1e-5);
     }
     inspection.release();
@@ -121,24 +184,41 @@ describe('reflection on the tiny golden model, end to end (engine)', () => {
     expectCoherent(first.outcome, first.events, { maxRevisions: 2, threshold: 0.5 });
     expect(first.progress.some((p) => p.stage === 'denoising' && p.step === 2 && p.total === 2)).toBe(true);
     const again = await run(job());
-    expect(again.outcome.rounds.map((r) => r.results.map((x) => x.pYes))).toEqual(first.outcome.rounds.map((r) => r.results.map((x) => x.pYes)));
+    expect(again.outcome.rounds.map((r) => r.results.map((x) => x.pYes))).toEqual(
+      first.outcome.rounds.map((r) => r.results.map((x) => x.pYes)),
+    );
   });
 
   test('a free-form prompt asks the MLLM for checks (or falls back), and forced modes are followed', async () => {
-    const { outcome, events } = await run(job({ prompt: 'a lighthouse at dusk', force: ['edit', 'regenerate'], threshold: 1 }));
+    const { outcome, events } = await run(
+      job({ prompt: 'a lighthouse at dusk', force: ['edit', 'regenerate'], threshold: 1 }),
+    );
     expect(['model', 'fallback']).toContain(outcome.checklistSource);
     const listed = events.find((e) => e.type === 'checklist');
     expect(listed).toMatchObject({ type: 'checklist', raw: expect.any(String) });
     expect(outcome.rounds.map((r) => r.mode)).toEqual(['generate', 'edit', 'regenerate']);
-    expect(outcome.rounds[0]!.fix).toMatchObject({ raw: expect.any(String), instruction: expect.stringMatching(/^(Add|Remove|Replace|Change|Move|Make)\b/) });
+    expect(outcome.rounds[0]!.fix).toMatchObject({
+      raw: expect.any(String),
+      instruction: expect.stringMatching(/^(Add|Remove|Replace|Change|Move|Make)\b/),
+    });
     expect(outcome.rounds[1]!.text).toBe(outcome.rounds[0]!.fix!.instruction);
     expect(outcome.stopReason).toBe('max-rounds'); // threshold 1: nothing passes
     expectCoherent(outcome, events, { maxRevisions: 2, threshold: 1 });
   });
 
-  test('an edit job critiques source and result together and names the source as round 0\'s input', async () => {
-    const source = await sharp(Buffer.alloc(48 * 64 * 3, 200), { raw: { width: 48, height: 64, channels: 3 } }).png().toBuffer();
-    const { outcome, events } = await run(job({ prompt: 'make the cup red', images: [new Uint8Array(source)], maxRevisions: 1, threshold: 1, force: ['regenerate'] }));
+  test("an edit job critiques source and result together and names the source as round 0's input", async () => {
+    const source = await sharp(Buffer.alloc(48 * 64 * 3, 200), { raw: { width: 48, height: 64, channels: 3 } })
+      .png()
+      .toBuffer();
+    const { outcome, events } = await run(
+      job({
+        prompt: 'make the cup red',
+        images: [new Uint8Array(source)],
+        maxRevisions: 1,
+        threshold: 1,
+        force: ['regenerate'],
+      }),
+    );
     expect(outcome.rounds[0]!.inputImages).toEqual([sha256(source)]);
     expect(outcome.rounds[1]).toMatchObject({ mode: 'regenerate', inputImages: [sha256(source)] });
     expectCoherent(outcome, events, { maxRevisions: 1, threshold: 1 });

@@ -10,15 +10,24 @@ import { expectClose } from '../helpers/tensors.ts';
 
 const table: Record<string, unknown> = JSON.parse(readFileSync(join(goldenDir(), 'scheduler/schedules.json'), 'utf8'));
 
-interface TableCase { key: string; kind: 'euler' | 'dpm' | 'dpm_sigmas'; steps: number; tokens: number; want: number[] }
+interface TableCase {
+  key: string;
+  kind: 'euler' | 'dpm' | 'dpm_sigmas';
+  steps: number;
+  tokens: number;
+  want: number[];
+}
 const tables: TableCase[] = Object.entries(table).flatMap(([key, want]) => {
   const m = /^(euler|dpm|dpm_sigmas)_(\d+)_(\d+)$/.exec(key);
-  return m && Array.isArray(want) ? [{ key, kind: m[1] as TableCase['kind'], steps: Number(m[2]), tokens: Number(m[3]), want: want as number[] }] : [];
+  return m && Array.isArray(want)
+    ? [{ key, kind: m[1] as TableCase['kind'], steps: Number(m[2]), tokens: Number(m[3]), want: want as number[] }]
+    : [];
 });
 
 describe('schedules equal every table of the official schedulers', () => {
   test('the golden file has euler, dpm and dpm_sigmas tables', () => {
-    for (const kind of ['euler', 'dpm', 'dpm_sigmas']) expect(tables.filter((c) => c.kind === kind).length, kind).toBeGreaterThan(0);
+    for (const kind of ['euler', 'dpm', 'dpm_sigmas'])
+      expect(tables.filter((c) => c.kind === kind).length, kind).toBeGreaterThan(0);
     // every array-valued key is a schedule table; a new kind of table must not be skipped silently
     expect(tables.length).toBe(Object.values(table).filter(Array.isArray).length);
   });
@@ -34,7 +43,11 @@ describe('schedules equal every table of the official schedulers', () => {
   });
 });
 
-interface Trajectory { x0: number[]; velocity: string; samples: number[][] }
+interface Trajectory {
+  x0: number[];
+  velocity: string;
+  samples: number[][];
+}
 
 describe('DPM-Solver++ 2M follows the official trajectory', () => {
   const cases = Object.entries(table).flatMap(([key, v]) => {

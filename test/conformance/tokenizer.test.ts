@@ -15,12 +15,16 @@ interface E2eRun {
   templated: { pos: string[]; neg: string[] };
 }
 const e2e = join(goldenDir(), 'e2e');
-const samples = Object.entries(JSON.parse(readFileSync(join(e2e, 'tokenizer_samples.json'), 'utf8')) as Record<string, number[]>);
+const samples = Object.entries(
+  JSON.parse(readFileSync(join(e2e, 'tokenizer_samples.json'), 'utf8')) as Record<string, number[]>,
+);
 const runs = JSON.parse(readFileSync(join(e2e, 'runs.json'), 'utf8')) as Record<string, E2eRun>;
 const runFiles = goldenCases('e2e', /\.safetensors$/).map((file) => ({ name: basename(file, '.safetensors'), file }));
 
 let tok: Tokenizer;
-beforeAll(async () => { tok = await loadTokenizer(join(e2e, 'model/processor')); });
+beforeAll(async () => {
+  tok = await loadTokenizer(join(e2e, 'model/processor'));
+});
 
 describe('golden tokenizer samples', () => {
   test('the golden file has samples', () => expect(samples.length).toBeGreaterThan(0));
@@ -43,12 +47,17 @@ describe('golden e2e runs: conditioning text and ids (§2.1)', () => {
     expect([neg]).toEqual(run.templated.neg);
 
     const tensors = SafetensorsFile.open(file);
-    for (const [text, key] of [[pos, 'pos'], [neg, 'neg']] as const) {
+    for (const [text, key] of [
+      [pos, 'pos'],
+      [neg, 'neg'],
+    ] as const) {
       const want = Array.from(tensors.readBigInt64(`${key}_input_ids`), Number);
       expect(tensors.get(`${key}_input_ids`).shape, `${key}_input_ids shape`).toEqual([1, want.length]);
       expect(tok.encode(text), `${key}_input_ids`).toEqual(want);
       // Batch 1, so no padding: the mask is all ones (§2.1 step 5).
-      expect(Array.from(tensors.readBigInt64(`${key}_attention_mask`), Number), `${key}_attention_mask`).toEqual(want.map(() => 1));
+      expect(Array.from(tensors.readBigInt64(`${key}_attention_mask`), Number), `${key}_attention_mask`).toEqual(
+        want.map(() => 1),
+      );
     }
   });
   test('the default negative prompt is an empty instruction in the same template', () => {

@@ -23,7 +23,14 @@ interface VaeCase {
 function loadCase(path: string): VaeCase {
   const f = SafetensorsFile.open(path);
   const t = (key: string): VaeTensor => ({ data: f.readFloat32(key), dims: f.get(key).shape });
-  return { name: basename(path, '.safetensors'), image: t('image'), mean: t('latent_mean'), logvar: t('latent_logvar'), latentIn: t('latent_in'), decoded: t('decoded') };
+  return {
+    name: basename(path, '.safetensors'),
+    image: t('image'),
+    mean: t('latent_mean'),
+    logvar: t('latent_logvar'),
+    latentIn: t('latent_in'),
+    decoded: t('decoded'),
+  };
 }
 
 const cases = goldenCases('vae', /^case_.*\.safetensors$/).map(loadCase);
@@ -53,8 +60,12 @@ async function expectGolden(vae: VaeModel, c: VaeCase, tol: { atol: number }, la
 
 describe.each(variants)('AutoencoderKL matches diffusers (golden vae/case_*), $label', ({ attention }) => {
   let vae: VaeModel;
-  beforeAll(async () => { vae = await VaeModel.load(componentDir, componentDir, { attention }); });
-  afterAll(async () => { await vae.release(); });
+  beforeAll(async () => {
+    vae = await VaeModel.load(componentDir, componentDir, { attention });
+  });
+  afterAll(async () => {
+    await vae.release();
+  });
 
   test('the golden folder has vae cases', () => expect(cases.length).toBeGreaterThan(0));
 
@@ -65,14 +76,17 @@ describe.each(variants)('AutoencoderKL matches diffusers (golden vae/case_*), $l
 
 describe('a bf16 copy of the tiny weights', () => {
   let tmp: string;
-  beforeAll(() => { tmp = mkdtempSync(join(tmpdir(), 'atelier-vae-')); });
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'atelier-vae-'));
+  });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   /** Copies the tiny checkpoint into `<tmp>/<name>/`, transforming every tensor. */
   function writeVariant(name: string, edit: (data: Float32Array) => Pick<TensorToWrite, 'dtype' | 'data'>): string {
     const src = SafetensorsFile.open(join(componentDir, 'diffusion_pytorch_model.safetensors'));
     const tensors: Record<string, TensorToWrite> = {};
-    for (const info of src.tensors.values()) tensors[info.name] = { shape: info.shape, ...edit(src.readFloat32(info.name)) };
+    for (const info of src.tensors.values())
+      tensors[info.name] = { shape: info.shape, ...edit(src.readFloat32(info.name)) };
     const dir = join(tmp, name);
     mkdirSync(dir);
     copyFileSync(join(componentDir, 'config.json'), join(dir, 'config.json'));
@@ -83,13 +97,21 @@ describe('a bf16 copy of the tiny weights', () => {
   test('reproduces the golden outputs within bf16 tolerance, and its fp32 twin to float precision', async () => {
     const bf16 = await VaeModel.load(writeVariant('bf16', (data) => ({ dtype: 'BF16', data: float32ToBf16(data) })));
     // The same bf16-rounded values stored as F32: isolates the in-graph Cast from the rounding itself.
-    const twin = await VaeModel.load(writeVariant('twin', (data) => ({ dtype: 'F32', data: new Float32Array(new Uint32Array(float32ToBf16(data)).map((b) => b << 16).buffer) })));
+    const twin = await VaeModel.load(
+      writeVariant('twin', (data) => ({
+        dtype: 'F32',
+        data: new Float32Array(new Uint32Array(float32ToBf16(data)).map((b) => b << 16).buffer),
+      })),
+    );
     try {
       for (const c of cases) {
         await expectGolden(bf16, c, BF16_TOL, `${c.name} bf16`);
         const decoded = await bf16.decode(c.latentIn);
         expectClose(decoded.data, (await twin.decode(c.latentIn)).data, { atol: 1e-5 }, `${c.name} bf16 vs fp32 twin`);
-        expect(closeness(decoded.data, c.decoded.data).maxAbs, `${c.name}: bf16 weights must change the output at all`).toBeGreaterThan(0);
+        expect(
+          closeness(decoded.data, c.decoded.data).maxAbs,
+          `${c.name}: bf16 weights must change the output at all`,
+        ).toBeGreaterThan(0);
       }
     } finally {
       await bf16.release();

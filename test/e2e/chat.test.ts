@@ -15,7 +15,12 @@ if (unavailable) console.warn(`[e2e] skipping the chat suite: ${unavailable}`);
 const gate = new PieceGate();
 
 const answers = (page: Page) => page.getByTestId('chat-assistant');
-const lastAnswerText = (page: Page) => answers(page).last().locator('.chat-text').textContent().catch(() => '');
+const lastAnswerText = (page: Page) =>
+  answers(page)
+    .last()
+    .locator('.chat-text')
+    .textContent()
+    .catch(() => '');
 const stopButton = (page: Page) => page.getByTestId('chat-stop');
 const focusedId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? null);
 
@@ -61,8 +66,30 @@ describe.skipIf(unavailable !== null)('chat with the tiny model', () => {
     const { page } = app;
     await importTinyModel(page);
     await dropFiles(page, [
-      { name: 'ball.png', mimeType: 'image/png', buffer: await scenePng({ width: 64, height: 64, sky: '#8ec5ff', ground: '#6aa84f', subject: '#d9342b', shape: 'circle' }) },
-      { name: 'box.png', mimeType: 'image/png', buffer: await scenePng({ width: 64, height: 48, sky: '#ffd59e', ground: '#a67c52', subject: '#2b5fd9', shape: 'square' }) },
+      {
+        name: 'ball.png',
+        mimeType: 'image/png',
+        buffer: await scenePng({
+          width: 64,
+          height: 64,
+          sky: '#8ec5ff',
+          ground: '#6aa84f',
+          subject: '#d9342b',
+          shape: 'circle',
+        }),
+      },
+      {
+        name: 'box.png',
+        mimeType: 'image/png',
+        buffer: await scenePng({
+          width: 64,
+          height: 48,
+          sky: '#ffd59e',
+          ground: '#a67c52',
+          subject: '#2b5fd9',
+          shape: 'square',
+        }),
+      },
     ]);
     await expect.poll(() => inputOrder(page)).toEqual(['ball.png', 'box.png']);
     await setSmallRun(page);
@@ -90,14 +117,21 @@ describe.skipIf(unavailable !== null)('chat with the tiny model', () => {
       const w = window as unknown as { __announced: string[] };
       w.__announced = [];
       const region = document.querySelector('[data-testid="chat-announcement"]')!;
-      new MutationObserver(() => w.__announced.push(region.textContent ?? '')).observe(region, { childList: true, characterData: true, subtree: true });
+      new MutationObserver(() => w.__announced.push(region.textContent ?? '')).observe(region, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
     });
     gate.allow(0);
     await ask(page, 'And what colour is it?');
     const shown = await watchItStream(page);
     // Scrolling up to read holds the view still while the answer keeps coming.
     const log = page.getByTestId('chat-log');
-    await log.evaluate((el) => { el.scrollTop = 0; el.dispatchEvent(new Event('scroll')); });
+    await log.evaluate((el) => {
+      el.scrollTop = 0;
+      el.dispatchEvent(new Event('scroll'));
+    });
     gate.open();
     await expect.poll(() => stopButton(page).count(), { timeout: 60_000 }).toBe(0);
     expect(await answerLength(page)).toBeGreaterThan(shown);
@@ -116,7 +150,12 @@ describe.skipIf(unavailable !== null)('chat with the tiny model', () => {
     await page.locator('#chat-message').fill('Draw the red ball from image 1 sitting on the box of image 2.');
     await page.keyboard.press('Control+Enter');
     await expect.poll(() => page.getByTestId('chat-drawing').count(), { timeout: 30_000 }).toBe(1);
-    expect(await page.getByTestId('chat-drawing').getByRole('button', { name: /Cancel/ }).count()).toBe(1);
+    expect(
+      await page
+        .getByTestId('chat-drawing')
+        .getByRole('button', { name: /Cancel/ })
+        .count(),
+    ).toBe(1);
     await expect.poll(() => page.getByTestId('chat-picture').count(), { timeout: 150_000 }).toBe(1);
     await page.getByTestId('chat-picture').locator('summary').click();
     await app!.screenshot('chat-picture');
@@ -124,7 +163,9 @@ describe.skipIf(unavailable !== null)('chat with the tiny model', () => {
     await page.keyboard.press('Control+2');
     const results = page.getByRole('list', { name: 'Results' }).getByRole('listitem');
     expect(await results.count()).toBe(1);
-    expect(await page.locator('.history-detail-prompt').textContent()).toBe('Draw the red ball from image 1 sitting on the box of image 2.');
+    expect(await page.locator('.history-detail-prompt').textContent()).toBe(
+      'Draw the red ball from image 1 sitting on the box of image 2.',
+    );
     await page.keyboard.press('Control+1');
   });
 
@@ -148,7 +189,9 @@ describe.skipIf(unavailable !== null)('chat with the tiny model', () => {
     expect(await reopened.getByTestId('chat-assistant').count()).toBe(3);
     expect(await reopened.getByTestId('chat-user').first().textContent()).toContain('What is in image 2?');
     await expect.poll(() => reopened.getByTestId('chat-picture').count()).toBe(1);
-    expect(await reopened.getByTestId('chat-picture').locator('.recipe-table').textContent()).toContain('Chat mode, 4 earlier turns');
+    expect(await reopened.getByTestId('chat-picture').locator('.recipe-table').textContent()).toContain(
+      'Chat mode, 4 earlier turns',
+    );
 
     const exports = join(userData, 'exports');
     mkdirSync(exports);
@@ -160,7 +203,13 @@ describe.skipIf(unavailable !== null)('chat with the tiny model', () => {
     expect(files.filter((f) => f.endsWith('.md'))).toHaveLength(1);
     expect(files.filter((f) => /-image-\d\.png$/.test(f))).toHaveLength(2);
     expect(files.filter((f) => /-picture-1\.png$/.test(f))).toHaveLength(1);
-    const markdown = readFileSync(join(exports, files.find((f) => f.endsWith('.md'))!), 'utf8');
+    const markdown = readFileSync(
+      join(
+        exports,
+        files.find((f) => f.endsWith('.md'))!,
+      ),
+      'utf8',
+    );
     expect(markdown).toContain('> What is in image 2?');
     expect(markdown).toContain('*(stopped)*');
 

@@ -11,8 +11,30 @@ if (unavailable) console.warn(`[e2e] skipping the generation suite: ${unavailabl
 /** Inputs small enough for the tiny model to encode quickly. */
 async function smallScenes() {
   return [
-    { name: 'ball.png', mimeType: 'image/png', buffer: await scenePng({ width: 96, height: 64, sky: '#8ec5ff', ground: '#6aa84f', subject: '#d9342b', shape: 'circle' }) },
-    { name: 'box.png', mimeType: 'image/png', buffer: await scenePng({ width: 64, height: 64, sky: '#ffd59e', ground: '#a67c52', subject: '#2b5fd9', shape: 'square' }) },
+    {
+      name: 'ball.png',
+      mimeType: 'image/png',
+      buffer: await scenePng({
+        width: 96,
+        height: 64,
+        sky: '#8ec5ff',
+        ground: '#6aa84f',
+        subject: '#d9342b',
+        shape: 'circle',
+      }),
+    },
+    {
+      name: 'box.png',
+      mimeType: 'image/png',
+      buffer: await scenePng({
+        width: 64,
+        height: 64,
+        sky: '#ffd59e',
+        ground: '#a67c52',
+        subject: '#2b5fd9',
+        shape: 'square',
+      }),
+    },
   ];
 }
 
@@ -29,9 +51,15 @@ describe.skipIf(unavailable !== null)('generation with the tiny golden model', (
   let app: AppUnderTest;
   /** The later tests need the imported model; without it they stop at once and say why. */
   let modelReady = false;
-  const needModel = () => { if (!modelReady) throw new Error('no model to generate with: the import test failed'); };
-  beforeAll(async () => { app = await AppUnderTest.launch(); });
-  afterAll(async () => { await app?.dispose(); });
+  const needModel = () => {
+    if (!modelReady) throw new Error('no model to generate with: the import test failed');
+  };
+  beforeAll(async () => {
+    app = await AppUnderTest.launch();
+  });
+  afterAll(async () => {
+    await app?.dispose();
+  });
 
   test('the model manager imports the tiny model and reports it ready', async () => {
     const { page } = app;
@@ -49,7 +77,9 @@ describe.skipIf(unavailable !== null)('generation with the tiny golden model', (
     await page.getByRole('button', { name: /^image 2: box\.png/ }).focus();
     await page.keyboard.press('Alt+ArrowLeft');
     await expect.poll(() => inputOrder(page)).toEqual(['box.png', 'ball.png']);
-    await page.locator('#prompt').fill('Edit the first image: add the red ball from the second image. The ball sits on the box.');
+    await page
+      .locator('#prompt')
+      .fill('Edit the first image: add the red ball from the second image. The ball sits on the box.');
     await page.getByLabel('Width').fill('64');
     await page.getByLabel('Width').press('Tab');
     await page.getByLabel('Height').fill('48');
@@ -60,7 +90,9 @@ describe.skipIf(unavailable !== null)('generation with the tiny golden model', (
     await app.screenshot('workspace-generating');
     await finishedRuns(page, 1);
     await expect.poll(() => page.getByTestId('result-image').isVisible()).toBe(true);
-    const size = await page.getByTestId('result-image').evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight]);
+    const size = await page
+      .getByTestId('result-image')
+      .evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight]);
     expect(size).toEqual([64, 48]);
     await app.screenshot('workspace-result');
   });
@@ -83,7 +115,11 @@ describe.skipIf(unavailable !== null)('generation with the tiny golden model', (
     await page.locator('body').click({ position: { x: 600, y: 20 } });
     await page.keyboard.press('Alt+1'); // Create: the text-to-image path, the input images stay unused
     await page.locator('#prompt').fill('A red cube on the table.');
-    for (const [label, value] of [['Width', '256'], ['Height', '256']]) { // big enough to still be running when cancelled
+    for (const [label, value] of [
+      ['Width', '256'],
+      ['Height', '256'],
+    ]) {
+      // big enough to still be running when cancelled
       await page.getByLabel(label!).fill(value!);
       await page.getByLabel(label!).press('Tab');
     }
@@ -95,7 +131,10 @@ describe.skipIf(unavailable !== null)('generation with the tiny golden model', (
     await expect.poll(() => page.locator('.progress-stage img').count(), { timeout: 60_000 }).toBe(1); // a step preview
     await page.locator('.ws-side').evaluate((el) => el.scrollTo(0, el.scrollHeight));
     await app.screenshot('workspace-generating-queue');
-    await items.first().getByRole('button', { name: /^Cancel/ }).click(); // newest first: the second run
+    await items
+      .first()
+      .getByRole('button', { name: /^Cancel/ })
+      .click(); // newest first: the second run
     await expect.poll(() => items.first().getAttribute('data-phase'), { timeout: 30_000 }).toBe('cancelled');
     await page.keyboard.press('Escape'); // and Esc cancels the one that is running
     await expect.poll(() => items.nth(1).getAttribute('data-phase'), { timeout: 30_000 }).toBe('cancelled');
@@ -129,7 +168,13 @@ describe.skipIf(unavailable !== null)('generation with the tiny golden model', (
     const copied = JSON.parse(await page.evaluate(() => navigator.clipboard.readText())) as Record<string, unknown>;
     // The re-run of the composition: its inputs reached the engine in the order they were put in (box, then ball).
     const [ball, box] = await smallScenes();
-    expect(copied).toMatchObject({ steps: 4, width: 64, height: 48, mode: 'compose', inputImages: [sha256(box!.buffer), sha256(ball!.buffer)] });
+    expect(copied).toMatchObject({
+      steps: 4,
+      width: 64,
+      height: 48,
+      mode: 'compose',
+      inputImages: [sha256(box!.buffer), sha256(ball!.buffer)],
+    });
 
     const results = page.getByRole('list', { name: 'Results' }).getByRole('listitem');
     await page.getByRole('button', { name: 'Delete…' }).click();

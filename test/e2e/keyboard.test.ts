@@ -14,36 +14,51 @@ if (unavailable) console.warn(`[e2e] skipping the keyboard suite: ${unavailable}
 describe.skipIf(unavailable !== null)('keyboard only', () => {
   let app: AppUnderTest;
   let modelReady = false;
-  const needModel = () => { if (!modelReady) throw new Error('no model: the keyboard import failed'); };
+  const needModel = () => {
+    if (!modelReady) throw new Error('no model: the keyboard import failed');
+  };
   beforeAll(async () => {
     app = await AppUnderTest.launch();
     // Pointer events would make this suite lie; any that reach the page fail it.
     await app.page.evaluate(() => {
-      const note = (e: Event) => { (window as unknown as { __pointerUsed: string }).__pointerUsed = e.type; };
+      const note = (e: Event) => {
+        (window as unknown as { __pointerUsed: string }).__pointerUsed = e.type;
+      };
       window.addEventListener('pointerdown', note, true);
       window.addEventListener('mousedown', note, true);
       // A click from Enter or Space has detail 0; one from a pointer counts its presses.
-      window.addEventListener('click', (e) => { if (e.detail > 0) note(e); }, true);
+      window.addEventListener(
+        'click',
+        (e) => {
+          if (e.detail > 0) note(e);
+        },
+        true,
+      );
     });
   });
   afterAll(async () => {
-    if (app) expect(await app.page.evaluate(() => (window as unknown as { __pointerUsed?: string }).__pointerUsed ?? null)).toBeNull();
+    if (app)
+      expect(
+        await app.page.evaluate(() => (window as unknown as { __pointerUsed?: string }).__pointerUsed ?? null),
+      ).toBeNull();
     await app?.dispose();
   });
 
   /** Starts noting every text the two polite live regions take, in order, as a screen reader would hear them. */
-  const recordAnnouncements = () => app.page.evaluate(() => {
-    const heard: Record<string, string[]> = { progress: [], result: [] };
-    (window as unknown as { __heard: typeof heard }).__heard = heard;
-    for (const name of ['progress', 'result']) {
-      const region = document.querySelector(`[data-testid="announce-${name}"]`)!;
-      new MutationObserver(() => {
-        const text = region.textContent?.trim() ?? '';
-        if (text !== '' && text !== heard[name]!.at(-1)) heard[name]!.push(text);
-      }).observe(region, { childList: true, characterData: true, subtree: true });
-    }
-  });
-  const announcements = () => app.page.evaluate(() => (window as unknown as { __heard: { progress: string[]; result: string[] } }).__heard);
+  const recordAnnouncements = () =>
+    app.page.evaluate(() => {
+      const heard: Record<string, string[]> = { progress: [], result: [] };
+      (window as unknown as { __heard: typeof heard }).__heard = heard;
+      for (const name of ['progress', 'result']) {
+        const region = document.querySelector(`[data-testid="announce-${name}"]`)!;
+        new MutationObserver(() => {
+          const text = region.textContent?.trim() ?? '';
+          if (text !== '' && text !== heard[name]!.at(-1)) heard[name]!.push(text);
+        }).observe(region, { childList: true, characterData: true, subtree: true });
+      }
+    });
+  const announcements = () =>
+    app.page.evaluate(() => (window as unknown as { __heard: { progress: string[]; result: string[] } }).__heard);
 
   test('import the tiny model from the Models screen', async () => {
     const { page } = app;
@@ -54,7 +69,17 @@ describe.skipIf(unavailable !== null)('keyboard only', () => {
     await page.keyboard.type(TINY_REPO);
     await page.keyboard.press('Enter'); // submits the import form
     const card = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: TINY_REPO }) });
-    await until(async () => (await card.getByTestId('model-state').textContent().catch(() => null)) === 'Ready' ? true : null, 60_000, 'import');
+    await until(
+      async () =>
+        (await card
+          .getByTestId('model-state')
+          .textContent()
+          .catch(() => null)) === 'Ready'
+          ? true
+          : null,
+      60_000,
+      'import',
+    );
     modelReady = true;
     await page.keyboard.press('Control+1');
   });
@@ -98,16 +123,42 @@ describe.skipIf(unavailable !== null)('keyboard only', () => {
     const chooser = page.waitForEvent('filechooser');
     await tabTo(page, page.locator('.add-tile'), { back: true });
     await page.keyboard.press('Enter');
-    await (await chooser).setFiles([
-      { name: 'ball.png', mimeType: 'image/png', buffer: await scenePng({ width: 96, height: 64, sky: '#8ec5ff', ground: '#6aa84f', subject: '#d9342b', shape: 'circle' }) },
-      { name: 'box.png', mimeType: 'image/png', buffer: await scenePng({ width: 64, height: 64, sky: '#ffd59e', ground: '#a67c52', subject: '#2b5fd9', shape: 'square' }) },
+    await (
+      await chooser
+    ).setFiles([
+      {
+        name: 'ball.png',
+        mimeType: 'image/png',
+        buffer: await scenePng({
+          width: 96,
+          height: 64,
+          sky: '#8ec5ff',
+          ground: '#6aa84f',
+          subject: '#d9342b',
+          shape: 'circle',
+        }),
+      },
+      {
+        name: 'box.png',
+        mimeType: 'image/png',
+        buffer: await scenePng({
+          width: 64,
+          height: 64,
+          sky: '#ffd59e',
+          ground: '#a67c52',
+          subject: '#2b5fd9',
+          shape: 'square',
+        }),
+      },
     ]);
     await expect.poll(() => inputOrder(page)).toEqual(['ball.png', 'box.png']);
     const second = page.getByRole('button', { name: /^image 2: box\.png/ });
     await tabTo(page, second, { back: true });
     await page.keyboard.press('Alt+ArrowLeft');
     await expect.poll(() => inputOrder(page)).toEqual(['box.png', 'ball.png']);
-    expect(await page.getByRole('button', { name: /^image 1: box\.png/ }).evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(
+      await page.getByRole('button', { name: /^image 1: box\.png/ }).evaluate((el) => el === document.activeElement),
+    ).toBe(true);
 
     await tabTo(page, page.locator('#prompt'));
     await typeOver(page, 'Edit the first image: add the red ball from image 2. The ball sits on the box.');
@@ -116,9 +167,13 @@ describe.skipIf(unavailable !== null)('keyboard only', () => {
     await finishedRuns(page, 2);
     // A second run, cancelled with Esc while it works (focus is still in the prompt).
     await page.keyboard.press('Control+Enter');
-    await expect.poll(() => page.locator('.queue-item').first().getAttribute('data-phase'), { timeout: 30_000, interval: 50 }).toMatch(/running|submitting|queued/);
+    await expect
+      .poll(() => page.locator('.queue-item').first().getAttribute('data-phase'), { timeout: 30_000, interval: 50 })
+      .toMatch(/running|submitting|queued/);
     await page.keyboard.press('Escape');
-    await expect.poll(() => page.locator('.queue-item').first().getAttribute('data-phase'), { timeout: 30_000 }).toBe('cancelled');
+    await expect
+      .poll(() => page.locator('.queue-item').first().getAttribute('data-phase'), { timeout: 30_000 })
+      .toBe('cancelled');
     expect(await page.locator('.queue-item[data-phase="done"]').count()).toBe(2);
   });
 
@@ -139,7 +194,9 @@ describe.skipIf(unavailable !== null)('keyboard only', () => {
     await expect.poll(() => thumbs.count()).toBe(3);
     await tabTo(page, thumbs.first(), { back: true });
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.locator('.recipe-table tr', { hasText: 'Seed' }).locator('td').textContent()).toBe(seed);
+    await expect
+      .poll(() => page.locator('.recipe-table tr', { hasText: 'Seed' }).locator('td').textContent())
+      .toBe(seed);
   });
 
   test('Check & refine, then read a round’s checklist', async () => {
@@ -149,11 +206,15 @@ describe.skipIf(unavailable !== null)('keyboard only', () => {
     await tabTo(page, page.getByRole('button', { name: 'Check & refine' }));
     await page.keyboard.press('Enter');
     const strip = page.getByRole('region', { name: /^Check and refine: / });
-    await until(async () => {
-      const phase = await strip.getAttribute('data-phase').catch(() => null);
-      if (phase === 'failed') return (await strip.getByRole('alert').textContent()) ?? 'failed';
-      return phase === 'finished' ? true : null;
-    }, 240_000, 'reflection');
+    await until(
+      async () => {
+        const phase = await strip.getAttribute('data-phase').catch(() => null);
+        if (phase === 'failed') return (await strip.getByRole('alert').textContent()) ?? 'failed';
+        return phase === 'finished' ? true : null;
+      },
+      240_000,
+      'reflection',
+    );
     const round = strip.getByRole('list', { name: 'Rounds' }).getByRole('button').first();
     await tabTo(page, round, { back: true });
     await page.keyboard.press('Enter');
@@ -169,7 +230,10 @@ describe.skipIf(unavailable !== null)('keyboard only', () => {
     app.dialogs.next.saveName = 'keyboard.atelier';
     await page.keyboard.press('Control+s');
     await expect.poll(() => page.getByTestId('project-name').textContent()).toBe('keyboard');
-    const path = await page.getByRole('button', { name: /keyboard/ }).first().getAttribute('title');
+    const path = await page
+      .getByRole('button', { name: /keyboard/ })
+      .first()
+      .getAttribute('title');
     await page.keyboard.press('Control+n');
     await expect.poll(() => page.getByTestId('project-name').textContent()).toBe('Untitled');
     expect(await inputOrder(page)).toEqual([]);
@@ -189,7 +253,9 @@ describe.skipIf(unavailable !== null)('keyboard only', () => {
     await page.keyboard.type('What is in image 2?');
     await page.keyboard.press('Enter');
     // The tiny model answers arbitrarily: text, or a picture it decides to draw; either ends announced.
-    await expect.poll(() => page.getByTestId('chat-announcement').textContent(), { timeout: 120_000 }).toMatch(/^(Answer:|The model answers with a picture|The picture)/);
+    await expect
+      .poll(() => page.getByTestId('chat-announcement').textContent(), { timeout: 120_000 })
+      .toMatch(/^(Answer:|The model answers with a picture|The picture)/);
     await expect.poll(() => page.getByTestId('chat-stop').count(), { timeout: 120_000 }).toBe(0);
     await expect.poll(() => page.getByTestId('chat-drawing').count(), { timeout: 150_000 }).toBe(0);
     expect(await focusedId()).toBe('chat-message');
@@ -208,7 +274,13 @@ describe.skipIf(unavailable !== null)('keyboard only', () => {
     await expect.poll(() => dialog.isVisible()).toBe(true);
     for (let i = 0; i < 6; i++) {
       await page.keyboard.press('Tab');
-      const where = await page.evaluate(() => (document.activeElement === document.body ? 'body' : document.activeElement?.closest('dialog') ? 'dialog' : 'outside'));
+      const where = await page.evaluate(() =>
+        document.activeElement === document.body
+          ? 'body'
+          : document.activeElement?.closest('dialog')
+            ? 'dialog'
+            : 'outside',
+      );
       expect(where).not.toBe('outside');
       expect(await invisibleFocus(page)).toBeNull();
     }

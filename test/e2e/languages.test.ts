@@ -9,8 +9,12 @@ if (unavailable) console.warn(`[e2e] skipping the languages suite: ${unavailable
 /** The app in Simplified Chinese, through a real run: the workspace, Models and History photographed (and audited). */
 describe.skipIf(unavailable !== null)('the interface in Simplified Chinese', () => {
   let app: AppUnderTest;
-  beforeAll(async () => { app = await AppUnderTest.launch(); });
-  afterAll(async () => { await app?.dispose(); });
+  beforeAll(async () => {
+    app = await AppUnderTest.launch();
+  });
+  afterAll(async () => {
+    await app?.dispose();
+  });
 
   test('the language menu switches the whole interface and the choice is stored', async () => {
     const { page } = app;
@@ -19,19 +23,48 @@ describe.skipIf(unavailable !== null)('the interface in Simplified Chinese', () 
     await page.getByLabel('Language').selectOption('zh-CN');
     await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('工作区');
-    expect(await page.getByRole('navigation', { name: '主导航' }).getByRole('button', { name: '历史' }).isVisible()).toBe(true);
-    expect(await page.evaluate(() => window.api.settings.get())).toMatchObject({ ok: true, value: { language: 'zh-CN' } });
+    expect(
+      await page.getByRole('navigation', { name: '主导航' }).getByRole('button', { name: '历史' }).isVisible(),
+    ).toBe(true);
+    expect(await page.evaluate(() => window.api.settings.get())).toMatchObject({
+      ok: true,
+      value: { language: 'zh-CN' },
+    });
   });
 
   test('workspace: two images, an instruction, a run', async () => {
     const { page } = app;
     await dropFiles(page, [
-      { name: 'ball.png', mimeType: 'image/png', buffer: await scenePng({ width: 96, height: 64, sky: '#8ec5ff', ground: '#6aa84f', subject: '#d9342b', shape: 'circle' }) },
-      { name: 'box.png', mimeType: 'image/png', buffer: await scenePng({ width: 64, height: 64, sky: '#ffd59e', ground: '#a67c52', subject: '#2b5fd9', shape: 'square' }) },
+      {
+        name: 'ball.png',
+        mimeType: 'image/png',
+        buffer: await scenePng({
+          width: 96,
+          height: 64,
+          sky: '#8ec5ff',
+          ground: '#6aa84f',
+          subject: '#d9342b',
+          shape: 'circle',
+        }),
+      },
+      {
+        name: 'box.png',
+        mimeType: 'image/png',
+        buffer: await scenePng({
+          width: 64,
+          height: 64,
+          sky: '#ffd59e',
+          ground: '#a67c52',
+          subject: '#2b5fd9',
+          shape: 'square',
+        }),
+      },
     ]);
     await expect.poll(() => inputOrder(page)).toEqual(['ball.png', 'box.png']);
     expect(await page.locator('.mode-auto').textContent()).toBe('根据 2 张图像自动选择');
-    await page.locator('#prompt').fill('Edit the first image: add the blue box from image 2. The red ball rests on top of the box.');
+    await page
+      .locator('#prompt')
+      .fill('Edit the first image: add the blue box from image 2. The red ball rests on top of the box.');
     await page.getByLabel('宽度', { exact: true }).fill('64');
     await page.getByLabel('宽度', { exact: true }).press('Tab');
     await page.getByLabel('高度', { exact: true }).fill('48');
@@ -71,11 +104,15 @@ describe.skipIf(unavailable !== null)('the interface in Simplified Chinese', () 
     await expect.poll(() => page.getByRole('tab', { name: /^对话/ }).getAttribute('aria-selected')).toBe('true');
     expect(await page.locator('.chat-view .chat-context .eyebrow').textContent()).toBe('对话中有 2 张图像');
     expect(await page.locator('.chat-image-chip').allTextContents()).toEqual(['image 1', 'image 2']);
-    expect(await page.locator('#chat-message').getAttribute('placeholder')).toBe('询问 image 1、image 2……（Enter 发送，Shift+Enter 换行）');
+    expect(await page.locator('#chat-message').getAttribute('placeholder')).toBe(
+      '询问 image 1、image 2……（Enter 发送，Shift+Enter 换行）',
+    );
     await page.locator('#chat-message').fill('What is in image 2?');
     await page.locator('#chat-message').press('Enter');
     // The tiny model's reply is arbitrary: an answer, or a picture it decides to draw; either is announced in Chinese.
-    await expect.poll(() => page.getByTestId('chat-announcement').textContent(), { timeout: 120_000 }).toMatch(/^(回答：|模型以一张图片作答|图片)/);
+    await expect
+      .poll(() => page.getByTestId('chat-announcement').textContent(), { timeout: 120_000 })
+      .toMatch(/^(回答：|模型以一张图片作答|图片)/);
     await expect.poll(() => page.getByTestId('chat-stop').count(), { timeout: 120_000 }).toBe(0);
     await expect.poll(() => page.getByTestId('chat-drawing').count(), { timeout: 150_000 }).toBe(0);
     expect(await page.getByTestId('chat-user').getByText('你').count()).toBe(1);

@@ -24,7 +24,8 @@ describe.skipIf(unavailable !== null)('model manager in headless Chromium', () =
     await hub?.close();
   });
 
-  const card = () => app.page.getByRole('listitem').filter({ has: app.page.getByRole('heading', { name: 'OmniGen2', exact: true }) });
+  const card = () =>
+    app.page.getByRole('listitem').filter({ has: app.page.getByRole('heading', { name: 'OmniGen2', exact: true }) });
   const state = () => card().getByTestId('model-state').textContent();
   const useHub = (url: string) => app.page.evaluate((hubEndpoint) => window.api.settings.update({ hubEndpoint }), url);
 
@@ -33,7 +34,9 @@ describe.skipIf(unavailable !== null)('model manager in headless Chromium', () =
     await useHub('http://127.0.0.1:9');
     await page.keyboard.press('Control+3');
     await page.getByRole('button', { name: /^Download OmniGen2/ }).click();
-    await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 60_000 }).toMatch(/Downloading OmniGen2\/OmniGen2: /);
+    await expect
+      .poll(() => page.getByRole('alert').textContent(), { timeout: 60_000 })
+      .toMatch(/Downloading OmniGen2\/OmniGen2: /);
     expect(await page.getByRole('alert').textContent()).toMatch(/Check your connection|try again/i);
     expect(await state()).toMatch(/Not installed|Paused/);
     await page.getByRole('alert').getByRole('button', { name: 'Dismiss' }).click();
@@ -42,10 +45,20 @@ describe.skipIf(unavailable !== null)('model manager in headless Chromium', () =
   test('download with live progress, pause, resume, and the model ends ready', async () => {
     await useHub(hub.url);
     hub.throttle = { bytes: 8 * 1024, everyMs: 20 };
-    await card().getByRole('button', { name: /Download|Resume/ }).click();
+    await card()
+      .getByRole('button', { name: /Download|Resume/ })
+      .click();
     await expect.poll(() => state(), { timeout: 30_000 }).toBe('Downloading');
     await expect.poll(() => card().locator('.file-list li').count(), { timeout: 30_000 }).toBeGreaterThan(0);
-    await expect.poll(() => card().getByText(/^[1-9][\d.]* (KB|MB) of /).count(), { timeout: 30_000 }).toBe(1);
+    await expect
+      .poll(
+        () =>
+          card()
+            .getByText(/^[1-9][\d.]* (KB|MB) of /)
+            .count(),
+        { timeout: 30_000 },
+      )
+      .toBe(1);
     await app.screenshot('models-downloading');
     await card().getByRole('button', { name: 'Pause' }).click();
     await expect.poll(() => state(), { timeout: 30_000 }).toBe('Paused');
@@ -74,9 +87,19 @@ describe.skipIf(unavailable !== null)('model manager in headless Chromium', () =
     await card().getByRole('button', { name: 'Verify' }).click();
     await expect.poll(() => card().getByRole('button', { name: 'Verify' }).isEnabled(), { timeout: 30_000 }).toBe(true);
     expect(await state()).toBe('Ready');
-    await expect.poll(() => card().getByText(/\+ 3(\.0)? MB of weights converted for this computer/).isVisible()).toBe(true);
+    await expect
+      .poll(() =>
+        card()
+          .getByText(/\+ 3(\.0)? MB of weights converted for this computer/)
+          .isVisible(),
+      )
+      .toBe(true);
     await card().getByRole('button', { name: 'Remove…' }).click();
-    expect(await card().getByText(/Delete .* from disk\?/).isVisible()).toBe(true);
+    expect(
+      await card()
+        .getByText(/Delete .* from disk\?/)
+        .isVisible(),
+    ).toBe(true);
     await card().getByRole('button', { name: 'Remove', exact: true }).click();
     await expect.poll(() => state(), { timeout: 30_000 }).toBe('Not installed');
     expect(await page.getByRole('heading', { name: 'Set up OmniGen2' }).isVisible()).toBe(true);

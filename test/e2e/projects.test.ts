@@ -48,7 +48,14 @@ describe.skipIf(unavailable !== null)('project files through the UI', () => {
     const { page } = app;
     await expect.poll(() => page.title()).toBe('Untitled — Atelier');
     await importTinyModelByBrowsing(app);
-    const ball = await scenePng({ width: 64, height: 64, sky: '#8ec5ff', ground: '#6aa84f', subject: '#2b5fd9', shape: 'circle' });
+    const ball = await scenePng({
+      width: 64,
+      height: 64,
+      sky: '#8ec5ff',
+      ground: '#6aa84f',
+      subject: '#2b5fd9',
+      shape: 'circle',
+    });
     await dropFiles(page, [{ name: 'ball.png', mimeType: 'image/png', buffer: ball }]);
     await expect.poll(() => inputOrder(page)).toEqual(['ball.png']);
     await page.locator('#prompt').fill(PROMPT);
@@ -102,7 +109,14 @@ describe.skipIf(unavailable !== null)('project files through the UI', () => {
     await page.locator('#prompt').fill('Something else');
     const [file] = readdirSync(exports);
     await dropFiles(page, [{ name: file!, mimeType: 'image/png', buffer: readFileSync(join(exports, file!)) }]);
-    await expect.poll(() => page.getByRole('status').filter({ hasText: `Settings restored from ${file}` }).count()).toBe(1);
+    await expect
+      .poll(() =>
+        page
+          .getByRole('status')
+          .filter({ hasText: `Settings restored from ${file}` })
+          .count(),
+      )
+      .toBe(1);
     expect(await page.locator('#prompt').inputValue()).toBe(PROMPT);
     expect(await inputOrder(page)).toEqual(['ball.png']); // not added as an input
   });

@@ -14,8 +14,12 @@ async function fillNumber(page: Page, label: string, value: string): Promise<voi
 // The tiny model's answers are meaningless but deterministic: these tests check the structure, not the verdicts.
 describe.skipIf(unavailable !== null)('check & refine with the tiny golden model', () => {
   let app: AppUnderTest;
-  beforeAll(async () => { app = await AppUnderTest.launch(); });
-  afterAll(async () => { await app?.dispose(); });
+  beforeAll(async () => {
+    app = await AppUnderTest.launch();
+  });
+  afterAll(async () => {
+    await app?.dispose();
+  });
 
   test('a run shows its filmstrip: rounds with checks, the action taken, the best round starred, the checklist', async () => {
     const { page } = app;
@@ -32,18 +36,24 @@ describe.skipIf(unavailable !== null)('check & refine with the tiny golden model
 
     const strip = page.getByRole('region', { name: /^Check and refine: A red car on a road/ });
     await expect.poll(() => strip.count(), { timeout: 30_000 }).toBe(1);
-    await until(async () => {
-      const phase = await strip.getAttribute('data-phase');
-      if (phase === 'failed') return (await strip.getByRole('alert').textContent()) ?? 'failed';
-      return phase === 'finished' ? true : null;
-    }, 240_000, 'reflection');
+    await until(
+      async () => {
+        const phase = await strip.getAttribute('data-phase');
+        if (phase === 'failed') return (await strip.getByRole('alert').textContent()) ?? 'failed';
+        return phase === 'finished' ? true : null;
+      },
+      240_000,
+      'reflection',
+    );
 
     const rounds = strip.getByRole('list', { name: 'Rounds' }).getByRole('button');
     const count = await rounds.count();
     expect(count).toBe(2);
     for (let i = 0; i < count; i++) {
       expect(await rounds.nth(i).textContent()).toMatch(/\d+\/\d+ checks/);
-      expect(await rounds.nth(i).getAttribute('aria-label')).toMatch(new RegExp(`^Round ${i}\\. \\d+/\\d+ checks\\. (Generate|Edit|Regenerate)`));
+      expect(await rounds.nth(i).getAttribute('aria-label')).toMatch(
+        new RegExp(`^Round ${i}\\. \\d+/\\d+ checks\\. (Generate|Edit|Regenerate)`),
+      );
     }
     expect(await rounds.first().textContent()).toMatch(/Generate, seed \d+/);
     expect(await strip.getByTitle('Best round').count()).toBe(1);

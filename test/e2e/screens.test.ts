@@ -8,8 +8,12 @@ if (unavailable) console.warn(`[e2e] skipping the screenshots suite: ${unavailab
 /** One screenshot of each main screen and dialog, light and dark; the closing note of issue 7 lists them. */
 describe.skipIf(unavailable !== null)('main screens, as a user first meets them', () => {
   let app: AppUnderTest;
-  beforeAll(async () => { app = await AppUnderTest.launch(); });
-  afterAll(async () => { await app?.dispose(); });
+  beforeAll(async () => {
+    app = await AppUnderTest.launch();
+  });
+  afterAll(async () => {
+    await app?.dispose();
+  });
 
   test('workspace, empty (first run: no model yet)', async () => {
     const { page } = app;
@@ -21,7 +25,11 @@ describe.skipIf(unavailable !== null)('main screens, as a user first meets them'
     const { page } = app;
     await dropFiles(page, await twoScenes());
     await expect.poll(() => inputOrder(page)).toHaveLength(2);
-    await page.locator('#prompt').fill('Edit the first image: add the blue box from image 2. The red ball rests on top of the box in a sunny meadow.');
+    await page
+      .locator('#prompt')
+      .fill(
+        'Edit the first image: add the blue box from image 2. The red ball rests on top of the box in a sunny meadow.',
+      );
     await page.locator('body').click({ position: { x: 600, y: 20 } });
     await app.screenshot('workspace-two-images');
   });

@@ -6,8 +6,12 @@ if (unavailable) console.warn(`[e2e] skipping the headless suite: ${unavailable}
 
 describe.skipIf(unavailable !== null)('app shell in headless Chromium', () => {
   let app: AppUnderTest;
-  beforeAll(async () => { app = await AppUnderTest.launch(); });
-  afterAll(async () => { await app?.dispose(); });
+  beforeAll(async () => {
+    app = await AppUnderTest.launch();
+  });
+  afterAll(async () => {
+    await app?.dispose();
+  });
 
   test('opens on the workspace with the main regions reachable', async () => {
     const { page } = app;
@@ -30,7 +34,9 @@ describe.skipIf(unavailable !== null)('app shell in headless Chromium', () => {
   test('the engine check runs a real ONNX Runtime session in the engine host and reports progress', async () => {
     const { page } = app;
     await page.getByRole('button', { name: 'Run engine check' }).click();
-    await expect.poll(() => page.getByTestId('probe-result').textContent(), { timeout: 60_000 }).toMatch(/Engine ready: 20 runs on cpu/);
+    await expect
+      .poll(() => page.getByTestId('probe-result').textContent(), { timeout: 60_000 })
+      .toMatch(/Engine ready: 20 runs on cpu/);
     await app.screenshot('models-engine-check');
   });
 

@@ -7,11 +7,17 @@ if (unavailable) console.warn(`[e2e] skipping the workspace suite: ${unavailable
 
 describe.skipIf(unavailable !== null)('workspace in headless Chromium', () => {
   let app: AppUnderTest;
-  beforeAll(async () => { app = await AppUnderTest.launch(); });
-  afterAll(async () => { await app?.dispose(); });
+  beforeAll(async () => {
+    app = await AppUnderTest.launch();
+  });
+  afterAll(async () => {
+    await app?.dispose();
+  });
 
-  const card = (n: number) => app.page.getByRole('listitem').filter({ has: app.page.getByRole('button', { name: new RegExp(`^image ${n}:`) }) });
-  const modeChecked = (label: string) => app.page.getByRole('radiogroup', { name: 'Mode' }).getByRole('radio', { name: label }).getAttribute('aria-checked');
+  const card = (n: number) =>
+    app.page.getByRole('listitem').filter({ has: app.page.getByRole('button', { name: new RegExp(`^image ${n}:`) }) });
+  const modeChecked = (label: string) =>
+    app.page.getByRole('radiogroup', { name: 'Mode' }).getByRole('radio', { name: label }).getAttribute('aria-checked');
 
   test('an empty workspace says what to do, and why Generate is disabled', async () => {
     const { page } = app;
@@ -54,8 +60,12 @@ describe.skipIf(unavailable !== null)('workspace in headless Chromium', () => {
     await prompt.fill('');
     await page.getByRole('button', { name: 'Prompt patterns' }).click();
     await page.getByRole('button', { name: /Add from another image/ }).click();
-    expect(await prompt.inputValue()).toBe('Edit the first image: add the [object] from the second image. [Describe the final picture in detail.]');
-    const selected = await prompt.evaluate((el: HTMLTextAreaElement) => el.value.slice(el.selectionStart, el.selectionEnd));
+    expect(await prompt.inputValue()).toBe(
+      'Edit the first image: add the [object] from the second image. [Describe the final picture in detail.]',
+    );
+    const selected = await prompt.evaluate((el: HTMLTextAreaElement) =>
+      el.value.slice(el.selectionStart, el.selectionEnd),
+    );
     expect(selected).toBe('[object]');
     await page.keyboard.type('red ball');
     expect(await prompt.inputValue()).toMatch(/^Edit the first image: add the red ball from the second image\./);
@@ -63,8 +73,17 @@ describe.skipIf(unavailable !== null)('workspace in headless Chromium', () => {
 
   test('the file picker adds a third image; Alt+← moves it; a drag moves it back; Ctrl+Z / Ctrl+Shift+Z undo and redo', async () => {
     const { page } = app;
-    const green = await scenePng({ width: 800, height: 600, sky: '#c7f0c2', ground: '#3d7a3a', subject: '#f2c94c', shape: 'circle' });
-    await page.getByLabel('Add images', { exact: true }).setInputFiles([{ name: 'sun.png', mimeType: 'image/png', buffer: green }]);
+    const green = await scenePng({
+      width: 800,
+      height: 600,
+      sky: '#c7f0c2',
+      ground: '#3d7a3a',
+      subject: '#f2c94c',
+      shape: 'circle',
+    });
+    await page
+      .getByLabel('Add images', { exact: true })
+      .setInputFiles([{ name: 'sun.png', mimeType: 'image/png', buffer: green }]);
     await expect.poll(() => inputOrder(page)).toEqual(['red-ball.png', 'blue-box.png', 'sun.png']);
 
     await page.getByRole('button', { name: /^image 3: sun\.png/ }).focus();
@@ -73,7 +92,9 @@ describe.skipIf(unavailable !== null)('workspace in headless Chromium', () => {
     await expect.poll(() => inputOrder(page)).toEqual(['sun.png', 'red-ball.png', 'blue-box.png']);
     expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toMatch(/^image 1: sun\.png/); // focus follows the card
 
-    await page.getByRole('button', { name: /^image 1: sun\.png/ }).dragTo(page.getByRole('button', { name: /^image 3: blue-box\.png/ }), { targetPosition: { x: 120, y: 40 } });
+    await page
+      .getByRole('button', { name: /^image 1: sun\.png/ })
+      .dragTo(page.getByRole('button', { name: /^image 3: blue-box\.png/ }), { targetPosition: { x: 120, y: 40 } });
     await expect.poll(() => inputOrder(page)).toEqual(['red-ball.png', 'blue-box.png', 'sun.png']);
 
     await page.locator('body').click({ position: { x: 600, y: 20 } }); // undo belongs to the workspace, not a text field
@@ -128,7 +149,10 @@ describe.skipIf(unavailable !== null)('workspace in headless Chromium', () => {
     await dialog.getByLabel('Height').press('Tab');
     await dialog.getByRole('button', { name: 'Apply crop' }).click();
     // Cropping decodes and re-encodes in the page (createImageBitmap → OffscreenCanvas → PNG → sha256): allow a busy machine.
-    await expect.poll(() => page.getByRole('button', { name: /^image 1: red-ball\.png/ }).getAttribute('aria-label'), { timeout: 15_000 })
+    await expect
+      .poll(() => page.getByRole('button', { name: /^image 1: red-ball\.png/ }).getAttribute('aria-label'), {
+        timeout: 15_000,
+      })
       .toMatch(/^image 1: red-ball\.png, 320 × 320, cropped/);
     expect(await dialog.isVisible()).toBe(false);
     expect(await page.locator('.size-fixed').textContent()).toMatch(/320 × 320/);
@@ -146,7 +170,16 @@ describe.skipIf(unavailable !== null)('workspace in headless Chromium', () => {
 
   test('a pasted image is added like a dropped one', async () => {
     const { page } = app;
-    const png = (await scenePng({ width: 300, height: 300, sky: '#e0d4ff', ground: '#7d5ba6', subject: '#ffffff', shape: 'square' })).toString('base64');
+    const png = (
+      await scenePng({
+        width: 300,
+        height: 300,
+        sky: '#e0d4ff',
+        ground: '#7d5ba6',
+        subject: '#ffffff',
+        shape: 'square',
+      })
+    ).toString('base64');
     await page.evaluate((b64) => {
       const dt = new DataTransfer();
       dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'pasted.png', { type: 'image/png' }));
@@ -157,9 +190,17 @@ describe.skipIf(unavailable !== null)('workspace in headless Chromium', () => {
 
   test('a file that is not an image is refused with a plain message', async () => {
     const { page } = app;
-    await page.getByLabel('Add images', { exact: true }).setInputFiles([{ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') }]);
-    await expect.poll(() => page.getByRole('alert').filter({ hasText: 'Some images were not added' }).textContent()).toMatch(/notes\.txt: this is not an image Atelier can read/);
-    await page.getByRole('alert').filter({ hasText: 'Some images were not added' }).getByRole('button', { name: 'Dismiss' }).click();
+    await page
+      .getByLabel('Add images', { exact: true })
+      .setInputFiles([{ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') }]);
+    await expect
+      .poll(() => page.getByRole('alert').filter({ hasText: 'Some images were not added' }).textContent())
+      .toMatch(/notes\.txt: this is not an image Atelier can read/);
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'Some images were not added' })
+      .getByRole('button', { name: 'Dismiss' })
+      .click();
     expect(await inputOrder(page)).toEqual(['red-ball.png', 'pasted.png']);
   });
 });

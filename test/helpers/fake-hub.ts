@@ -61,12 +61,16 @@ export class FakeHub {
   chunkBytes = 256 * 1024;
   url = '';
 
-  private constructor(private readonly server: Server, private readonly pageSize: number) {}
+  private constructor(
+    private readonly server: Server,
+    private readonly pageSize: number,
+  ) {}
 
   static async start(repos: Record<string, FakeFile[]>, opts: { pageSize?: number } = {}): Promise<FakeHub> {
     const server = createServer();
     const hub = new FakeHub(server, opts.pageSize ?? 3);
-    for (const [repo, files] of Object.entries(repos)) hub.#repos.set(repo, new Map(files.map((f) => [f.path, serve(f)])));
+    for (const [repo, files] of Object.entries(repos))
+      hub.#repos.set(repo, new Map(files.map((f) => [f.path, serve(f)])));
     server.on('connection', (s) => {
       hub.#sockets.add(s);
       s.on('close', () => hub.#sockets.delete(s));
@@ -99,8 +103,12 @@ export class FakeHub {
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', this.url);
     const log: LoggedRequest = {
-      kind: 'other', url: url.pathname + url.search, file: null, range: req.headers.range ?? null,
-      authorization: req.headers.authorization ?? null, status: 0,
+      kind: 'other',
+      url: url.pathname + url.search,
+      file: null,
+      range: req.headers.range ?? null,
+      authorization: req.headers.authorization ?? null,
+      status: 0,
     };
     this.requests.push(log);
     const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -111,7 +119,8 @@ export class FakeHub {
     if ((m = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(url.pathname))) {
       log.kind = 'revision';
       const rev = decodeURIComponent(m[2]!);
-      if (!this.#repos.has(m[1]!) || (rev !== 'main' && rev !== FAKE_COMMIT)) return answer(404, { error: 'Revision not found' });
+      if (!this.#repos.has(m[1]!) || (rev !== 'main' && rev !== FAKE_COMMIT))
+        return answer(404, { error: 'Revision not found' });
       return answer(200, { id: m[1], sha: FAKE_COMMIT });
     }
     if ((m = /^\/api\/models\/([^/]+\/[^/]+)\/tree\/([^/]+)$/.exec(url.pathname))) {
@@ -121,7 +130,10 @@ export class FakeHub {
       const entries = treeEntries([...files.values()]);
       const cursor = Number(url.searchParams.get('cursor') ?? 0);
       const page = entries.slice(cursor, cursor + this.pageSize);
-      const next = cursor + this.pageSize < entries.length ? `<${this.url}${url.pathname}?recursive=true&cursor=${cursor + this.pageSize}>; rel="next"` : null;
+      const next =
+        cursor + this.pageSize < entries.length
+          ? `<${this.url}${url.pathname}?recursive=true&cursor=${cursor + this.pageSize}>; rel="next"`
+          : null;
       return answer(200, page, next ? { link: next } : {});
     }
     if ((m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname))) {
@@ -133,7 +145,12 @@ export class FakeHub {
       if (!file.lfs) return this.#body(file, req, res, log);
       // Like the hub: LFS files live on a CDN; the redirect is relative here, absolute on the real hub.
       log.status = 302;
-      return void res.writeHead(302, { location: `/cdn/${m[1]}/${file.sha256}?path=${encodeURIComponent(path)}`, 'x-linked-size': String(file.size) }).end();
+      return void res
+        .writeHead(302, {
+          location: `/cdn/${m[1]}/${file.sha256}?path=${encodeURIComponent(path)}`,
+          'x-linked-size': String(file.size),
+        })
+        .end();
     }
     if ((m = /^\/cdn\/([^/]+\/[^/]+)\/([0-9a-f]{64})$/.exec(url.pathname))) {
       log.kind = 'cdn';
@@ -166,18 +183,32 @@ export class FakeHub {
     }
     log.status = status;
     res.writeHead(status, {
-      'content-type': 'application/octet-stream', 'content-length': String(end - start), 'accept-ranges': 'bytes', etag: `"${file.sha256}"`,
+      'content-type': 'application/octet-stream',
+      'content-length': String(end - start),
+      'accept-ranges': 'bytes',
+      etag: `"${file.sha256}"`,
       ...(status === 206 ? { 'content-range': `bytes ${start}-${end - 1}/${file.size}` } : {}),
     });
     void this.#stream(file, res, start, end, fault);
   }
 
-  async #stream(file: Served, res: ServerResponse, start: number, end: number, fault: Fault | undefined): Promise<void> {
+  async #stream(
+    file: Served,
+    res: ServerResponse,
+    start: number,
+    end: number,
+    fault: Fault | undefined,
+  ): Promise<void> {
     let sent = 0;
     const began = performance.now();
     const limit = fault?.kind === 'drop' || fault?.kind === 'stall' ? fault.afterBytes : Infinity;
     for (let pos = start; pos < end && !res.destroyed;) {
-      const chunkEnd = Math.min(end, pos + (this.throttle?.bytes ?? this.chunkBytes), pos + limit - sent, (Math.floor(pos / BLOCK) + 1) * BLOCK);
+      const chunkEnd = Math.min(
+        end,
+        pos + (this.throttle?.bytes ?? this.chunkBytes),
+        pos + limit - sent,
+        (Math.floor(pos / BLOCK) + 1) * BLOCK,
+      );
       if (chunkEnd <= pos) break;
       let chunk = file.slice(pos, chunkEnd);
       if (fault?.kind === 'corrupt' && sent === 0) {
@@ -228,20 +259,36 @@ function generatedSlice(seed: string): (a: number, b: number) => Buffer {
   const block = Buffer.alloc(BLOCK);
   let x = [...seed].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 2166136261) || 1;
   for (let i = 0; i < BLOCK; i += 4) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; // xorshift32
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0; // xorshift32
     block.writeUInt32LE(x, i);
   }
-  return (a, b) => block.subarray(a % BLOCK, a % BLOCK + (b - a));
+  return (a, b) => block.subarray(a % BLOCK, (a % BLOCK) + (b - a));
 }
 
 function treeEntries(files: Served[]): unknown[] {
   const dirs = new Set<string>();
-  for (const f of files) f.path.split('/').slice(0, -1).forEach((_, i, parts) => dirs.add(parts.slice(0, i + 1).join('/')));
+  for (const f of files)
+    f.path
+      .split('/')
+      .slice(0, -1)
+      .forEach((_, i, parts) => dirs.add(parts.slice(0, i + 1).join('/')));
   return [
     ...[...dirs].sort().map((path) => ({ type: 'directory', oid: '0'.repeat(40), size: 0, path })),
-    ...files.map((f) => f.lfs
-      ? { type: 'file', oid: createHash('sha1').update(f.path).digest('hex'), size: f.size, path: f.path, lfs: { oid: f.sha256, size: f.size, pointerSize: 134 } }
-      : { type: 'file', oid: f.gitOid, size: f.size, path: f.path }),
+    ...files.map((f) =>
+      f.lfs
+        ? {
+            type: 'file',
+            oid: createHash('sha1').update(f.path).digest('hex'),
+            size: f.size,
+            path: f.path,
+            lfs: { oid: f.sha256, size: f.size, pointerSize: 134 },
+          }
+        : { type: 'file', oid: f.gitOid, size: f.size, path: f.path },
+    ),
   ];
 }
 
@@ -252,7 +299,12 @@ export function folderAsRepo(root: string): FakeFile[] {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const full = join(dir, e.name);
       if (e.isDirectory()) walk(full);
-      else out.push({ path: relative(root, full).split(sep).join('/'), lfs: /\.safetensors$|tokenizer\.json$/.test(e.name), content: readFileSync(full) });
+      else
+        out.push({
+          path: relative(root, full).split(sep).join('/'),
+          lfs: /\.safetensors$|tokenizer\.json$/.test(e.name),
+          content: readFileSync(full),
+        });
     }
   };
   walk(root);

@@ -33,7 +33,8 @@ export function watchGolden(roots: string[]): () => void {
       const was = before[i]!;
       const now = snapshot(root);
       const changed = [...new Set([...was.keys(), ...now.keys()])].filter((k) => was.get(k) !== now.get(k));
-      if (changed.length > 0) throw new Error(`tests modified the golden data in ${root}: ${changed.slice(0, 10).join(', ')}`);
+      if (changed.length > 0)
+        throw new Error(`tests modified the golden data in ${root}: ${changed.slice(0, 10).join(', ')}`);
     }
   };
 }

@@ -5,7 +5,17 @@ import type { GenerationParams, PromptEmbedding } from '../../src-main/engine/pi
 import { SafetensorsFile } from '../../src-main/engine/weights/safetensors.ts';
 import { goldenDir } from './golden.ts';
 
-interface Run { sched: 'euler' | 'dpmsolver++'; images: [number, number, number][] | null; w: number | null; h: number | null; steps: number; tg: number; ig: number; cfg_range: [number, number]; output_hw: [number, number] }
+interface Run {
+  sched: 'euler' | 'dpmsolver++';
+  images: [number, number, number][] | null;
+  w: number | null;
+  h: number | null;
+  steps: number;
+  tg: number;
+  ig: number;
+  cfg_range: [number, number];
+  output_hw: [number, number];
+}
 
 function embedding(f: SafetensorsFile, key: string, mask: string): PromptEmbedding {
   const [, , F] = f.get(key).shape as [number, number, number];
@@ -20,16 +30,31 @@ export function goldenRun(file: string) {
   const run = runs[name];
   if (!run) throw new Error(`${file} has no entry in pipeline/runs.json`);
   const f = SafetensorsFile.open(file);
-  const images = [...f.tensors.keys()].filter((k) => /^input_image_\d+$/.test(k)).sort().map((k) => {
-    const [h, w] = f.get(k).shape as [number, number, number];
-    return rgbImage(w, h, new Uint8Array(f.readBytes(k)));
-  });
+  const images = [...f.tensors.keys()]
+    .filter((k) => /^input_image_\d+$/.test(k))
+    .sort()
+    .map((k) => {
+      const [h, w] = f.get(k).shape as [number, number, number];
+      return rgbImage(w, h, new Uint8Array(f.readBytes(k)));
+    });
   const params: GenerationParams = {
-    steps: run.steps, textGuidance: run.tg, imageGuidance: run.ig, cfgRange: run.cfg_range, scheduler: run.sched,
-    width: run.w ?? 1024, height: run.h ?? 1024, maxPixels: 1024 * 1024, maxSideLength: 1024, seed: 0,
+    steps: run.steps,
+    textGuidance: run.tg,
+    imageGuidance: run.ig,
+    cfgRange: run.cfg_range,
+    scheduler: run.sched,
+    width: run.w ?? 1024,
+    height: run.h ?? 1024,
+    maxPixels: 1024 * 1024,
+    maxSideLength: 1024,
+    seed: 0,
   };
   return {
-    name, run, file: f, images, params,
+    name,
+    run,
+    file: f,
+    images,
+    params,
     prompt: embedding(f, 'prompt_embeds', 'prompt_attention_mask'),
     negative: embedding(f, 'negative_prompt_embeds', 'negative_prompt_attention_mask'),
     initialLatents: f.readFloat32('initial_latents'),

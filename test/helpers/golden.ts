@@ -17,5 +17,8 @@ export function goldenDir(): string {
 export function goldenCases(sub: string, pattern: RegExp): string[] {
   const dir = join(goldenDir(), sub);
   if (!existsSync(dir)) throw new Error(`golden folder missing: ${dir} (set ATELIER_GOLDEN_DIR)`);
-  return readdirSync(dir).filter((f) => pattern.test(f)).sort().map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => pattern.test(f))
+    .sort()
+    .map((f) => join(dir, f));
 }

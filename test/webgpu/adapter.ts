@@ -19,7 +19,8 @@ export const hasWebGpu = report.ok || attentionWrong;
 /** MultiHeadAttention over image-length sequences agrees with the CPU on this adapter. */
 export const attentionRight = report.ok;
 if (!hasWebGpu) console.warn(`WebGPU suite skipped: no usable WebGPU adapter on this machine (${report.error})`);
-else if (!attentionRight) console.warn(`WebGPU suite: checks of graphs with attention over ≥ 32 tokens are skipped: ${report.error}`);
+else if (!attentionRight)
+  console.warn(`WebGPU suite: checks of graphs with attention over ≥ 32 tokens are skipped: ${report.error}`);
 
 /** Session options that put every graph on WebGPU with the app's provider options. */
 export const WEBGPU_SESSION: SessionOptions = { executionProviders: executionProvidersFor('webgpu') };

@@ -20,10 +20,10 @@ import { WEBGPU_SESSION, attentionRight, hasWebGpu, privateCopy } from './adapte
 // Tolerances: the measured worst on lavapipe (Mesa 25.0, onnxruntime 1.30) is beside each; the bounds are the
 // CPU conformance bounds where the WebGPU error is as small as the CPU's, so a kernel regression shows.
 const TOL = {
-  ditFp32: { atol: 1e-5 },            // case_A 5.7e-7
-  vaeFp32: { atol: 5e-5 },            // mean 2.4e-6, decoded 5.1e-6
+  ditFp32: { atol: 1e-5 }, // case_A 5.7e-7
+  vaeFp32: { atol: 5e-5 }, // mean 2.4e-6, decoded 5.1e-6
   textFp32: { atol: 2e-5, rtol: 1e-5 }, // last hidden 1.8e-6
-  visionFp32: { atol: 1e-4 },         // not measured: skipped on lavapipe (attention over 192 patches)
+  visionFp32: { atol: 1e-4 }, // not measured: skipped on lavapipe (attention over 192 patches)
   sampling: { atol: 1e-4, rtol: 1e-4 }, // t2i_euler image 1.2e-6
   // fp16-mixed (fp16 weights, fp16 linear/attention compute, onnx/precision.ts) against the fp32 reference:
   // case_A 1.6e-3 on velocities of magnitude ≤ 1.4; 1e-2 is a 6× margin and still far below a wrong kernel (> 1e-2).
@@ -45,9 +45,15 @@ describe.skipIf(!hasWebGpu)('golden cases on WebGPU', () => {
     let fp32: DitModel, fp16: DitModel;
     beforeAll(async () => {
       fp32 = await DitModel.load(join(goldenDir(), 'transformer'), { session: WEBGPU_SESSION });
-      fp16 = await DitModel.load(privateCopy(join(goldenDir(), 'transformer')), { session: WEBGPU_SESSION, precision: 'fp16-mixed' });
+      fp16 = await DitModel.load(privateCopy(join(goldenDir(), 'transformer')), {
+        session: WEBGPU_SESSION,
+        precision: 'fp16-mixed',
+      });
     });
-    afterAll(async () => { await fp32?.release(); await fp16?.release(); });
+    afterAll(async () => {
+      await fp32?.release();
+      await fp16?.release();
+    });
 
     test('the golden folder has transformer cases', () => expect(cases.length).toBeGreaterThan(0));
     const usable = (c: DitCase) => attentionRight || longestSequence(c) < ATTENTION_SPLIT;
@@ -103,7 +109,10 @@ describe.skipIf(!hasWebGpu)('golden cases on WebGPU', () => {
         }
         if (f.has('mm_pixel_values') && attentionRight) {
           const thw = Array.from(f.readBigInt64('mm_image_grid_thw'), Number);
-          const grids = Array.from({ length: thw.length / 3 }, (_, i) => [thw[3 * i]!, thw[3 * i + 1]!, thw[3 * i + 2]!] as [number, number, number]);
+          const grids = Array.from(
+            { length: thw.length / 3 },
+            (_, i) => [thw[3 * i]!, thw[3 * i + 1]!, thw[3 * i + 2]!] as [number, number, number],
+          );
           const got = await vision.embed(f.readFloat32('mm_pixel_values'), grids);
           report(`vision embeds ${file}`, got, f.readFloat32('mm_vision_embeds'));
           expectClose(got, f.readFloat32('mm_vision_embeds'), TOL.visionFp32, 'mm_vision_embeds');
@@ -123,13 +132,29 @@ describe.skipIf(!hasWebGpu)('golden cases on WebGPU', () => {
     const vae = await loadVaeCodec(goldenDir(), { session: WEBGPU_SESSION });
     try {
       let steps = 0;
-      const result = await generateImage(dit, vae, { prompt: g.prompt, negative: g.negative, images: g.images, params: g.params, initialLatents: g.initialLatents }, {
-        onProgress: (p) => {
-          if (!p.record) return;
-          steps++;
-          expectClose(p.record.sampleOut, g.file.readFloat32(`step${p.record.step}_sample_out`), TOL.sampling, `step ${p.record.step} sample_out`);
+      const result = await generateImage(
+        dit,
+        vae,
+        {
+          prompt: g.prompt,
+          negative: g.negative,
+          images: g.images,
+          params: g.params,
+          initialLatents: g.initialLatents,
         },
-      });
+        {
+          onProgress: (p) => {
+            if (!p.record) return;
+            steps++;
+            expectClose(
+              p.record.sampleOut,
+              g.file.readFloat32(`step${p.record.step}_sample_out`),
+              TOL.sampling,
+              `step ${p.record.step} sample_out`,
+            );
+          },
+        },
+      );
       expect(steps).toBe(g.run.steps);
       report(`sampling image ${g.name}`, result.image.data, g.file.readFloat32('image'));
       expectClose(result.image.data, g.file.readFloat32('image'), TOL.sampling, 'image');

@@ -15,28 +15,46 @@ import { attentionRight, hasWebGpu, privateCopy, webgpuProbe } from './adapter.t
 const linuxX64 = currentPlatform().platform === 'linux' && currentPlatform().arch === 'x64';
 
 describe('automatic selection on this kind of machine', () => {
-  test.skipIf(!linuxX64)('Linux x64: WebGPU where its adapter runs every op right, else the CPU with WebGPU\'s reason', async () => {
-    const deps = { ...machineSelectionDeps(), openCache: ProviderCache.open };
-    const s = await selectProvider({ preference: 'auto' }, deps);
-    const webgpu = s.tried.find((a) => a.provider === 'webgpu');
-    expect(webgpu, 'WebGPU is probed on Linux x64').toBeDefined();
-    if (s.provider === 'cuda') return; // a machine with the CUDA libraries and an NVIDIA GPU never reaches WebGPU
-    if (attentionRight) {
-      // An adapter that runs every probe graph right: WebGPU, and every op it hands to the CPU is in the reason.
-      expect(s.provider).toBe('webgpu');
-      for (const op of webgpu!.cpuOps) expect(s.reason).toContain(op);
-      console.log(`selection here: ${s.provider} (${s.reason}); ops on the CPU: ${webgpu!.cpuOps.join(', ') || 'none'}`);
-    } else {
-      // No adapter, or one whose attention is wrong (lavapipe): the CPU, saying why WebGPU is not used.
-      expect(s.provider).toBe('cpu');
-      expect(webgpu!.ok).toBe(false);
-      expect(s.reason).toContain(webgpu!.error!);
-      expect(webgpu!.error).toMatch(hasWebGpu ? /WebGPU computes MultiHeadAttention over 64 tokens wrongly/ : /WebGPU|adapter/);
-    }
-  });
+  test.skipIf(!linuxX64)(
+    "Linux x64: WebGPU where its adapter runs every op right, else the CPU with WebGPU's reason",
+    async () => {
+      const deps = { ...machineSelectionDeps(), openCache: ProviderCache.open };
+      const s = await selectProvider({ preference: 'auto' }, deps);
+      const webgpu = s.tried.find((a) => a.provider === 'webgpu');
+      expect(webgpu, 'WebGPU is probed on Linux x64').toBeDefined();
+      if (s.provider === 'cuda') return; // a machine with the CUDA libraries and an NVIDIA GPU never reaches WebGPU
+      if (attentionRight) {
+        // An adapter that runs every probe graph right: WebGPU, and every op it hands to the CPU is in the reason.
+        expect(s.provider).toBe('webgpu');
+        for (const op of webgpu!.cpuOps) expect(s.reason).toContain(op);
+        console.log(
+          `selection here: ${s.provider} (${s.reason}); ops on the CPU: ${webgpu!.cpuOps.join(', ') || 'none'}`,
+        );
+      } else {
+        // No adapter, or one whose attention is wrong (lavapipe): the CPU, saying why WebGPU is not used.
+        expect(s.provider).toBe('cpu');
+        expect(webgpu!.ok).toBe(false);
+        expect(s.reason).toContain(webgpu!.error!);
+        expect(webgpu!.error).toMatch(
+          hasWebGpu ? /WebGPU computes MultiHeadAttention over 64 tokens wrongly/ : /WebGPU|adapter/,
+        );
+      }
+    },
+  );
 });
 
-interface E2eRun { prompt: string; negative: string | null; images: unknown[]; w: number; h: number; steps: number; tg: number; ig: number; cfg: [number, number]; output_hw: [number, number] }
+interface E2eRun {
+  prompt: string;
+  negative: string | null;
+  images: unknown[];
+  w: number;
+  h: number;
+  steps: number;
+  tg: number;
+  ig: number;
+  cfg: [number, number];
+  output_hw: [number, number];
+}
 
 // fp16-mixed end to end (MLLM, DiT; the VAE stays fp32) against the fp32 reference, on the [0, 1] image × 255.
 // Measured on lavapipe: worst 1.45 levels, mean 0.17 (the issue saw up to 4.8 through the CLI at other sizes).
@@ -57,13 +75,31 @@ describe.skipIf(!hasWebGpu)('a text-prompt run on WebGPU (golden e2e/e2e_t2i), f
       prompt: await set.encodePrompt(run.prompt),
       negative: await set.encodePrompt(run.negative ?? ''),
       images: [],
-      params: { steps: run.steps, textGuidance: run.tg, imageGuidance: run.ig, cfgRange: run.cfg, scheduler: 'euler', width: run.w, height: run.h, maxPixels: 1024 * 1024, maxSideLength: 1024, seed: 0 },
+      params: {
+        steps: run.steps,
+        textGuidance: run.tg,
+        imageGuidance: run.ig,
+        cfgRange: run.cfg,
+        scheduler: 'euler',
+        width: run.w,
+        height: run.h,
+        maxPixels: 1024 * 1024,
+        maxSideLength: 1024,
+        seed: 0,
+      },
       initialLatents: f.readFloat32('initial_latents'),
     });
     const want = f.readFloat32('image');
-    let worst = 0, sum = 0;
-    for (let i = 0; i < want.length; i++) { const d = Math.abs(result.image.data[i]! - want[i]!) * 255; worst = Math.max(worst, d); sum += d; }
-    console.log(`text-prompt run on WebGPU fp16-mixed (${webgpuProbe.ok ? 'attention right' : webgpuProbe.error}): worst ${worst.toFixed(2)} levels, mean ${(sum / want.length).toFixed(3)}`);
+    let worst = 0,
+      sum = 0;
+    for (let i = 0; i < want.length; i++) {
+      const d = Math.abs(result.image.data[i]! - want[i]!) * 255;
+      worst = Math.max(worst, d);
+      sum += d;
+    }
+    console.log(
+      `text-prompt run on WebGPU fp16-mixed (${webgpuProbe.ok ? 'attention right' : webgpuProbe.error}): worst ${worst.toFixed(2)} levels, mean ${(sum / want.length).toFixed(3)}`,
+    );
     expect(worst, 'largest pixel difference in 8-bit levels').toBeLessThanOrEqual(BUDGET.worstLevels);
     expect(sum / want.length, 'mean pixel difference in 8-bit levels').toBeLessThanOrEqual(BUDGET.meanLevels);
   });

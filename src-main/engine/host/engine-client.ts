@@ -53,7 +53,10 @@ export class EngineClient implements Engine {
     if (msg.type === 'ready') return;
     const p = this.pending.get(msg.jobId);
     if (!p) return;
-    if (msg.type === 'progress') { p.onProgress?.(msg.progress); return; }
+    if (msg.type === 'progress') {
+      p.onProgress?.(msg.progress);
+      return;
+    }
     this.pending.delete(msg.jobId);
     if (msg.type === 'done') p.resolve(msg.result);
     else p.reject(fromFailure(msg.error));

@@ -27,11 +27,18 @@ export function serveEngine(endpoint: MessageEndpoint<ToEngine, FromEngine>, han
       const { signal } = controller;
       try {
         if (signal.aborted) throw new CancelledError();
-        const result = await handle(msg.task, { signal, progress: (progress) => endpoint.post({ type: 'progress', jobId: msg.jobId, progress }) });
+        const result = await handle(msg.task, {
+          signal,
+          progress: (progress) => endpoint.post({ type: 'progress', jobId: msg.jobId, progress }),
+        });
         if (signal.aborted) throw new CancelledError();
         endpoint.post({ type: 'done', jobId: msg.jobId, result });
       } catch (e) {
-        endpoint.post({ type: 'failed', jobId: msg.jobId, error: toFailure(signal.aborted ? new CancelledError() : e) });
+        endpoint.post({
+          type: 'failed',
+          jobId: msg.jobId,
+          error: toFailure(signal.aborted ? new CancelledError() : e),
+        });
       } finally {
         controllers.delete(msg.jobId);
       }

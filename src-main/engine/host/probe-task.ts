@@ -17,7 +17,9 @@ function probeModel(n: number): Uint8Array {
         { name: 'matmul', opType: 'MatMul', domain: '', inputs: ['x', 'w'], outputs: ['xw'], attributes: new Map() },
         { name: 'tanh', opType: 'Tanh', domain: '', inputs: ['xw'], outputs: ['y'], attributes: new Map() },
       ],
-      initializers: [{ name: 'w', dtype: 'float32', dims: [n, n], data: { kind: 'raw', bytes: new Uint8Array(w.buffer) } }],
+      initializers: [
+        { name: 'w', dtype: 'float32', dims: [n, n], data: { kind: 'raw', bytes: new Uint8Array(w.buffer) } },
+      ],
       inputs: [{ name: 'x', dtype: 'float32', shape: [n, n] }],
       outputs: [{ name: 'y', dtype: 'float32', shape: [n, n] }],
     },

@@ -13,9 +13,7 @@ export type EngineTask =
   | { kind: 'reflect'; job: ReflectJob }
   | { kind: 'chat'; job: ChatJob };
 
-export type ToEngine =
-  | { type: 'run'; jobId: string; task: EngineTask }
-  | { type: 'cancel'; jobId: string };
+export type ToEngine = { type: 'run'; jobId: string; task: EngineTask } | { type: 'cancel'; jobId: string };
 
 export interface EngineProgress {
   step: number;

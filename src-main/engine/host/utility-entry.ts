@@ -10,6 +10,9 @@ interface ParentPort {
 const port = (process as unknown as { parentPort?: ParentPort }).parentPort;
 if (!port) throw new Error('utility-entry must run in an Electron utility process');
 serveEngine(
-  { post: (m: FromEngine) => port.postMessage(m), onMessage: (l: (m: ToEngine) => void) => port.on('message', (e) => l(e.data as ToEngine)) },
+  {
+    post: (m: FromEngine) => port.postMessage(m),
+    onMessage: (l: (m: ToEngine) => void) => port.on('message', (e) => l(e.data as ToEngine)),
+  },
   runTask,
 );

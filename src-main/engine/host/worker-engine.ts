@@ -16,7 +16,9 @@ export function startWorkerEngine(): EngineClient {
   const listeners: ((m: FromEngine) => void)[] = [];
   const client = new EngineClient(
     { post: (m: ToEngine) => worker.postMessage(m), onMessage: (l) => listeners.push(l) },
-    async () => { await worker.terminate(); },
+    async () => {
+      await worker.terminate();
+    },
   );
   worker.on('message', (m: FromEngine) => listeners.forEach((l) => l(m)));
   worker.on('error', (e) => client.failAll(new EngineError('internal', `the engine stopped: ${e.message}`)));

@@ -5,4 +5,7 @@ import { runTask } from './tasks.ts';
 
 if (!parentPort) throw new Error('worker-entry must run in a worker thread');
 const port = parentPort;
-serveEngine({ post: (m: FromEngine) => port.postMessage(m), onMessage: (l: (m: ToEngine) => void) => port.on('message', l) }, runTask);
+serveEngine(
+  { post: (m: FromEngine) => port.postMessage(m), onMessage: (l: (m: ToEngine) => void) => port.on('message', l) },
+  runTask,
+);

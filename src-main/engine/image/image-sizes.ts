@@ -29,7 +29,8 @@ function checkSize(what: string, s: Size): void {
 }
 
 function checkPositive(what: string, v: number): void {
-  if (!(v > 0) || !Number.isFinite(v)) throw new ImageError('bad-argument', `${what} must be a positive number, got ${v}`);
+  if (!(v > 0) || !Number.isFinite(v))
+    throw new ImageError('bad-argument', `${what} must be a positive number, got ${v}`);
 }
 
 const floorTo16 = (v: number) => Math.floor(Math.trunc(v) / SIZE_MULTIPLE) * SIZE_MULTIPLE;
@@ -48,7 +49,10 @@ export function vaeInputSize(original: Size, limits: VaeSizeLimits = DEFAULT_VAE
   const ratio = Math.min(pixelRatio, sideRatio, 1);
   const size = { width: floorTo16(width * ratio), height: floorTo16(height * ratio) };
   if (size.width === 0 || size.height === 0) {
-    throw new ImageError('bad-size', `a ${width}×${height} image is too small for the VAE: after the size limits it would be ${size.width}×${size.height} (each side needs ≥ ${SIZE_MULTIPLE} px)`);
+    throw new ImageError(
+      'bad-size',
+      `a ${width}×${height} image is too small for the VAE: after the size limits it would be ${size.width}×${size.height} (each side needs ≥ ${SIZE_MULTIPLE} px)`,
+    );
   }
   return size;
 }
@@ -66,7 +70,12 @@ export interface OutputSizePlan {
  * r = min(√(maxPixels/(H·W)), 1), ⌊⌊H·r⌋/16⌋·16 × ⌊⌊W·r⌋/16⌋·16.
  * @param inputSizes preprocessed (vaeInputSize) sizes of the reference images, in order
  */
-export function planOutputSize(opts: { requested: Size; inputSizes: readonly Size[]; alignRes: boolean; maxPixels: number }): OutputSizePlan {
+export function planOutputSize(opts: {
+  requested: Size;
+  inputSizes: readonly Size[];
+  alignRes: boolean;
+  maxPixels: number;
+}): OutputSizePlan {
   checkPositive('maxPixels', opts.maxPixels);
   const only = opts.inputSizes.length === 1 ? opts.inputSizes[0]! : null;
   if (only && opts.alignRes) {
@@ -78,7 +87,10 @@ export function planOutputSize(opts: { requested: Size; inputSizes: readonly Siz
   const ratio = Math.min(Math.sqrt(opts.maxPixels / (height * width)), 1);
   const generate = { width: floorTo16(width * ratio), height: floorTo16(height * ratio) };
   if (generate.width === 0 || generate.height === 0) {
-    throw new ImageError('bad-size', `requested size ${width}×${height} is too small to generate (each side needs ≥ ${SIZE_MULTIPLE} px)`);
+    throw new ImageError(
+      'bad-size',
+      `requested size ${width}×${height} is too small to generate (each side needs ≥ ${SIZE_MULTIPLE} px)`,
+    );
   }
   return { generate, output: { width, height } };
 }

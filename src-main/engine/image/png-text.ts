@@ -31,15 +31,23 @@ function chunkSpans(png: Uint8Array): ChunkSpan[] {
   const spans: ChunkSpan[] = [];
   let pos = SIGNATURE.length;
   while (pos < png.length) {
-    if (pos + 12 > png.length) throw new ImageError('bad-png', `PNG truncated: chunk header at byte ${pos} runs past the end (${png.length} bytes)`);
+    if (pos + 12 > png.length)
+      throw new ImageError(
+        'bad-png',
+        `PNG truncated: chunk header at byte ${pos} runs past the end (${png.length} bytes)`,
+      );
     const length = view.getUint32(pos);
     const end = pos + 12 + length;
-    if (end > png.length) throw new ImageError('bad-png', `PNG truncated: chunk at byte ${pos} declares ${length} data bytes, past the end`);
+    if (end > png.length)
+      throw new ImageError(
+        'bad-png',
+        `PNG truncated: chunk at byte ${pos} declares ${length} data bytes, past the end`,
+      );
     const typeBytes = png.subarray(pos + 4, pos + 8);
     const type = latin1(typeBytes);
     if (!/^[A-Za-z]{4}$/.test(type)) throw new ImageError('bad-png', `PNG corrupt: invalid chunk type at byte ${pos}`);
     const data = png.subarray(pos + 8, pos + 8 + length);
-    if ((crc32(data, crc32(typeBytes)) >>> 0) !== view.getUint32(pos + 8 + length)) {
+    if (crc32(data, crc32(typeBytes)) >>> 0 !== view.getUint32(pos + 8 + length)) {
       throw new ImageError('bad-png', `PNG corrupt: CRC mismatch in ${type} chunk at byte ${pos}`);
     }
     spans.push({ type, start: pos, data });
@@ -66,14 +74,25 @@ function keywordBytes(keyword: string): Uint8Array {
     const c = ch.codePointAt(0)!;
     return (c >= 32 && c <= 126) || (c >= 161 && c <= 255);
   });
-  if (!printable || keyword.length < 1 || keyword.length > 79 || keyword.startsWith(' ') || keyword.endsWith(' ') || keyword.includes('  ')) {
-    throw new ImageError('bad-argument', `invalid PNG text keyword ${JSON.stringify(keyword)}: needs 1–79 printable Latin-1 characters without leading, trailing or double spaces`);
+  if (
+    !printable ||
+    keyword.length < 1 ||
+    keyword.length > 79 ||
+    keyword.startsWith(' ') ||
+    keyword.endsWith(' ') ||
+    keyword.includes('  ')
+  ) {
+    throw new ImageError(
+      'bad-argument',
+      `invalid PNG text keyword ${JSON.stringify(keyword)}: needs 1–79 printable Latin-1 characters without leading, trailing or double spaces`,
+    );
   }
   return Uint8Array.from(keyword, (ch) => ch.charCodeAt(0));
 }
 
 function iTXtData(keyword: string, text: string): Uint8Array {
-  if (text.includes('\0')) throw new ImageError('bad-argument', `PNG text for keyword "${keyword}" contains a NUL character`);
+  if (text.includes('\0'))
+    throw new ImageError('bad-argument', `PNG text for keyword "${keyword}" contains a NUL character`);
   const key = keywordBytes(keyword);
   const body = new TextEncoder().encode(text);
   // keyword 0 | flag 0 (uncompressed) | method 0 | empty language tag 0 | empty translated keyword 0 | text
@@ -115,7 +134,9 @@ function inflate(bytes: Uint8Array, type: string): Uint8Array {
   try {
     return inflateSync(bytes);
   } catch (e) {
-    throw new ImageError('bad-png', `PNG ${type} chunk has corrupt compressed text: ${(e as Error).message}`, { cause: e });
+    throw new ImageError('bad-png', `PNG ${type} chunk has corrupt compressed text: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }
 

@@ -18,8 +18,14 @@ export interface PlanarImage {
 
 function checkPlanar(image: PlanarImage): void {
   const { channels, height, width, data } = image;
-  if (![channels, height, width].every((v) => Number.isSafeInteger(v) && v >= 1) || data.length !== channels * height * width) {
-    throw new ImageError('bad-argument', `planar image ${channels}×${height}×${width} does not match its ${data.length} values`);
+  if (
+    ![channels, height, width].every((v) => Number.isSafeInteger(v) && v >= 1) ||
+    data.length !== channels * height * width
+  ) {
+    throw new ImageError(
+      'bad-argument',
+      `planar image ${channels}×${height}×${width} does not match its ${data.length} values`,
+    );
   }
 }
 
@@ -80,7 +86,8 @@ export function resizeBilinear(image: PlanarImage, height: number, width: number
 /** §5.9: decoder output in ≈[−1, 1] (3 channels) → u8 RGB: round(clamp(x/2 + 0.5, 0, 1)·255), ties to even. */
 export function decodedToRgb(image: PlanarImage): RgbImage {
   checkPlanar(image);
-  if (image.channels !== 3) throw new ImageError('bad-argument', `decoded image must have 3 channels, got ${image.channels}`);
+  if (image.channels !== 3)
+    throw new ImageError('bad-argument', `decoded image must have 3 channels, got ${image.channels}`);
   const { width, height, data } = image;
   const plane = width * height;
   const out = new Uint8Array(plane * 3);

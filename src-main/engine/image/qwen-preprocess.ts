@@ -52,7 +52,10 @@ export function smartResize(original: Size, opts: { factor: number; minPixels: n
     throw new ImageError('bad-size', `image size must be positive integers, got ${width}×${height}`);
   }
   if (Math.max(height, width) / Math.min(height, width) > MAX_ASPECT_RATIO) {
-    throw new ImageError('bad-size', `a ${width}×${height} image is too elongated for the vision encoder (aspect ratio must be ≤ ${MAX_ASPECT_RATIO})`);
+    throw new ImageError(
+      'bad-size',
+      `a ${width}×${height} image is too elongated for the vision encoder (aspect ratio must be ≤ ${MAX_ASPECT_RATIO})`,
+    );
   }
   let h = Math.max(factor, roundHalfEven(height / factor) * factor);
   let w = Math.max(factor, roundHalfEven(width / factor) * factor);
@@ -127,7 +130,8 @@ export function preprocessForQwen(image: RgbImage, options: QwenImageOptions = Q
           const top = (wy * M + my) * P;
           const left = (wx * M + mx) * P;
           for (let c = 0; c < 3; c++) {
-            for (let t = 0; t < T; t++) { // the single frame repeated T times (temporal duplication)
+            for (let t = 0; t < T; t++) {
+              // the single frame repeated T times (temporal duplication)
               for (let py = 0; py < P; py++) {
                 const row = c * plane + (top + py) * size.width + left;
                 out.set(planes.subarray(row, row + P), o);

@@ -49,8 +49,8 @@ const FILTERS: Record<ResampleFilter, { support: number; weight: (x: number) => 
 interface Coefficients {
   readonly precisionBits: number;
   readonly kernelSize: number;
-  readonly first: Int32Array;   // first input index per output pixel
-  readonly count: Int32Array;   // number of taps per output pixel
+  readonly first: Int32Array; // first input index per output pixel
+  readonly count: Int32Array; // number of taps per output pixel
   readonly weights: Int32Array; // fixed-point weights, kernelSize per output pixel
 }
 
@@ -104,7 +104,13 @@ const clip8 = (v: number, bits: number) => {
   return q < 0 ? 0 : q > 255 ? 255 : q;
 };
 
-function resampleHorizontal(src: Uint8Array, width: number, height: number, outWidth: number, c: Coefficients): Uint8Array {
+function resampleHorizontal(
+  src: Uint8Array,
+  width: number,
+  height: number,
+  outWidth: number,
+  c: Coefficients,
+): Uint8Array {
   const out = new Uint8Array(outWidth * height * 3);
   const bits = c.precisionBits;
   const half = 1 << (bits - 1);
@@ -114,7 +120,9 @@ function resampleHorizontal(src: Uint8Array, width: number, height: number, outW
       const base = x * c.kernelSize;
       const x0 = c.first[x]!;
       const n = c.count[x]!;
-      let r = half, g = half, b = half;
+      let r = half,
+        g = half,
+        b = half;
       for (let k = 0; k < n; k++) {
         const w = c.weights[base + k]!;
         const p = row + (x0 + k) * 3;
@@ -165,7 +173,15 @@ export function resizeRgb(image: RgbImage, width: number, height: number, opts: 
   }
   const flavour = opts.weights ?? 'pillow';
   let data = image.data;
-  if (width !== image.width) data = resampleHorizontal(data, image.width, image.height, width, precompute(image.width, width, opts.filter, flavour));
-  if (height !== image.height) data = resampleVertical(data, width, height, precompute(image.height, height, opts.filter, flavour));
+  if (width !== image.width)
+    data = resampleHorizontal(
+      data,
+      image.width,
+      image.height,
+      width,
+      precompute(image.width, width, opts.filter, flavour),
+    );
+  if (height !== image.height)
+    data = resampleVertical(data, width, height, precompute(image.height, height, opts.filter, flavour));
   return rgbImage(width, height, data === image.data ? Uint8Array.from(data) : data);
 }

@@ -13,7 +13,10 @@ export function rgbImage(width: number, height: number, data: Uint8Array): RgbIm
     throw new ImageError('bad-size', `image size must be positive integers, got ${width}×${height}`);
   }
   if (data.length !== width * height * 3) {
-    throw new ImageError('bad-argument', `an RGB ${width}×${height} image needs ${width * height * 3} bytes, got ${data.length}`);
+    throw new ImageError(
+      'bad-argument',
+      `an RGB ${width}×${height} image needs ${width * height * 3} bytes, got ${data.length}`,
+    );
   }
   return { width, height, data };
 }

@@ -5,7 +5,11 @@ import { readFileSync } from 'node:fs';
  * whole) and the file. Each component throws its own subclass so callers and tests can tell them apart.
  */
 export abstract class ModelConfigError extends Error {
-  constructor(readonly key: string, readonly source: string, message: string) {
+  constructor(
+    readonly key: string,
+    readonly source: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -28,7 +32,11 @@ export function readConfigFile(path: string, ErrorClass: ModelConfigErrorClass, 
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new ErrorClass('', path, `cannot read ${what === undefined ? '' : `${what} `}${path}: ${(e as Error).message}`);
+    throw new ErrorClass(
+      '',
+      path,
+      `cannot read ${what === undefined ? '' : `${what} `}${path}: ${(e as Error).message}`,
+    );
   }
 }
 
@@ -39,13 +47,21 @@ export function requireJsonObject(json: unknown, source: string, ErrorClass: Mod
 }
 
 export function configFail(source: string, ErrorClass: ModelConfigErrorClass): ConfigFail {
-  return (key, why) => { throw new ErrorClass(key, source, `${source}: "${key}" ${why}`); };
+  return (key, why) => {
+    throw new ErrorClass(key, source, `${source}: "${key}" ${why}`);
+  };
 }
 
 /** A required finite number under `key`, optionally an integer and/or at least `min`. */
-export function requireNumber(value: unknown, key: string, fail: ConfigFail, rule: { int?: boolean; min?: number } = {}): number {
+export function requireNumber(
+  value: unknown,
+  key: string,
+  fail: ConfigFail,
+  rule: { int?: boolean; min?: number } = {},
+): number {
   if (value === undefined) return fail(key, 'is missing');
-  if (typeof value !== 'number' || !Number.isFinite(value)) return fail(key, `must be a number, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    return fail(key, `must be a number, got ${JSON.stringify(value)}`);
   if (rule.int && !Number.isInteger(value)) fail(key, `must be an integer, got ${value}`);
   if (rule.min !== undefined && value < rule.min) fail(key, `must be ≥ ${rule.min}, got ${value}`);
   return value;

@@ -1,7 +1,13 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import {
-  ELEM_BYTES, encodeModel,
-  type AttributeValue, type Dim, type ElemType, type NodeProtoData, type TensorProtoData, type ValueInfoData,
+  ELEM_BYTES,
+  encodeModel,
+  type AttributeValue,
+  type Dim,
+  type ElemType,
+  type NodeProtoData,
+  type TensorProtoData,
+  type ValueInfoData,
 } from './onnx-proto.ts';
 
 /** A tensor in a graph under construction. `shape` is what the builder could infer (null = unknown rank). */
@@ -83,7 +89,8 @@ export class GraphCore {
 
   /** Runs `build` with `name` appended to the node-name path; the scope is closed even if `build` throws. */
   scope<T>(name: string, build: () => T): T {
-    if (name === '' || name.includes('/')) throw new GraphError(`scope name must be non-empty and contain no "/": "${name}"`);
+    if (name === '' || name.includes('/'))
+      throw new GraphError(`scope name must be non-empty and contain no "/": "${name}"`);
     this.scopes.push(name);
     try {
       return build();
@@ -109,7 +116,14 @@ export class GraphCore {
     let out = v;
     if (v.name !== name) {
       this.claim(name);
-      this.nodes.push({ name: `${name}/Identity`, opType: 'Identity', domain: '', inputs: [v.name], outputs: [name], attributes: new Map() });
+      this.nodes.push({
+        name: `${name}/Identity`,
+        opType: 'Identity',
+        domain: '',
+        inputs: [v.name],
+        outputs: [name],
+        attributes: new Map(),
+      });
       out = { name, dtype: v.dtype, shape: v.shape };
     }
     this.outputs.push({ name: out.name, dtype: out.dtype, shape: out.shape });
@@ -125,7 +139,10 @@ export class GraphCore {
   constant(data: TypedData, dtype: ElemType, dims: readonly number[]): Value {
     const count = dims.reduce((a, b) => a * b, 1);
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    if (bytes.length !== count * ELEM_BYTES[dtype]) throw new GraphError(`constant ${dtype}[${dims.join(',')}] needs ${count * ELEM_BYTES[dtype]} bytes, got ${bytes.length}`);
+    if (bytes.length !== count * ELEM_BYTES[dtype])
+      throw new GraphError(
+        `constant ${dtype}[${dims.join(',')}] needs ${count * ELEM_BYTES[dtype]} bytes, got ${bytes.length}`,
+      );
     const key = `${dtype}|${dims.join(',')}|${Buffer.from(bytes).toString('base64')}`;
     const cached = this.constants.get(key);
     if (cached) return cached;
@@ -145,14 +162,20 @@ export class GraphCore {
     const existing = this.initializers.get(t.name);
     if (existing) {
       const d = existing.proto.data;
-      if (d.kind !== 'external' || resolve(this.externalRoot ?? '', d.location) !== resolve(t.file) || d.offset !== t.offset) {
+      if (
+        d.kind !== 'external' ||
+        resolve(this.externalRoot ?? '', d.location) !== resolve(t.file) ||
+        d.offset !== t.offset
+      ) {
         throw new GraphError(`graph ${this.name}: initializer "${t.name}" is already defined with other data`);
       }
       return existing.value;
     }
     const absRoot = resolve(root);
     if (this.externalRoot !== null && this.externalRoot !== absRoot) {
-      throw new GraphError(`graph ${this.name}: tensor "${t.name}" uses external-data root ${absRoot}, but the graph already uses ${this.externalRoot}`);
+      throw new GraphError(
+        `graph ${this.name}: tensor "${t.name}" uses external-data root ${absRoot}, but the graph already uses ${this.externalRoot}`,
+      );
     }
     const rel = relative(absRoot, resolve(t.file));
     if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
@@ -160,7 +183,12 @@ export class GraphCore {
     }
     this.externalRoot = absRoot;
     this.claim(t.name);
-    return this.addInitializer({ name: t.name, dtype: t.dtype, dims: t.dims, data: { kind: 'external', location: rel.split(sep).join('/'), offset: t.offset, length: t.length } });
+    return this.addInitializer({
+      name: t.name,
+      dtype: t.dtype,
+      dims: t.dims,
+      data: { kind: 'external', location: rel.split(sep).join('/'), offset: t.offset, length: t.length },
+    });
   }
 
   build(): OnnxModel {
@@ -179,8 +207,17 @@ export class GraphCore {
         outputs: this.outputs,
       },
     });
-    const externalInitializers = [...this.initializers.values()].filter((i) => i.proto.data.kind === 'external').map((i) => i.proto.name);
-    return { name: this.name, bytes, externalDataRoot: this.externalRoot, inputs: [...this.inputs], outputs: [...this.outputs], externalInitializers };
+    const externalInitializers = [...this.initializers.values()]
+      .filter((i) => i.proto.data.kind === 'external')
+      .map((i) => i.proto.name);
+    return {
+      name: this.name,
+      bytes,
+      externalDataRoot: this.externalRoot,
+      inputs: [...this.inputs],
+      outputs: [...this.outputs],
+      externalInitializers,
+    };
   }
 
   /**
@@ -196,13 +233,24 @@ export class GraphCore {
   ): Value[] {
     for (const v of inputs) if (v) this.check(v);
     if (domain === MS_DOMAIN) this.usesMsDomain = true;
-    const name = this.unique(this.scopePath === '' ? `${opType}_${this.counter}` : `${this.scopePath}/${opType}_${this.counter}`);
+    const name = this.unique(
+      this.scopePath === '' ? `${opType}_${this.counter}` : `${this.scopePath}/${opType}_${this.counter}`,
+    );
     this.counter++;
-    const outs = outputs.map((o, i) => this.own({ name: outputs.length === 1 ? name : this.unique(`${name}:${i}`), dtype: o.dtype, shape: o.shape }));
+    const outs = outputs.map((o, i) =>
+      this.own({ name: outputs.length === 1 ? name : this.unique(`${name}:${i}`), dtype: o.dtype, shape: o.shape }),
+    );
     const names = inputs.map((v) => v?.name ?? '');
     // Trailing omitted inputs are dropped, not written as "": onnxruntime 1.30's LayerNormalization crashes on `B = ""`.
     while (names.at(-1) === '') names.pop();
-    this.nodes.push({ name, opType, domain, inputs: names, outputs: outs.map((o) => o.name), attributes: new Map(Object.entries(attributes)) });
+    this.nodes.push({
+      name,
+      opType,
+      domain,
+      inputs: names,
+      outputs: outs.map((o) => o.name),
+      attributes: new Map(Object.entries(attributes)),
+    });
     return outs;
   }
 
@@ -219,7 +267,10 @@ export class GraphCore {
   }
 
   private check(v: Value): void {
-    if (!this.owned.has(v)) throw new GraphError(`value "${v.name}" does not belong to graph ${this.name} (values cannot move between graphs)`);
+    if (!this.owned.has(v))
+      throw new GraphError(
+        `value "${v.name}" does not belong to graph ${this.name} (values cannot move between graphs)`,
+      );
   }
 
   private claim(name: string): void {

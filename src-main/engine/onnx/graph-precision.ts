@@ -1,6 +1,13 @@
 import { GraphCore, GraphError, MS_DOMAIN, type GraphOptions, type Value } from './graph-core.ts';
 import { ONNX_DATA_TYPE, type AttributeValue, type Dim, type ElemType } from './onnx-proto.ts';
-import { graphPrecision, isFloating, type GraphPrecision, type Precision, type PrecisionPolicy, type QuantSpec } from './precision.ts';
+import {
+  graphPrecision,
+  isFloating,
+  type GraphPrecision,
+  type Precision,
+  type PrecisionPolicy,
+  type QuantSpec,
+} from './precision.ts';
 import { expectDim, fmt } from './shapes.ts';
 
 /**
@@ -8,7 +15,13 @@ import { expectDim, fmt } from './shapes.ts';
  * `packed` uint8 `[out, blocks, blockSize·bits/8]`, `scales` `[out, blocks]`.
  */
 export interface QuantizedLinearWeights {
-  readonly quantized: { readonly packed: Value; readonly scales: Value; readonly out: number; readonly in: number; readonly spec: QuantSpec };
+  readonly quantized: {
+    readonly packed: Value;
+    readonly scales: Value;
+    readonly out: number;
+    readonly in: number;
+    readonly spec: QuantSpec;
+  };
   readonly bias: Value | null;
 }
 
@@ -55,13 +68,26 @@ export class PrecisionGraph extends GraphCore {
    */
   matMulNBits(x: Value, w: QuantizedLinearWeights): Value {
     const q = w.quantized;
-    if (x.shape === null || x.shape.length < 2) throw new GraphError(`MatMulNBits: input must have rank ≥ 2 and known rank, got ${fmt(x.shape)}`);
+    if (x.shape === null || x.shape.length < 2)
+      throw new GraphError(`MatMulNBits: input must have rank ≥ 2 and known rank, got ${fmt(x.shape)}`);
     expectDim('MatMulNBits', `input features of ${fmt(x.shape)} for ${q.packed.name}`, x.shape.at(-1), q.in);
     const a = this.lower(x);
-    const attrs = { K: int(q.in), N: int(q.out), bits: int(q.spec.bits), block_size: int(q.spec.blockSize), accuracy_level: int(q.spec.accuracyLevel) };
+    const attrs = {
+      K: int(q.in),
+      N: int(q.out),
+      bits: int(q.spec.bits),
+      block_size: int(q.spec.blockSize),
+      accuracy_level: int(q.spec.accuracyLevel),
+    };
     // Inputs 3 and 4 (zero points, g_idx) are omitted; input 5 is the bias.
     const inputs = [a, q.packed, this.cast(q.scales, a.dtype), null, null, w.bias && this.cast(w.bias, a.dtype)];
-    const y = this.node('MatMulNBits', inputs, [{ dtype: a.dtype, shape: [...x.shape.slice(0, -1), q.out] }], attrs, MS_DOMAIN)[0]!;
+    const y = this.node(
+      'MatMulNBits',
+      inputs,
+      [{ dtype: a.dtype, shape: [...x.shape.slice(0, -1), q.out] }],
+      attrs,
+      MS_DOMAIN,
+    )[0]!;
     return this.raise(y, x.dtype);
   }
 
@@ -73,9 +99,22 @@ export class PrecisionGraph extends GraphCore {
   protected float16RowScale(x: Value): Value {
     const abs = this.node('Abs', [x], [{ dtype: x.dtype, shape: x.shape }])[0]!;
     const shape = x.shape && [...x.shape.slice(0, -1), 1];
-    const max = this.node('ReduceMax', [abs, this.constant(BigInt64Array.of(-1n), 'int64', [1])], [{ dtype: x.dtype, shape }], { keepdims: int(1) })[0]!;
-    const scaled = this.node('Mul', [max, this.constant(Float32Array.of(2 ** -12), 'float32', [])], [{ dtype: x.dtype, shape }])[0]!;
-    return this.node('Max', [scaled, this.constant(Float32Array.of(1), 'float32', [])], [{ dtype: x.dtype, shape }])[0]!;
+    const max = this.node(
+      'ReduceMax',
+      [abs, this.constant(BigInt64Array.of(-1n), 'int64', [1])],
+      [{ dtype: x.dtype, shape }],
+      { keepdims: int(1) },
+    )[0]!;
+    const scaled = this.node(
+      'Mul',
+      [max, this.constant(Float32Array.of(2 ** -12), 'float32', [])],
+      [{ dtype: x.dtype, shape }],
+    )[0]!;
+    return this.node(
+      'Max',
+      [scaled, this.constant(Float32Array.of(1), 'float32', [])],
+      [{ dtype: x.dtype, shape }],
+    )[0]!;
   }
 
   /** `v` in the policy's matmul type (memoised). */
@@ -96,7 +135,9 @@ export class PrecisionGraph extends GraphCore {
   /** Under emulated fp16-pure every floating result is rounded, as a GPU stores it in fp16. */
   protected stored(v: Value, op: string): Value {
     const { emulateFloat16, policy } = this.precision;
-    return emulateFloat16 && policy.rest === 'float16' && op !== 'Cast' && isFloating(v.dtype) ? this.roundFloat16(v) : v;
+    return emulateFloat16 && policy.rest === 'float16' && op !== 'Cast' && isFloating(v.dtype)
+      ? this.roundFloat16(v)
+      : v;
   }
 
   private toType(v: Value, t: ElemType): Value {

@@ -7,15 +7,38 @@ import { ProtoWriter } from './protobuf.ts';
 
 /** TensorProto.DataType values. */
 export const ONNX_DATA_TYPE = {
-  float32: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, int64: 7, string: 8, bool: 9,
-  float16: 10, float64: 11, uint32: 12, uint64: 13, bfloat16: 16,
+  float32: 1,
+  uint8: 2,
+  int8: 3,
+  uint16: 4,
+  int16: 5,
+  int32: 6,
+  int64: 7,
+  string: 8,
+  bool: 9,
+  float16: 10,
+  float64: 11,
+  uint32: 12,
+  uint64: 13,
+  bfloat16: 16,
 } as const;
 /** Element types by the names onnxruntime-common uses (`bfloat16` is ONNX-only: the Node binding cannot feed it). */
 export type ElemType = Exclude<keyof typeof ONNX_DATA_TYPE, 'string'>;
 
 export const ELEM_BYTES: Record<ElemType, number> = {
-  float32: 4, uint8: 1, int8: 1, uint16: 2, int16: 2, int32: 4, int64: 8, bool: 1,
-  float16: 2, float64: 8, uint32: 4, uint64: 8, bfloat16: 2,
+  float32: 4,
+  uint8: 1,
+  int8: 1,
+  uint16: 2,
+  int16: 2,
+  int32: 4,
+  int64: 8,
+  bool: 1,
+  float16: 2,
+  float64: 8,
+  uint32: 4,
+  uint64: 8,
+  bfloat16: 2,
 };
 
 /** A dimension: a size, the name of a dynamic axis, or null when unknown. */
@@ -80,7 +103,9 @@ function writeTensor(w: ProtoWriter, t: TensorProtoData): void {
     return;
   }
   const entries: [string, string][] = [
-    ['location', t.data.location], ['offset', String(t.data.offset)], ['length', String(t.data.length)],
+    ['location', t.data.location],
+    ['offset', String(t.data.offset)],
+    ['length', String(t.data.length)],
   ];
   for (const [key, value] of entries) w.message(13, (e) => e.string(1, key).string(2, value));
   w.int(14, 1); // DataLocation.EXTERNAL
@@ -90,12 +115,24 @@ function writeAttribute(w: ProtoWriter, name: string, a: AttributeValue): void {
   w.string(1, name);
   w.int(20, ATTRIBUTE_TYPE[a.kind]);
   switch (a.kind) {
-    case 'float': w.float(2, a.value); break;
-    case 'int': w.int(3, a.value); break;
-    case 'string': w.string(4, a.value); break;
-    case 'tensor': w.message(5, (t) => writeTensor(t, a.value)); break;
-    case 'floats': w.packedFloats(7, a.value); break;
-    case 'ints': w.packedInts(8, a.value); break;
+    case 'float':
+      w.float(2, a.value);
+      break;
+    case 'int':
+      w.int(3, a.value);
+      break;
+    case 'string':
+      w.string(4, a.value);
+      break;
+    case 'tensor':
+      w.message(5, (t) => writeTensor(t, a.value));
+      break;
+    case 'floats':
+      w.packedFloats(7, a.value);
+      break;
+    case 'ints':
+      w.packedInts(8, a.value);
+      break;
   }
 }
 
@@ -110,20 +147,22 @@ function writeNode(w: ProtoWriter, n: NodeProtoData): void {
 
 function writeValueInfo(w: ProtoWriter, v: ValueInfoData): void {
   w.string(1, v.name);
-  w.message(2, (type) => type.message(1, (tensor) => {
-    tensor.int(1, ONNX_DATA_TYPE[v.dtype]);
-    if (v.shape) {
-      const dims = v.shape;
-      tensor.message(2, (shape) => {
-        for (const d of dims) {
-          shape.message(1, (dim) => {
-            if (typeof d === 'number') dim.int(1, d);
-            else if (typeof d === 'string') dim.string(2, d);
-          });
-        }
-      });
-    }
-  }));
+  w.message(2, (type) =>
+    type.message(1, (tensor) => {
+      tensor.int(1, ONNX_DATA_TYPE[v.dtype]);
+      if (v.shape) {
+        const dims = v.shape;
+        tensor.message(2, (shape) => {
+          for (const d of dims) {
+            shape.message(1, (dim) => {
+              if (typeof d === 'number') dim.int(1, d);
+              else if (typeof d === 'string') dim.string(2, d);
+            });
+          }
+        });
+      }
+    }),
+  );
 }
 
 function writeGraph(w: ProtoWriter, g: GraphProtoData): void {

@@ -37,7 +37,10 @@ export class ProtoWriter {
   /** Unsigned varint; negative int64 values use the two's-complement 10-byte form, as protobuf does. */
   private varint(v: number | bigint): void {
     let x = BigInt.asUintN(64, BigInt(v));
-    if (x < 0x80n) { this.byte(Number(x)); return; }
+    if (x < 0x80n) {
+      this.byte(Number(x));
+      return;
+    }
     while (x >= 0x80n) {
       this.byte(Number(x & 0x7fn) | 0x80);
       x >>= 7n;
@@ -50,7 +53,8 @@ export class ProtoWriter {
   }
 
   int(field: number, v: number | bigint): this {
-    if (typeof v === 'number' && !Number.isSafeInteger(v)) throw new RangeError(`protobuf field ${field}: ${v} is not a safe integer`);
+    if (typeof v === 'number' && !Number.isSafeInteger(v))
+      throw new RangeError(`protobuf field ${field}: ${v} is not a safe integer`);
     this.tag(field, WIRE_VARINT);
     this.varint(v);
     return this;

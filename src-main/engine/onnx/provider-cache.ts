@@ -27,7 +27,11 @@ interface CacheFile {
 export class ProviderCache {
   private failures: Partial<Record<ExecutionProvider, RememberedFailure>>;
 
-  private constructor(private readonly file: string | null, private readonly key: string, failures: CacheFile['failures']) {
+  private constructor(
+    private readonly file: string | null,
+    private readonly key: string,
+    failures: CacheFile['failures'],
+  ) {
     this.failures = failures;
   }
 
@@ -40,7 +44,12 @@ export class ProviderCache {
     } catch {
       // missing or damaged: start empty, the next write replaces it
     }
-    const valid = parsed !== null && parsed.format === 1 && parsed.key === key && typeof parsed.failures === 'object' && parsed.failures !== null;
+    const valid =
+      parsed !== null &&
+      parsed.format === 1 &&
+      parsed.key === key &&
+      typeof parsed.failures === 'object' &&
+      parsed.failures !== null;
     return new ProviderCache(file, key, valid ? { ...parsed!.failures } : {});
   }
 

@@ -26,7 +26,7 @@ interface ProbeModel {
   readonly checkAgainstCpu?: number;
 }
 
-const TOKENS = [1, 8, 16] as const;   // [B, S, hidden]: two heads of 8
+const TOKENS = [1, 8, 16] as const; // [B, S, hidden]: two heads of 8
 /**
  * onnxruntime 1.30's WebGPU MultiHeadAttention takes another kernel from 32 query tokens on (flash-attention
  * prefill instead of split-reduce); on Mesa's lavapipe that kernel is wrong by ~0.2 for every head size tried
@@ -35,7 +35,7 @@ const TOKENS = [1, 8, 16] as const;   // [B, S, hidden]: two heads of 8
 const LONG_TOKENS = [1, 64, 16] as const;
 /** fp32 attention of values ≤ 1 agrees with the CPU to ~1e-6 where the kernel is right; the wrong one is off by ~0.2. */
 const ATTENTION_CHECK_TOLERANCE = 1e-3;
-const IMAGE = [1, 8, 8, 8] as const;  // [N, C, H, W]
+const IMAGE = [1, 8, 8, 8] as const; // [N, C, H, W]
 
 /**
  * One tiny graph per op family the DiT, VAE and Qwen graphs emit, built with the same Graph methods (so the
@@ -58,13 +58,18 @@ function probeModels(): ProbeModel[] {
     const g = new Graph({ name: LONG_ATTENTION });
     const x = g.input('x', 'float32', LONG_TOKENS);
     g.output(g.multiHeadAttention(g.mulScalar(x, 8), x, g.tanh(x), { numHeads: 2 }), 'y'); // sharp softmax rows
-    return { name: LONG_ATTENTION, bytes: g.build().bytes, feeds: [{ name: 'x', dims: LONG_TOKENS }], checkAgainstCpu: ATTENTION_CHECK_TOLERANCE };
+    return {
+      name: LONG_ATTENTION,
+      bytes: g.build().bytes,
+      feeds: [{ name: 'x', dims: LONG_TOKENS }],
+      checkAgainstCpu: ATTENTION_CHECK_TOLERANCE,
+    };
   };
   const D = TOKENS[2];
   const C = IMAGE[1];
   const matrix = (g: Graph) => g.constant(ramp(D * D), 'float32', [D, D]);
   const vector = (g: Graph, n: number, v = 1) => g.constant(new Float32Array(n).fill(v), 'float32', [n]);
-  const table = (g: Graph) => g.constant(ramp(TOKENS[1] * D / 4).map(Math.cos), 'float32', [1, TOKENS[1], D / 4]);
+  const table = (g: Graph) => g.constant(ramp((TOKENS[1] * D) / 4).map(Math.cos), 'float32', [1, TOKENS[1], D / 4]);
   return [
     tokens('core', (g, x) => g.tanh(g.matMul(x, matrix(g)))),
     tokens('Gemm', (g, x) => g.linear(x, { weight: matrix(g), bias: vector(g, D) })),
@@ -75,13 +80,21 @@ function probeModels(): ProbeModel[] {
     tokens('RotaryEmbedding', (g, x) => g.rotaryEmbedding(x, table(g), table(g), { numHeads: 2, interleaved: true })),
     tokens('MultiHeadAttention', (g, x) => g.multiHeadAttention(x, x, x, { numHeads: 2 })),
     longAttention(),
-    tokens('Expand', (g, x) => g.repeatKvHeads(g.slice(x, { starts: [0], ends: [8], axes: [2] }), { kvHeads: 1, groups: 2, headDim: 8 })),
+    tokens('Expand', (g, x) =>
+      g.repeatKvHeads(g.slice(x, { starts: [0], ends: [8], axes: [2] }), { kvHeads: 1, groups: 2, headDim: 8 }),
+    ),
     tokens('Erf', (g, x) => g.erf(x)),
     tokens('ReduceMean', (g, x) => g.reduceMean(x, [-1], true)),
     tokens('Concat/Split/Transpose', (g, x) => g.transpose(g.concat(g.split(x, 2, -1), 1), [0, 2, 1])),
-    image('Conv', (g, x) => g.conv(x, g.constant(ramp(C * C * 9), 'float32', [C, C, 3, 3]), vector(g, C), { pads: [1, 1, 1, 1] })),
-    image('InstanceNormalization', (g, x) => g.reshape(g.instanceNorm(g.reshape(x, [1, 4, -1, IMAGE[3]]), vector(g, 4), vector(g, 4, 0), 1e-6), [...IMAGE])),
-    image('Resize', (g, x) => g.resize(x, [1, 1, 2, 2], { mode: 'nearest', coordinateTransformationMode: 'asymmetric', nearestMode: 'floor' })),
+    image('Conv', (g, x) =>
+      g.conv(x, g.constant(ramp(C * C * 9), 'float32', [C, C, 3, 3]), vector(g, C), { pads: [1, 1, 1, 1] }),
+    ),
+    image('InstanceNormalization', (g, x) =>
+      g.reshape(g.instanceNorm(g.reshape(x, [1, 4, -1, IMAGE[3]]), vector(g, 4), vector(g, 4, 0), 1e-6), [...IMAGE]),
+    ),
+    image('Resize', (g, x) =>
+      g.resize(x, [1, 1, 2, 2], { mode: 'nearest', coordinateTransformationMode: 'asymmetric', nearestMode: 'floor' }),
+    ),
   ];
 }
 
@@ -142,7 +155,12 @@ export function childProcessProbe(options: ChildProbeOptions): ProviderProbe {
       ortPath,
       executionProviders: options.executionProviders(provider),
       sessionConfig: provider === 'cpu' ? {} : { disable_cpu_ep_fallback: '1' },
-      models: models.map((m) => ({ name: m.name, bytes: Buffer.from(m.bytes).toString('base64'), feeds: m.feeds, checkAgainstCpu: provider === 'cpu' ? undefined : m.checkAgainstCpu })),
+      models: models.map((m) => ({
+        name: m.name,
+        bytes: Buffer.from(m.bytes).toString('base64'),
+        feeds: m.feeds,
+        checkAgainstCpu: provider === 'cpu' ? undefined : m.checkAgainstCpu,
+      })),
     });
     const run = await runChild(request, options.timeoutMs ?? 60_000);
     return readProbeRun(provider, run);
@@ -163,19 +181,45 @@ const ANSI_COLOURS = /\x1b\[[0-9;]*m/g;
 function runChild(request: string, timeoutMs: number): Promise<ChildRun> {
   return new Promise((resolve) => {
     // ELECTRON_RUN_AS_NODE: in the desktop app process.execPath is Electron, which then behaves as node.
-    const child = spawn(process.execPath, ['-e', CHILD_SOURCE], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-e', CHILD_SOURCE], {
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString().replace(ANSI_COLOURS, '')).slice(-4000); });
-    child.on('error', (e) => { stderr += `\n${e.message}`; });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString().replace(ANSI_COLOURS, '')).slice(-4000);
+    });
+    child.on('error', (e) => {
+      stderr += `\n${e.message}`;
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const lines = stdout.split('\n').filter((l) => l.trim() !== '').flatMap((l) => { try { return [JSON.parse(l) as ChildRun['lines'][number]]; } catch { return []; } });
-      const abnormal = timedOut ? `did not finish within ${Math.round(timeoutMs / 1000)} s`
-        : signal !== null ? `crashed (${signal})` : code !== 0 ? `exited with code ${code}` : null;
+      const lines = stdout
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .flatMap((l) => {
+          try {
+            return [JSON.parse(l) as ChildRun['lines'][number]];
+          } catch {
+            return [];
+          }
+        });
+      const abnormal = timedOut
+        ? `did not finish within ${Math.round(timeoutMs / 1000)} s`
+        : signal !== null
+          ? `crashed (${signal})`
+          : code !== 0
+            ? `exited with code ${code}`
+            : null;
       resolve({ lines, stderr: stderr.trim(), abnormal });
     });
     child.stdin.end(request);
@@ -193,7 +237,10 @@ export function readProbeRun(provider: ExecutionProvider, run: ChildRun): ProbeR
   let running: string | null = null;
   for (const line of run.lines) {
     if ('start' in line) running = line.start;
-    else { results.set(line.name, line.error); running = null; }
+    else {
+      results.set(line.name, line.error);
+      running = null;
+    }
   }
   // A crash while a model was being probed is that model's failure.
   if (running !== null) results.set(running, `the probe process ${run.abnormal ?? 'stopped'}`);
@@ -206,23 +253,41 @@ export function readProbeRun(provider: ExecutionProvider, run: ChildRun): ProbeR
   if (core !== null) return { ok: false, error: describeFailure(provider, core), detail: detail(core), cpuOps: [] };
   // An op that runs but computes wrong values makes the provider unusable: every image would be wrong.
   const wrong = [...results].find(([, error]) => error !== null && WRONG_RESULTS.test(error));
-  if (wrong) return { ok: false, error: `${PROVIDER_NAMES[provider]} computes ${wrong[0]} wrongly on this GPU or driver (${wrong[1]!.replace(WRONG_RESULTS, '').trim()})`, detail: detail(wrong[1]), cpuOps: [] };
-  const cpuOps = [...results].filter(([name, error]) => name !== 'core' && error !== null).map(([name, error]) => (FALLBACK_MESSAGE.test(error!) ? name : `${name} (${firstLine(error!)})`));
+  if (wrong)
+    return {
+      ok: false,
+      error: `${PROVIDER_NAMES[provider]} computes ${wrong[0]} wrongly on this GPU or driver (${wrong[1]!.replace(WRONG_RESULTS, '').trim()})`,
+      detail: detail(wrong[1]),
+      cpuOps: [],
+    };
+  const cpuOps = [...results]
+    .filter(([name, error]) => name !== 'core' && error !== null)
+    .map(([name, error]) => (FALLBACK_MESSAGE.test(error!) ? name : `${name} (${firstLine(error!)})`));
   return { ok: true, error: null, detail: cpuOps.length > 0 ? detail(null) : null, cpuOps };
 }
 
-const PROVIDER_NAMES: Record<ExecutionProvider, string> = { cuda: 'CUDA', dml: 'DirectML', coreml: 'Core ML', webgpu: 'WebGPU', cpu: 'CPU' };
+const PROVIDER_NAMES: Record<ExecutionProvider, string> = {
+  cuda: 'CUDA',
+  dml: 'DirectML',
+  coreml: 'Core ML',
+  webgpu: 'WebGPU',
+  cpu: 'CPU',
+};
 
 /** onnxruntime's message as a reason a user can act on (tech-notes.md §1.1 lists the ones seen). */
 export function describeFailure(provider: ExecutionProvider, message: string): string {
   const name = PROVIDER_NAMES[provider];
   if (/cudnn/i.test(message)) return 'cuDNN 9 is not installed';
   if (/Failed to load (shared )?library|cannot open shared object|providers_shared/i.test(message)) {
-    return provider === 'cuda' ? 'CUDA provider libraries are not installed' : `${name} provider libraries could not be loaded`;
+    return provider === 'cuda'
+      ? 'CUDA provider libraries are not installed'
+      : `${name} provider libraries could not be loaded`;
   }
-  if (/backend not found|not (built|compiled)|unsupported execution provider/i.test(message)) return `${name} is not part of this onnxruntime build`;
+  if (/backend not found|not (built|compiled)|unsupported execution provider/i.test(message))
+    return `${name} is not part of this onnxruntime build`;
   if (/No supported adapters|WebGPU adapter/i.test(message)) return 'no WebGPU adapter: GPU driver missing or too old';
-  if (/CUDA driver version is insufficient|no CUDA-capable device|cudaGetDeviceCount|CUDA failure 100/i.test(message)) return 'no usable NVIDIA GPU or driver';
+  if (/CUDA driver version is insufficient|no CUDA-capable device|cudaGetDeviceCount|CUDA failure 100/i.test(message))
+    return 'no usable NVIDIA GPU or driver';
   if (FALLBACK_MESSAGE.test(message)) return `${name} cannot run even a MatMul by itself`;
   return `${name} failed: ${firstLine(message).slice(0, 200)}`;
 }

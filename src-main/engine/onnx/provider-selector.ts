@@ -1,7 +1,14 @@
 import * as ort from 'onnxruntime-node';
 import { ProviderCache } from './provider-cache.ts';
 import { childProcessProbe } from './provider-probe.ts';
-import { executionProvidersFor, selectProvider, type PlatformInfo, type ProviderRequest, type ProviderSelection, type SelectionDeps } from './providers.ts';
+import {
+  executionProvidersFor,
+  selectProvider,
+  type PlatformInfo,
+  type ProviderRequest,
+  type ProviderSelection,
+  type SelectionDeps,
+} from './providers.ts';
 
 /** This process's OS, CPU and the providers its onnxruntime binding lists. */
 export function currentPlatform(): PlatformInfo {
@@ -35,7 +42,9 @@ export class ProviderSelector {
     if (known && !request.refresh) return known;
     const pending = selectProvider(request, this.deps());
     this.selections.set(key, pending);
-    pending.catch(() => { if (this.selections.get(key) === pending) this.selections.delete(key); });
+    pending.catch(() => {
+      if (this.selections.get(key) === pending) this.selections.delete(key);
+    });
     return pending;
   }
 }

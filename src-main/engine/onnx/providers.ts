@@ -8,7 +8,13 @@ export type ExecutionProvider = 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'cpu';
 export type ProviderPreference = 'auto' | ExecutionProvider;
 export const PROVIDER_PREFERENCES: readonly ProviderPreference[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
 
-export const PROVIDER_LABELS: Readonly<Record<ExecutionProvider, string>> = { cuda: 'CUDA', dml: 'DirectML', coreml: 'Core ML', webgpu: 'WebGPU', cpu: 'CPU' };
+export const PROVIDER_LABELS: Readonly<Record<ExecutionProvider, string>> = {
+  cuda: 'CUDA',
+  dml: 'DirectML',
+  coreml: 'Core ML',
+  webgpu: 'WebGPU',
+  cpu: 'CPU',
+};
 
 export interface ProviderAttempt {
   readonly provider: ExecutionProvider;
@@ -46,7 +52,10 @@ export interface ProviderRequest {
 export class ProviderError extends Error {
   override readonly name = 'ProviderError';
   readonly code = 'unsupported';
-  constructor(message: string, readonly detail: Record<string, string>) {
+  constructor(
+    message: string,
+    readonly detail: Record<string, string>,
+  ) {
     super(message);
   }
 }
@@ -69,10 +78,14 @@ export interface PlatformInfo {
  * Providers the binding does not list are dropped (so no `cuda` on Linux arm64).
  */
 export function fallbackChain(p: PlatformInfo): ExecutionProvider[] {
-  const order: ExecutionProvider[] = p.platform === 'linux' ? ['cuda', 'webgpu']
-    : p.platform === 'win32' ? ['dml', 'webgpu']
-    : p.platform === 'darwin' ? ['webgpu', 'coreml']
-    : [];
+  const order: ExecutionProvider[] =
+    p.platform === 'linux'
+      ? ['cuda', 'webgpu']
+      : p.platform === 'win32'
+        ? ['dml', 'webgpu']
+        : p.platform === 'darwin'
+          ? ['webgpu', 'coreml']
+          : [];
   return [...order.filter((e) => p.backends.includes(e)), 'cpu'];
 }
 
@@ -93,11 +106,16 @@ export function webGpuProviderOptions(cacheMode: WebGpuCacheMode = 'simple') {
 /** Session options that put a graph on `provider` (only `deviceId` reaches CUDA/DirectML from Node, §1.1). */
 export function executionProvidersFor(provider: ExecutionProvider): NonNullable<SessionOptions['executionProviders']> {
   switch (provider) {
-    case 'cuda': return [{ name: 'cuda', deviceId: 0 }];
-    case 'dml': return [{ name: 'dml', deviceId: 0 }];
-    case 'coreml': return [{ name: 'coreml' }];
-    case 'webgpu': return [webGpuProviderOptions()];
-    case 'cpu': return ['cpu'];
+    case 'cuda':
+      return [{ name: 'cuda', deviceId: 0 }];
+    case 'dml':
+      return [{ name: 'dml', deviceId: 0 }];
+    case 'coreml':
+      return [{ name: 'coreml' }];
+    case 'webgpu':
+      return [webGpuProviderOptions()];
+    case 'cpu':
+      return ['cpu'];
   }
 }
 
@@ -123,8 +141,20 @@ export async function selectProvider(request: ProviderRequest, deps: SelectionDe
   const probe = async (provider: ExecutionProvider): Promise<ProviderAttempt> => {
     const report = await deps.probe(provider);
     if (report.ok) cache.forget(provider);
-    else cache.remember(provider, { error: report.error ?? 'failed', detail: report.detail, at: deps.now().toISOString() });
-    return { provider, ok: report.ok, error: report.error, detail: report.detail, cached: false, cpuOps: report.cpuOps };
+    else
+      cache.remember(provider, {
+        error: report.error ?? 'failed',
+        detail: report.detail,
+        at: deps.now().toISOString(),
+      });
+    return {
+      provider,
+      ok: report.ok,
+      error: report.error,
+      detail: report.detail,
+      cached: false,
+      cpuOps: report.cpuOps,
+    };
   };
 
   if (request.preference !== 'auto') return selectNamed(request.preference, platform, probe);
@@ -141,26 +171,56 @@ export async function selectProvider(request: ProviderRequest, deps: SelectionDe
   const chosen = tried.find((a) => a.ok && a.cpuOps.length === 0) ?? tried.find((a) => a.ok);
   // The CPU needs no probe: every graph of the engine is tested on it.
   if (!chosen) tried.push({ provider: 'cpu', ok: true, error: null, detail: null, cached: false, cpuOps: [] });
-  return { provider: chosen?.provider ?? 'cpu', preference: 'auto', reason: autoReason(chosen ?? null, tried, platform), tried };
+  return {
+    provider: chosen?.provider ?? 'cpu',
+    preference: 'auto',
+    reason: autoReason(chosen ?? null, tried, platform),
+    tried,
+  };
 }
 
-async function selectNamed(provider: ExecutionProvider, platform: PlatformInfo, probe: (p: ExecutionProvider) => Promise<ProviderAttempt>): Promise<ProviderSelection> {
+async function selectNamed(
+  provider: ExecutionProvider,
+  platform: PlatformInfo,
+  probe: (p: ExecutionProvider) => Promise<ProviderAttempt>,
+): Promise<ProviderSelection> {
   const label = PROVIDER_LABELS[provider];
   if (!fallbackChain(platform).includes(provider)) {
-    throw new ProviderError(`${label} was requested, but onnxruntime has no ${label} provider for ${platform.platform} ${platform.arch}; choose Automatic or one of: ${fallbackChain(platform).map((p) => PROVIDER_LABELS[p]).join(', ')}`, { provider });
+    throw new ProviderError(
+      `${label} was requested, but onnxruntime has no ${label} provider for ${platform.platform} ${platform.arch}; choose Automatic or one of: ${fallbackChain(
+        platform,
+      )
+        .map((p) => PROVIDER_LABELS[p])
+        .join(', ')}`,
+      { provider },
+    );
   }
-  if (provider === 'cpu') return { provider, preference: provider, reason: 'requested', tried: [{ provider, ok: true, error: null, detail: null, cached: false, cpuOps: [] }] };
+  if (provider === 'cpu')
+    return {
+      provider,
+      preference: provider,
+      reason: 'requested',
+      tried: [{ provider, ok: true, error: null, detail: null, cached: false, cpuOps: [] }],
+    };
   const attempt = await probe(provider);
   if (!attempt.ok) {
-    throw new ProviderError(`${label} was requested but cannot be used: ${attempt.error}. Choose Automatic to fall back to another provider.`, { provider, error: attempt.error ?? '', ...(attempt.detail ? { onnxruntime: attempt.detail } : {}) });
+    throw new ProviderError(
+      `${label} was requested but cannot be used: ${attempt.error}. Choose Automatic to fall back to another provider.`,
+      { provider, error: attempt.error ?? '', ...(attempt.detail ? { onnxruntime: attempt.detail } : {}) },
+    );
   }
   const reason = attempt.cpuOps.length > 0 ? `requested; ${cpuOpsText(attempt.cpuOps)}` : 'requested';
   return { provider, preference: provider, reason, tried: [attempt] };
 }
 
 function autoReason(chosen: ProviderAttempt | null, tried: readonly ProviderAttempt[], platform: PlatformInfo): string {
-  const failed = tried.filter((a) => a.provider !== chosen?.provider && a.provider !== 'cpu')
-    .map((a) => (a.ok ? `${PROVIDER_LABELS[a.provider]}: ${cpuOpsText(a.cpuOps)}` : a.error ?? `${PROVIDER_LABELS[a.provider]} failed`));
+  const failed = tried
+    .filter((a) => a.provider !== chosen?.provider && a.provider !== 'cpu')
+    .map((a) =>
+      a.ok
+        ? `${PROVIDER_LABELS[a.provider]}: ${cpuOpsText(a.cpuOps)}`
+        : (a.error ?? `${PROVIDER_LABELS[a.provider]} failed`),
+    );
   if (chosen?.cpuOps.length) failed.push(cpuOpsText(chosen.cpuOps));
   if (failed.length > 0) return failed.join('; ');
   if (chosen) return `the fastest provider available on ${platform.platform}`;

@@ -20,7 +20,12 @@ export type OnnxSessionErrorCode = 'create-failed' | 'bad-feeds' | 'run-failed';
 /** A session that could not be created or run, naming the graph and carrying onnxruntime's message. */
 export class OnnxSessionError extends Error {
   override readonly name = 'OnnxSessionError';
-  constructor(readonly code: OnnxSessionErrorCode, readonly model: string, message: string, options?: ErrorOptions) {
+  constructor(
+    readonly code: OnnxSessionErrorCode,
+    readonly model: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
   }
 }
@@ -45,7 +50,11 @@ export type Feeds = Record<string, ort.Tensor>;
 
 /** One loaded graph. `run` checks the feed names against the graph's inputs before calling onnxruntime. */
 export class OnnxSession {
-  private constructor(readonly model: OnnxModel, private readonly session: ort.InferenceSession, private readonly profiling: boolean) {}
+  private constructor(
+    readonly model: OnnxModel,
+    private readonly session: ort.InferenceSession,
+    private readonly profiling: boolean,
+  ) {}
 
   /**
    * Creates the session from the serialised bytes. External data is resolved against
@@ -63,11 +72,23 @@ export class OnnxSession {
     };
     if (options.intraOpNumThreads !== undefined) ortOptions.intraOpNumThreads = options.intraOpNumThreads;
     ortOptions.logSeverityLevel = options.logSeverityLevel ?? ORT_LOG_SEVERITY;
-    if (options.profileFilePrefix !== undefined) { ortOptions.enableProfiling = true; ortOptions.profileFilePrefix = options.profileFilePrefix; }
+    if (options.profileFilePrefix !== undefined) {
+      ortOptions.enableProfiling = true;
+      ortOptions.profileFilePrefix = options.profileFilePrefix;
+    }
     try {
-      return new OnnxSession(model, await ort.InferenceSession.create(model.bytes, ortOptions), options.profileFilePrefix !== undefined);
+      return new OnnxSession(
+        model,
+        await ort.InferenceSession.create(model.bytes, ortOptions),
+        options.profileFilePrefix !== undefined,
+      );
     } catch (e) {
-      throw new OnnxSessionError('create-failed', model.name, `cannot create an onnxruntime session for graph ${model.name}: ${(e as Error).message}`, { cause: e });
+      throw new OnnxSessionError(
+        'create-failed',
+        model.name,
+        `cannot create an onnxruntime session for graph ${model.name}: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
   }
 
@@ -83,12 +104,21 @@ export class OnnxSession {
     const missing = this.session.inputNames.filter((n) => !(n in feeds));
     const extra = Object.keys(feeds).filter((n) => !this.session.inputNames.includes(n));
     if (missing.length > 0 || extra.length > 0) {
-      throw new OnnxSessionError('bad-feeds', this.model.name, `graph ${this.model.name}: missing inputs [${missing.join(', ')}], unknown inputs [${extra.join(', ')}]`);
+      throw new OnnxSessionError(
+        'bad-feeds',
+        this.model.name,
+        `graph ${this.model.name}: missing inputs [${missing.join(', ')}], unknown inputs [${extra.join(', ')}]`,
+      );
     }
     try {
       return await this.session.run(feeds);
     } catch (e) {
-      throw new OnnxSessionError('run-failed', this.model.name, `graph ${this.model.name} failed to run: ${(e as Error).message}`, { cause: e });
+      throw new OnnxSessionError(
+        'run-failed',
+        this.model.name,
+        `graph ${this.model.name} failed to run: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
   }
 
@@ -105,5 +135,9 @@ export function f32(data: Float32Array, dims: readonly number[]): ort.Tensor {
 
 /** Int64 tensor helper from plain numbers. */
 export function i64(values: readonly number[], dims: readonly number[] = [values.length]): ort.Tensor {
-  return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+  return new ort.Tensor(
+    'int64',
+    BigInt64Array.from(values, (v) => BigInt(v)),
+    dims,
+  );
 }

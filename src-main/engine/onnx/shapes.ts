@@ -30,12 +30,14 @@ export function broadcast(op: string, a: Shape, b: Shape): Shape {
   const rank = Math.max(a.length, b.length);
   const out: Dim[] = [];
   for (let i = 0; i < rank; i++) {
-    const ia = a.length - rank + i, ib = b.length - rank + i;
-    const x = ia < 0 ? 1 : a[ia]!;   // missing leading dims broadcast as 1; a null dim stays unknown
+    const ia = a.length - rank + i,
+      ib = b.length - rank + i;
+    const x = ia < 0 ? 1 : a[ia]!; // missing leading dims broadcast as 1; a null dim stays unknown
     const y = ib < 0 ? 1 : b[ib]!;
     if (x === 1) out.push(y);
     else if (y === 1 || sameDim(x, y)) out.push(x);
-    else if (typeof x === 'number' && typeof y === 'number') throw new GraphError(`${op}: shapes ${fmt(a)} and ${fmt(b)} do not broadcast`);
+    else if (typeof x === 'number' && typeof y === 'number')
+      throw new GraphError(`${op}: shapes ${fmt(a)} and ${fmt(b)} do not broadcast`);
     else out.push(typeof x === 'number' ? x : typeof y === 'number' ? y : null);
   }
   return out;
@@ -43,7 +45,8 @@ export function broadcast(op: string, a: Shape, b: Shape): Shape {
 
 /** Requires `dim` to equal `want` when both are known sizes. */
 export function expectDim(op: string, what: string, dim: Dim | undefined, want: Dim): void {
-  if (typeof dim === 'number' && typeof want === 'number' && dim !== want) throw new GraphError(`${op}: ${what} is ${dim}, expected ${want}`);
+  if (typeof dim === 'number' && typeof want === 'number' && dim !== want)
+    throw new GraphError(`${op}: ${what} is ${dim}, expected ${want}`);
 }
 
 export function reshapeShape(op: string, input: Shape, target: readonly number[]): Shape {
@@ -53,7 +56,8 @@ export function reshapeShape(op: string, input: Shape, target: readonly number[]
     const total = (input as number[]).reduce((p, d) => p * d, 1);
     const known = out.reduce<number>((p, d, i) => (i === minus ? p : p * (d as number)), 1);
     if (out.every((d, i) => i === minus || typeof d === 'number')) {
-      if (known === 0 || total % known !== 0) throw new GraphError(`${op}: cannot reshape ${fmt(input)} to [${target.join(', ')}]`);
+      if (known === 0 || total % known !== 0)
+        throw new GraphError(`${op}: cannot reshape ${fmt(input)} to [${target.join(', ')}]`);
       out[minus] = total / known;
     }
   }
@@ -69,7 +73,9 @@ export function concatShape(op: string, shapes: Shape[], axis: number): Shape {
   let total: Dim = 0;
   for (const s of shapes as (readonly Dim[])[]) {
     if (s.length !== first.length) throw new GraphError(`${op}: ranks differ (${shapes.map(fmt).join(' vs ')})`);
-    s.forEach((d, i) => { if (i !== a) expectDim(op, `dim ${i} of ${fmt(s)}`, d, first[i] ?? null); });
+    s.forEach((d, i) => {
+      if (i !== a) expectDim(op, `dim ${i} of ${fmt(s)}`, d, first[i] ?? null);
+    });
     const d = s[a] ?? null;
     total = typeof total === 'number' && typeof d === 'number' ? total + d : null;
   }

@@ -10,8 +10,16 @@ import type { ElemType } from './onnx-proto.ts';
 import type { QuantSpec } from './precision.ts';
 
 const ELEM_OF_DTYPE: Record<DType, ElemType> = {
-  F64: 'float64', F32: 'float32', F16: 'float16', BF16: 'bfloat16',
-  I64: 'int64', I32: 'int32', I16: 'int16', I8: 'int8', U8: 'uint8', BOOL: 'bool',
+  F64: 'float64',
+  F32: 'float32',
+  F16: 'float16',
+  BF16: 'bfloat16',
+  I64: 'int64',
+  I32: 'int32',
+  I16: 'int16',
+  I8: 'int8',
+  U8: 'uint8',
+  BOOL: 'bool',
 };
 
 /**
@@ -35,7 +43,12 @@ export class Checkpoint {
   static open(path: string, baseName?: string): Checkpoint {
     const abs = resolve(path);
     if (existsSync(abs) && statSync(abs).isDirectory()) {
-      if (!baseName) throw new WeightError('not-found', abs, `${abs} is a folder: name the weights file (e.g. "diffusion_pytorch_model")`);
+      if (!baseName)
+        throw new WeightError(
+          'not-found',
+          abs,
+          `${abs} is a folder: name the weights file (e.g. "diffusion_pytorch_model")`,
+        );
       const index = join(abs, `${baseName}.safetensors.index.json`);
       return Checkpoint.open(existsSync(index) ? index : join(abs, `${baseName}.safetensors`));
     }
@@ -52,20 +65,38 @@ export class Checkpoint {
       parsed = JSON.parse(readFileSync(indexPath, 'utf8'));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not-found' : 'bad-index';
-      throw new WeightError(code, indexPath, `cannot read shard index ${indexPath}: ${(e as Error).message}`, undefined, { cause: e });
+      throw new WeightError(
+        code,
+        indexPath,
+        `cannot read shard index ${indexPath}: ${(e as Error).message}`,
+        undefined,
+        { cause: e },
+      );
     }
     const map = (parsed as { weight_map?: unknown } | null)?.weight_map;
-    if (typeof map !== 'object' || map === null || Object.values(map).some((f) => typeof f !== 'string' || f.includes('..'))) {
-      throw new WeightError('bad-index', indexPath, `${indexPath} has no valid "weight_map" of tensor name → shard file in the same folder`);
+    if (
+      typeof map !== 'object' ||
+      map === null ||
+      Object.values(map).some((f) => typeof f !== 'string' || f.includes('..'))
+    ) {
+      throw new WeightError(
+        'bad-index',
+        indexPath,
+        `${indexPath} has no valid "weight_map" of tensor name → shard file in the same folder`,
+      );
     }
     const dir = dirname(indexPath);
-    return new Checkpoint(indexPath, new Map(Object.entries(map as Record<string, string>).map(([k, f]) => [k, join(dir, f)])));
+    return new Checkpoint(
+      indexPath,
+      new Map(Object.entries(map as Record<string, string>).map(([k, f]) => [k, join(dir, f)])),
+    );
   }
 
   /** Where `key` lives; throws WeightError('missing-tensor') naming the tensor and the file searched. */
   info(key: string): TensorInfo {
     const file = this.fileOf(key);
-    if (file === null) throw new WeightError('missing-tensor', this.path, `tensor "${key}" is missing from ${this.path}`, key);
+    if (file === null)
+      throw new WeightError('missing-tensor', this.path, `tensor "${key}" is missing from ${this.path}`, key);
     return this.shard(file).get(key);
   }
 
@@ -158,15 +189,28 @@ export class Weights {
    * `<prefix>.weight` `[out, in]` and, when `bias` is set, `<prefix>.bias` `[out]`: quantised when the quantised
    * checkpoint holds the weight, else in the precision's matmul type (fp16 weights need no fold under fp16-mixed).
    */
-  linear(prefix: string, out: number, inp: number, o: { bias: boolean } = { bias: false }): LinearWeights | QuantizedLinearWeights {
+  linear(
+    prefix: string,
+    out: number,
+    inp: number,
+    o: { bias: boolean } = { bias: false },
+  ): LinearWeights | QuantizedLinearWeights {
     const w = this.scope(prefix);
     const q = this.options.quantized;
     const key = w.key('weight');
     if (q?.checkpoint.has(`${key}.packed`)) {
       const blocks = Math.ceil(inp / q.spec.blockSize);
-      const packed = this.external(q.checkpoint, `${key}.packed`, [out, blocks, (q.spec.blockSize * q.spec.bits) / 8], ['uint8']);
+      const packed = this.external(
+        q.checkpoint,
+        `${key}.packed`,
+        [out, blocks, (q.spec.blockSize * q.spec.bits) / 8],
+        ['uint8'],
+      );
       const scales = this.external(q.checkpoint, `${key}.scales`, [out, blocks], ['float32', 'float16']);
-      return { quantized: { packed, scales, out, in: inp, spec: q.spec }, bias: o.bias ? w.tensor('bias', [out]) : null };
+      return {
+        quantized: { packed, scales, out, in: inp, spec: q.spec },
+        bias: o.bias ? w.tensor('bias', [out]) : null,
+      };
     }
     const { policy, emulateFloat16 } = this.g.precision;
     const type = emulateFloat16 ? this.options.computeType : policy.matmul;
@@ -181,13 +225,33 @@ export class Weights {
   private external(ckpt: Checkpoint, full: string, shape: readonly number[], types: readonly ElemType[]): Value {
     const info = ckpt.info(full);
     if (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
-      throw new WeightError('wrong-shape', info.file, `tensor "${full}" in ${info.file} has shape [${info.shape.join(', ')}] but the model config expects [${shape.join(', ')}]`, full);
+      throw new WeightError(
+        'wrong-shape',
+        info.file,
+        `tensor "${full}" in ${info.file} has shape [${info.shape.join(', ')}] but the model config expects [${shape.join(', ')}]`,
+        full,
+      );
     }
     const stored = ELEM_OF_DTYPE[info.dtype];
     if (!types.includes(stored)) {
-      throw new WeightError('wrong-dtype', info.file, `tensor "${full}" in ${info.file} is ${info.dtype}, expected ${types.join(' or ')}`, full);
+      throw new WeightError(
+        'wrong-dtype',
+        info.file,
+        `tensor "${full}" in ${info.file} is ${info.dtype}, expected ${types.join(' or ')}`,
+        full,
+      );
     }
-    return this.g.externalInitializer({ name: full, dtype: stored, dims: info.shape, file: info.file, offset: info.dataOffset, length: info.byteLength }, this.options.root);
+    return this.g.externalInitializer(
+      {
+        name: full,
+        dtype: stored,
+        dims: info.shape,
+        file: info.file,
+        offset: info.dataOffset,
+        length: info.byteLength,
+      },
+      this.options.root,
+    );
   }
 
   private key(k: string): string {

@@ -33,8 +33,13 @@ function scores(heads: number, queries: number, keys: number, a: AttentionScores
  * - attention: x, u, q, k and v repeated to all heads, output (6·S·D) + the scores;
  * - SwiGLU: x, z, then gate, up and silu(gate) (2·S·D + 3·S·F).
  */
-export function ditActivationBytes(cfg: DitConfig, o: { sequence: number; actBytes: number; attention: AttentionScores }): number {
-  const S = o.sequence, D = cfg.hiddenSize, F = cfg.ffnDim;
+export function ditActivationBytes(
+  cfg: DitConfig,
+  o: { sequence: number; actBytes: number; attention: AttentionScores },
+): number {
+  const S = o.sequence,
+    D = cfg.hiddenSize,
+    F = cfg.ffnDim;
   const attention = 6 * S * D * o.actBytes + scores(cfg.numHeads, S, S, o.attention);
   const ffn = (2 * S * D + 3 * S * F) * o.actBytes;
   const rope = 2 * S * cfg.ropePairs * 4;
@@ -46,8 +51,13 @@ export function ditActivationBytes(cfg: DitConfig, o: { sequence: number; actByt
  * the scores and the causal bias; the MLP holds gate, up and silu(gate). The present K/V of every layer are
  * graph outputs, so they are live until the call returns.
  */
-export function textActivationBytes(cfg: QwenTextConfig, o: { tokens: number; actBytes: number; attention: AttentionScores }): number {
-  const L = o.tokens, D = cfg.hiddenSize, I = cfg.intermediateSize;
+export function textActivationBytes(
+  cfg: QwenTextConfig,
+  o: { tokens: number; actBytes: number; attention: AttentionScores },
+): number {
+  const L = o.tokens,
+    D = cfg.hiddenSize,
+    I = cfg.intermediateSize;
   const attention = 5 * L * D * o.actBytes + scores(cfg.numHeads, L, L, o.attention) + L * L * 4;
   const mlp = (2 * L * D + 3 * L * I) * o.actBytes;
   const presentKv = 2 * cfg.numLayers * L * cfg.numKvHeads * cfg.headDim * 4;
@@ -65,8 +75,13 @@ export function visionPatches(cfg: QwenVisionConfig, width: number, height: numb
  * The vision tower over N patches (§2.4): the full-attention blocks see all N patches at once (windowed blocks
  * see 64-patch windows), so they set the score size; the MLP holds gate, up and silu(gate).
  */
-export function visionActivationBytes(cfg: QwenVisionConfig, o: { patches: number; actBytes: number; attention: AttentionScores }): number {
-  const N = o.patches, D = cfg.hiddenSize, I = cfg.intermediateSize;
+export function visionActivationBytes(
+  cfg: QwenVisionConfig,
+  o: { patches: number; actBytes: number; attention: AttentionScores },
+): number {
+  const N = o.patches,
+    D = cfg.hiddenSize,
+    I = cfg.intermediateSize;
   const attention = 6 * N * D * o.actBytes + scores(cfg.numHeads, N, N, o.attention);
   const mlp = (2 * N * D + 3 * N * I) * o.actBytes;
   return Math.max(attention, mlp);
@@ -86,15 +101,19 @@ function midBlockBytes(cfg: VaeConfig, area: number, actBytes: number, attention
  * VAE encoder on a W×H image (§5.2): the full-resolution block with 128 channels dominates (conv_in output,
  * resnets, the padded copy of the downsampler); the mid block adds its attention at 1/8 resolution.
  */
-export function vaeEncoderActivationBytes(cfg: VaeConfig, o: { width: number; height: number; actBytes: number; attention: AttentionScores }): number {
+export function vaeEncoderActivationBytes(
+  cfg: VaeConfig,
+  o: { width: number; height: number; actBytes: number; attention: AttentionScores },
+): number {
   const channels = cfg.blockOutChannels;
   let area = o.width * o.height;
   let peak = (cfg.inChannels + channels[0]!) * area;
   let cin = channels[0]!;
   for (const [i, cout] of channels.entries()) {
-    for (let r = 0; r < cfg.layersPerBlock; r++) peak = Math.max(peak, resnetChannels(r === 0 ? cin : cout, cout) * area);
+    for (let r = 0; r < cfg.layersPerBlock; r++)
+      peak = Math.max(peak, resnetChannels(r === 0 ? cin : cout, cout) * area);
     if (i < channels.length - 1) {
-      peak = Math.max(peak, 2.25 * cout * area);  // input, zero-padded copy, strided output
+      peak = Math.max(peak, 2.25 * cout * area); // input, zero-padded copy, strided output
       area /= 4;
     }
     cin = cout;
@@ -106,21 +125,25 @@ export function vaeEncoderActivationBytes(cfg: VaeConfig, o: { width: number; he
  * VAE decoder from an h×w latent (§5.9): 512 channels at low resolution, then each upsampler makes a 4× larger
  * copy; at full resolution the last block's first resnet (256 → 128 in FLUX) holds the most.
  */
-export function vaeDecoderActivationBytes(cfg: VaeConfig, o: { latentWidth: number; latentHeight: number; actBytes: number; attention: AttentionScores }): number {
+export function vaeDecoderActivationBytes(
+  cfg: VaeConfig,
+  o: { latentWidth: number; latentHeight: number; actBytes: number; attention: AttentionScores },
+): number {
   const channels = [...cfg.blockOutChannels].reverse();
   let area = o.latentWidth * o.latentHeight;
   const mid = midBlockBytes(cfg, area, o.actBytes, o.attention);
   let peak = (cfg.latentChannels + channels[0]!) * area;
   let cin = channels[0]!;
   for (const [i, cout] of channels.entries()) {
-    for (let r = 0; r <= cfg.layersPerBlock; r++) peak = Math.max(peak, resnetChannels(r === 0 ? cin : cout, cout) * area);
+    for (let r = 0; r <= cfg.layersPerBlock; r++)
+      peak = Math.max(peak, resnetChannels(r === 0 ? cin : cout, cout) * area);
     if (i < channels.length - 1) {
-      peak = Math.max(peak, 9 * cout * area);     // input, nearest ×2 copy, conv output (both 4× the area)
+      peak = Math.max(peak, 9 * cout * area); // input, nearest ×2 copy, conv output (both 4× the area)
       area *= 4;
     }
     cin = cout;
   }
-  peak = Math.max(peak, (3 * channels.at(-1)! + cfg.outChannels) * area);  // norm_out, silu, conv_out
+  peak = Math.max(peak, (3 * channels.at(-1)! + cfg.outChannels) * area); // norm_out, silu, conv_out
   return Math.max(peak * o.actBytes, mid);
 }
 
@@ -128,8 +151,13 @@ export function vaeDecoderActivationBytes(cfg: VaeConfig, o: { latentWidth: numb
  * The tiled decode (models/vae/tiling.ts) with `tile`-pixel latent tiles: one tile's activations at a time, plus the
  * blended image and its weight sum at full size and one tile's decoded image.
  */
-export function vaeTiledDecoderActivationBytes(cfg: VaeConfig, o: { latentWidth: number; latentHeight: number; actBytes: number; attention: AttentionScores; tile: number }): number {
-  const tw = Math.min(o.tile, o.latentWidth), th = Math.min(o.tile, o.latentHeight), f2 = cfg.downscaleFactor ** 2;
+export function vaeTiledDecoderActivationBytes(
+  cfg: VaeConfig,
+  o: { latentWidth: number; latentHeight: number; actBytes: number; attention: AttentionScores; tile: number },
+): number {
+  const tw = Math.min(o.tile, o.latentWidth),
+    th = Math.min(o.tile, o.latentHeight),
+    f2 = cfg.downscaleFactor ** 2;
   const tile = vaeDecoderActivationBytes(cfg, { ...o, latentWidth: tw, latentHeight: th });
   return tile + ((cfg.outChannels + 1) * o.latentWidth * o.latentHeight + cfg.outChannels * tw * th) * f2 * 4;
 }
@@ -138,9 +166,14 @@ export function vaeTiledDecoderActivationBytes(cfg: VaeConfig, o: { latentWidth:
  * The tiled encode with `tile`-pixel latent tiles (`tile`·f image pixels): one tile's activations, its image crop,
  * and the blended moments (mean, log-variance) and weight sum at latent size.
  */
-export function vaeTiledEncoderActivationBytes(cfg: VaeConfig, o: { width: number; height: number; actBytes: number; attention: AttentionScores; tile: number }): number {
-  const f = cfg.downscaleFactor, L = cfg.latentChannels;
-  const tw = Math.min(o.tile * f, o.width), th = Math.min(o.tile * f, o.height);
+export function vaeTiledEncoderActivationBytes(
+  cfg: VaeConfig,
+  o: { width: number; height: number; actBytes: number; attention: AttentionScores; tile: number },
+): number {
+  const f = cfg.downscaleFactor,
+    L = cfg.latentChannels;
+  const tw = Math.min(o.tile * f, o.width),
+    th = Math.min(o.tile * f, o.height);
   const tile = vaeEncoderActivationBytes(cfg, { ...o, width: tw, height: th });
   return tile + (cfg.inChannels * tw * th + ((2 * L + 1) * o.width * o.height + 2 * L * tw * th) / (f * f)) * 4;
 }

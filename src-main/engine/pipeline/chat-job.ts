@@ -53,7 +53,11 @@ export async function runChatJob(job: ChatJob, models: ModelSet, ctx: TaskContex
   const images = await Promise.all(job.images.map((bytes, i) => decodeImage(bytes, `image ${i + 1}`)));
   const set = await models.openFor(job.modelDir, job);
   const parts = await set.chatParts();
-  const chat = new ChatPipeline(parts.tokenizer, parts.model, { loadVision: parts.vision, defaults: parts.defaults, imageOptions: parts.imageOptions });
+  const chat = new ChatPipeline(parts.tokenizer, parts.model, {
+    loadVision: parts.vision,
+    defaults: parts.defaults,
+    imageOptions: parts.imageOptions,
+  });
   const ready = performance.now();
   let first = ready;
   let count = 0;
@@ -65,8 +69,12 @@ export async function runChatJob(job: ChatJob, models: ModelSet, ctx: TaskContex
     ...(job.seed !== undefined ? { seed: job.seed } : {}),
     signal: ctx.signal,
     // Said at once, even when the first token is half a character and shows later: the prompt has been read.
-    onFirstToken: () => { first = performance.now(); ctx.progress({ step: 0, total, stage: 'answering', etaMs: null }); },
-    onText: (piece) => ctx.progress({ step: ++count, total, stage: 'answering', etaMs: null, report: { kind: 'chat', piece } }),
+    onFirstToken: () => {
+      first = performance.now();
+      ctx.progress({ step: 0, total, stage: 'answering', etaMs: null });
+    },
+    onText: (piece) =>
+      ctx.progress({ step: ++count, total, stage: 'answering', etaMs: null, report: { kind: 'chat', piece } }),
   });
   const end = performance.now();
   return {

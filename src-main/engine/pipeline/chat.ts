@@ -1,16 +1,33 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CancelledError } from '../cancellation.ts';
-import { QWEN_IMAGE_DEFAULTS, preprocessForQwen, type QwenImageOptions, type QwenVisionInput } from '../image/qwen-preprocess.ts';
+import {
+  QWEN_IMAGE_DEFAULTS,
+  preprocessForQwen,
+  type QwenImageOptions,
+  type QwenVisionInput,
+} from '../image/qwen-preprocess.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
 import { readConfigFile, type JsonObject } from '../models/config-error.ts';
 import {
-  QwenConfigError, QwenTextModel, generateTokens, readGenerationDefaults,
-  type DecoderPrompt, type GenerationDefaults, type QwenTextLoadOptions, type SamplingOptions,
+  QwenConfigError,
+  QwenTextModel,
+  generateTokens,
+  readGenerationDefaults,
+  type DecoderPrompt,
+  type GenerationDefaults,
+  type QwenTextLoadOptions,
+  type SamplingOptions,
 } from '../models/qwen-text.ts';
 import { QwenVisionModel, type VisionInput } from '../models/qwen-vision.ts';
 import { mropePositionIds } from '../sampling/mrope.ts';
-import { CHAT_STOP_TOKENS, chatConversationPrompt, expandImagePads, readChatReply, type ChatTurn } from '../text/prompts.ts';
+import {
+  CHAT_STOP_TOKENS,
+  chatConversationPrompt,
+  expandImagePads,
+  readChatReply,
+  type ChatTurn,
+} from '../text/prompts.ts';
 import { SPECIAL_TOKENS } from '../text/special-tokens.ts';
 import { loadTokenizer, type Tokenizer } from '../text/tokenizer.ts';
 
@@ -87,12 +104,18 @@ export class ChatPipeline {
 
   /** The ids that end a reply: the chat stop strings the tokenizer knows, plus the checkpoint's EOS ids. */
   get stopTokenIds(): number[] {
-    const ids = CHAT_STOP_TOKENS.filter((t) => this.tokenizer.hasSpecialToken(t)).map((t) => this.tokenizer.specialTokenId(t));
+    const ids = CHAT_STOP_TOKENS.filter((t) => this.tokenizer.hasSpecialToken(t)).map((t) =>
+      this.tokenizer.specialTokenId(t),
+    );
     return [...new Set([...ids, ...this.parts.defaults.eosTokenIds])];
   }
 
   async chat(request: ChatRequest): Promise<ChatResult> {
-    const prompt = await this.buildPrompt(chatConversationPrompt(request.turns, request.images?.length ?? 0), request.images ?? [], request.signal);
+    const prompt = await this.buildPrompt(
+      chatConversationPrompt(request.turns, request.images?.length ?? 0),
+      request.images ?? [],
+      request.signal,
+    );
     const stops = new Set(this.stopTokenIds);
     const stream = this.tokenizer.streamDecoder();
     const tokens: number[] = [];
@@ -106,7 +129,10 @@ export class ChatPipeline {
     })) {
       if (tokens.length === 0) request.onFirstToken?.();
       tokens.push(token);
-      if (stops.has(token)) { stopped = true; break; }
+      if (stops.has(token)) {
+        stopped = true;
+        break;
+      }
       const piece = stream.push(token);
       if (piece !== '') request.onText?.(piece);
     }
@@ -124,7 +150,17 @@ export class ChatPipeline {
 
   /** The decoder input for a §2.2 prompt with one `<|image_pad|>` per image (chat-conditioning.ts uses it too). */
   buildPrompt(text: string, images: readonly RgbImage[], signal?: AbortSignal): Promise<DecoderPrompt> {
-    return chatDecoderPrompt({ tokenizer: this.tokenizer, model: this.model, imageOptions: this.parts.imageOptions, embedImages: (inputs) => this.embedImages(inputs) }, text, images, signal);
+    return chatDecoderPrompt(
+      {
+        tokenizer: this.tokenizer,
+        model: this.model,
+        imageOptions: this.parts.imageOptions,
+        embedImages: (inputs) => this.embedImages(inputs),
+      },
+      text,
+      images,
+      signal,
+    );
   }
 
   private async embedImages(inputs: readonly QwenVisionInput[]): Promise<Float32Array> {
@@ -145,7 +181,12 @@ export interface ChatPromptParts {
  * §2.2: prompt text (one `<|image_pad|>` per image) → ids with the pads expanded to each image's merged patch
  * count → embeddings with the vision rows spliced in at the pads → M-RoPE ids over text and image grids.
  */
-export async function chatDecoderPrompt(parts: ChatPromptParts, text: string, images: readonly RgbImage[], signal?: AbortSignal): Promise<DecoderPrompt> {
+export async function chatDecoderPrompt(
+  parts: ChatPromptParts,
+  text: string,
+  images: readonly RgbImage[],
+  signal?: AbortSignal,
+): Promise<DecoderPrompt> {
   const { tokenizer, model } = parts;
   const cfg = model.config;
   const inputs = images.map((image) => preprocessForQwen(image, parts.imageOptions));
@@ -154,24 +195,38 @@ export async function chatDecoderPrompt(parts: ChatPromptParts, text: string, im
   const embeds = model.embed(ids);
   if (inputs.length > 0) {
     const padId = tokenizer.specialTokenId(SPECIAL_TOKENS.imagePad);
-    if (padId !== cfg.imageTokenId) throw new RangeError(`the tokenizer's ${SPECIAL_TOKENS.imagePad} is ${padId} but the MLLM config's image_token_id is ${cfg.imageTokenId}`);
+    if (padId !== cfg.imageTokenId)
+      throw new RangeError(
+        `the tokenizer's ${SPECIAL_TOKENS.imagePad} is ${padId} but the MLLM config's image_token_id is ${cfg.imageTokenId}`,
+      );
     if (signal?.aborted) throw new CancelledError('chat');
     spliceImageRows(embeds, ids, cfg.imageTokenId, await parts.embedImages(inputs), cfg.hiddenSize);
   }
-  const positions = mropePositionIds(ids, grids, { imageTokenId: cfg.imageTokenId, spatialMergeSize: cfg.spatialMergeSize });
+  const positions = mropePositionIds(ids, grids, {
+    imageTokenId: cfg.imageTokenId,
+    spatialMergeSize: cfg.spatialMergeSize,
+  });
   return { ids, embeds, positions };
 }
 
 /** Overwrites the embedding row of every `imageTokenId` in `ids`, in order, with the next vision embedding row. */
-export function spliceImageRows(embeds: Float32Array, ids: readonly number[], imageTokenId: number, rows: Float32Array, hidden: number): void {
+export function spliceImageRows(
+  embeds: Float32Array,
+  ids: readonly number[],
+  imageTokenId: number,
+  rows: Float32Array,
+  hidden: number,
+): void {
   let next = 0;
   ids.forEach((id, i) => {
     if (id !== imageTokenId) return;
-    if ((next + 1) * hidden > rows.length) throw new RangeError(`the prompt has more image tokens than the ${rows.length / hidden} vision embeddings`);
+    if ((next + 1) * hidden > rows.length)
+      throw new RangeError(`the prompt has more image tokens than the ${rows.length / hidden} vision embeddings`);
     embeds.set(rows.subarray(next * hidden, (next + 1) * hidden), i * hidden);
     next++;
   });
-  if (next * hidden !== rows.length) throw new RangeError(`${rows.length / hidden} vision embeddings but ${next} image tokens in the prompt`);
+  if (next * hidden !== rows.length)
+    throw new RangeError(`${rows.length / hidden} vision embeddings but ${next} image tokens in the prompt`);
 }
 
 /** `processor/preprocessor_config.json` over the stock Qwen2.5-VL values (§1.6); the file is optional. */
@@ -181,7 +236,9 @@ export function readImageOptions(processorDir: string): QwenImageOptions {
   const json = readConfigFile(path, QwenConfigError, 'the image processor settings') as JsonObject;
   const num = (key: string, fallback: number) => (typeof json[key] === 'number' ? json[key] : fallback);
   const triple = (key: string, fallback: readonly [number, number, number]) =>
-    (Array.isArray(json[key]) && json[key].length === 3 && json[key].every((v) => typeof v === 'number') ? (json[key] as [number, number, number]) : fallback);
+    Array.isArray(json[key]) && json[key].length === 3 && json[key].every((v) => typeof v === 'number')
+      ? (json[key] as [number, number, number])
+      : fallback;
   const d = QWEN_IMAGE_DEFAULTS;
   return {
     processor: d.processor,

@@ -37,15 +37,24 @@ export class TextConditioner {
   private readonly cache = new Map<string, Promise<TextConditioning>>();
   private readonly options: Required<ConditionerOptions>;
 
-  constructor(readonly tokenizer: Tokenizer, readonly model: QwenTextModel, options: ConditionerOptions = {}) {
+  constructor(
+    readonly tokenizer: Tokenizer,
+    readonly model: QwenTextModel,
+    options: ConditionerOptions = {},
+  ) {
     this.options = { ...DEFAULTS, ...options };
     const { maxSequenceLength, cacheSize } = this.options;
-    if (!Number.isInteger(maxSequenceLength) || maxSequenceLength < 1) throw new RangeError(`maxSequenceLength must be a positive integer, got ${maxSequenceLength}`);
-    if (!Number.isInteger(cacheSize) || cacheSize < 1) throw new RangeError(`cacheSize must be a positive integer, got ${cacheSize}`);
+    if (!Number.isInteger(maxSequenceLength) || maxSequenceLength < 1)
+      throw new RangeError(`maxSequenceLength must be a positive integer, got ${maxSequenceLength}`);
+    if (!Number.isInteger(cacheSize) || cacheSize < 1)
+      throw new RangeError(`cacheSize must be a positive integer, got ${cacheSize}`);
   }
 
   /** Tokenizer from `<modelDir>/processor`, decoder from `<modelDir>/mllm`. */
-  static async load(modelDir: string, options: ConditionerOptions & { model?: QwenTextLoadOptions } = {}): Promise<TextConditioner> {
+  static async load(
+    modelDir: string,
+    options: ConditionerOptions & { model?: QwenTextLoadOptions } = {},
+  ): Promise<TextConditioner> {
     const tokenizer = await loadTokenizer(join(modelDir, 'processor'));
     return new TextConditioner(tokenizer, await QwenTextModel.load(join(modelDir, 'mllm'), options.model), options);
   }
@@ -71,7 +80,9 @@ export class TextConditioner {
     if (signal?.aborted) return Promise.reject(new CancelledError('prompt encoding'));
     const pending = this.run(text);
     this.cache.set(text, pending);
-    pending.catch(() => { if (this.cache.get(text) === pending) this.cache.delete(text); });
+    pending.catch(() => {
+      if (this.cache.get(text) === pending) this.cache.delete(text);
+    });
     while (this.cache.size > this.options.cacheSize) this.cache.delete(this.cache.keys().next().value!);
     return pending;
   }
@@ -84,8 +95,18 @@ export class TextConditioner {
   private async run(text: string): Promise<TextConditioning> {
     const inputIds = this.tokenizer.encode(text, { maxLength: this.options.maxSequenceLength });
     if (inputIds.length === 0) throw new RangeError('the templated prompt tokenized to nothing');
-    const out = await this.model.forward({ embeds: this.model.embed(inputIds), positions: textPositionIds(inputIds.length) });
+    const out = await this.model.forward({
+      embeds: this.model.embed(inputIds),
+      positions: textPositionIds(inputIds.length),
+    });
     const length = inputIds.length;
-    return { text, inputIds, hiddenStates: out.lastHidden, mask: new Uint8Array(length).fill(1), length, hiddenSize: this.model.config.hiddenSize };
+    return {
+      text,
+      inputIds,
+      hiddenStates: out.lastHidden,
+      mask: new Uint8Array(length).fill(1),
+      length,
+      hiddenSize: this.model.config.hiddenSize,
+    };
   }
 }

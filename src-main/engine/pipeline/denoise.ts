@@ -1,8 +1,21 @@
-import { DitStepCache, type DitAcceleration, type DitModel, type DitStepCacheStats, type FloatTensor, type TextContext } from '../models/dit.ts';
+import {
+  DitStepCache,
+  type DitAcceleration,
+  type DitModel,
+  type DitStepCacheStats,
+  type FloatTensor,
+  type TextContext,
+} from '../models/dit.ts';
 import { throwIfCancelled } from '../cancellation.ts';
 import { DpmSolverPlusPlus2M } from '../sampling/dpm-solver.ts';
 import { eulerStep } from '../sampling/euler.ts';
-import { combineGuidance, stepGuidance, type BranchOutputs, type GuidanceBranch, type GuidanceSettings } from '../sampling/guidance.ts';
+import {
+  combineGuidance,
+  stepGuidance,
+  type BranchOutputs,
+  type GuidanceBranch,
+  type GuidanceSettings,
+} from '../sampling/guidance.ts';
 import { flowMatchTimesteps } from '../sampling/timesteps.ts';
 
 export type SchedulerName = 'euler' | 'dpmsolver++';
@@ -57,7 +70,8 @@ export async function denoise(o: DenoiseOptions): Promise<Float32Array> {
   const settings: GuidanceSettings = { ...o.guidance, inputImages: o.branches.refs.length };
   const acceleration = o.acceleration;
   const caches: Partial<Record<GuidanceBranch, DitStepCache>> = {};
-  const cacheFor = (branch: GuidanceBranch) => (acceleration ? (caches[branch] ??= new DitStepCache(acceleration, o.steps)) : undefined);
+  const cacheFor = (branch: GuidanceBranch) =>
+    acceleration ? (caches[branch] ??= new DitStepCache(acceleration, o.steps)) : undefined;
   let x: Float32Array = Float32Array.from(o.initial.data);
   for (let i = 0; i < o.steps; i++) {
     throwIfCancelled(o.signal ?? new AbortController().signal);
@@ -67,18 +81,33 @@ export async function denoise(o: DenoiseOptions): Promise<Float32Array> {
     const outputs: { -readonly [K in keyof BranchOutputs]: BranchOutputs[K] } = { cond: new Float32Array(0) };
     for (const branch of g.branches) {
       const cache = cacheFor(branch);
-      outputs[branch] = await o.dit.forwardOne({ latent, timestep: t, ...branchConditioning(branch, o.branches) }, cache ? { cache, step: i } : {});
+      outputs[branch] = await o.dit.forwardOne(
+        { latent, timestep: t, ...branchConditioning(branch, o.branches) },
+        cache ? { cache, step: i } : {},
+      );
     }
     const velocity = combineGuidance(g, outputs);
     const next = dpm ? dpm.step(i, x, velocity) : eulerStep(x, velocity, t, timesteps[i + 1]!);
-    await o.onStep?.({ step: i, steps: o.steps, t, sampleIn: x, velocity, sampleOut: next, branches: g.branches, dims: o.initial.dims });
+    await o.onStep?.({
+      step: i,
+      steps: o.steps,
+      t,
+      sampleIn: x,
+      velocity,
+      sampleOut: next,
+      branches: g.branches,
+      dims: o.initial.dims,
+    });
     x = next;
   }
   if (acceleration) o.onCacheStats?.(Object.fromEntries(Object.entries(caches).map(([b, c]) => [b, c.stats])));
   return x;
 }
 
-function branchConditioning(branch: GuidanceBranch, b: BranchInputs): { text: TextContext; refs: readonly FloatTensor[] } {
+function branchConditioning(
+  branch: GuidanceBranch,
+  b: BranchInputs,
+): { text: TextContext; refs: readonly FloatTensor[] } {
   if (branch === 'cond') return { text: b.prompt, refs: b.refs };
   if (!b.negative) throw new Error(`the "${branch}" guidance branch needs the negative prompt's embedding`);
   return branch === 'ref' ? { text: b.negative, refs: b.refs } : { text: b.negative, refs: [] };

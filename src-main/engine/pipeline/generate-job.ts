@@ -65,9 +65,13 @@ export async function runGenerateJob(job: GenerateJob, models: ModelSet, ctx: Ta
   const { prompt, negative } = job.chat
     ? await chatConditioning(job, job.chat.history, images, set, guided, ctx.signal)
     : {
-      prompt: typeof job.prompt === 'string' ? await set.encodePrompt(job.prompt) : job.prompt,
-      negative: !guided ? null : typeof job.negative === 'string' ? await set.encodePrompt(job.negative) : job.negative,
-    };
+        prompt: typeof job.prompt === 'string' ? await set.encodePrompt(job.prompt) : job.prompt,
+        negative: !guided
+          ? null
+          : typeof job.negative === 'string'
+            ? await set.encodePrompt(job.negative)
+            : job.negative,
+      };
   const [dit, vae] = await Promise.all([set.dit(), set.vae()]);
   const previewer = job.previews ? await set.previewer() : null;
   throwIfCancelled(ctx.signal);
@@ -84,26 +88,45 @@ export async function runGenerateJob(job: GenerateJob, models: ModelSet, ctx: Ta
       const preview = previewer ? await previewPng(previewer, p) : undefined;
       ctx.progress({ step: done, total, stage: 'denoising', etaMs, ...(preview ? { preview } : {}) });
     };
-    const result = await generateImage(dit, vae, {
-      prompt,
-      negative,
-      images,
-      params: { ...job.params, seed },
-      ...(job.initialLatents ? { initialLatents: job.initialLatents.subarray(n * size, (n + 1) * size) } : {}),
-    }, { signal: ctx.signal, onProgress });
+    const result = await generateImage(
+      dit,
+      vae,
+      {
+        prompt,
+        negative,
+        images,
+        params: { ...job.params, seed },
+        ...(job.initialLatents ? { initialLatents: job.initialLatents.subarray(n * size, (n + 1) * size) } : {}),
+      },
+      { signal: ctx.signal, onProgress },
+    );
     throwIfCancelled(ctx.signal);
-    results.push({ png: toBytes(await encodePng(result.rgb)), width: result.rgb.width, height: result.rgb.height, seed, precision: set.runtime.precision });
+    results.push({
+      png: toBytes(await encodePng(result.rgb)),
+      width: result.rgb.width,
+      height: result.rgb.height,
+      seed,
+      precision: set.runtime.precision,
+    });
   }
   return results;
 }
 
 async function chatConditioning(
-  job: GenerateJob, history: readonly ChatTurn[], images: readonly RgbImage[], set: OpenModel, guided: boolean, signal: AbortSignal,
+  job: GenerateJob,
+  history: readonly ChatTurn[],
+  images: readonly RgbImage[],
+  set: OpenModel,
+  guided: boolean,
+  signal: AbortSignal,
 ): Promise<{ prompt: PromptEmbedding; negative: PromptEmbedding | null }> {
-  if (typeof job.prompt !== 'string' || typeof job.negative !== 'string') throw new RangeError('chat-mode conditioning needs the prompt and negative prompt as text');
+  if (typeof job.prompt !== 'string' || typeof job.negative !== 'string')
+    throw new RangeError('chat-mode conditioning needs the prompt and negative prompt as text');
   const parts = await set.chatParts();
   const embedding = (c: TextConditioning): PromptEmbedding => ({ hidden: c.hiddenStates, length: c.length });
-  const prompt = embedding(await encodeChatConditioning(parts, [...history, { role: 'user', text: job.prompt }], images, signal));
+  const prompt = embedding(
+    await encodeChatConditioning(parts, [...history, { role: 'user', text: job.prompt }], images, signal),
+  );
   throwIfCancelled(signal);
   return { prompt, negative: guided ? embedding(await encodeChatNegative(parts, job.negative, signal)) : null };
 }

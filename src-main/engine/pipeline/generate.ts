@@ -70,7 +70,12 @@ export interface GenerateOptions {
 }
 
 /** One image through §5.11: encode references, denoise with guidance, decode, resize, quantise. */
-export async function generateImage(dit: DitModel, vae: LatentCodec, spec: GenerationSpec, o: GenerateOptions = {}): Promise<GenerationResult> {
+export async function generateImage(
+  dit: DitModel,
+  vae: LatentCodec,
+  spec: GenerationSpec,
+  o: GenerateOptions = {},
+): Promise<GenerationResult> {
   const { params } = spec;
   const signal = o.signal ?? new AbortController().signal;
   const limits = { maxPixels: params.maxPixels, maxSideLength: params.maxSideLength };
@@ -94,7 +99,8 @@ export async function generateImage(dit: DitModel, vae: LatentCodec, spec: Gener
   const w = plan.generate.width / 8;
   const count = C * h * w;
   const initial = spec.initialLatents ?? randomNormalFloat32(params.seed, count);
-  if (initial.length !== count) throw new RangeError(`initial latents hold ${initial.length} values, expected [${C}, ${h}, ${w}]`);
+  if (initial.length !== count)
+    throw new RangeError(`initial latents hold ${initial.length} values, expected [${C}, ${h}, ${w}]`);
 
   const guided = params.textGuidance > 1;
   if (guided && !spec.negative) throw new RangeError('text guidance > 1 needs the negative prompt embedding');
@@ -117,13 +123,15 @@ export async function generateImage(dit: DitModel, vae: LatentCodec, spec: Gener
   await o.onProgress?.({ stage: 'decoding', step: 0, steps: 1 });
   let decoded = await vae.decode({ data: latent, dims: [C, h, w] });
   const { output } = plan;
-  if (output.width !== decoded.width || output.height !== decoded.height) decoded = resizeBilinear(decoded, output.height, output.width);
+  if (output.width !== decoded.width || output.height !== decoded.height)
+    decoded = resizeBilinear(decoded, output.height, output.width);
   return { image: toUnitRange(decoded), rgb: decodedToRgb(decoded), plan, latent };
 }
 
 /** clamp(x/2 + 0.5, 0, 1) in float32, as §5.9 before the ×255. */
 function toUnitRange(image: PlanarImage): PlanarImage {
   const data = new Float32Array(image.data.length);
-  for (let i = 0; i < data.length; i++) data[i] = Math.min(1, Math.max(0, Math.fround(Math.fround(image.data[i]! / 2) + 0.5)));
+  for (let i = 0; i < data.length; i++)
+    data[i] = Math.min(1, Math.max(0, Math.fround(Math.fround(image.data[i]! / 2) + 0.5)));
   return { ...image, data };
 }

@@ -12,7 +12,10 @@ const FIT_SAMPLES = 3;
  * and it works for any VAE config, tiny test models included.
  */
 export class LatentPreviewer {
-  private constructor(private readonly weights: Float64Array, private readonly channels: number) {}
+  private constructor(
+    private readonly weights: Float64Array,
+    private readonly channels: number,
+  ) {}
 
   static async fit(vae: LatentCodec): Promise<LatentPreviewer> {
     const C = vae.latentChannels;
@@ -67,9 +70,18 @@ export function predictedClean(sample: Float32Array, velocity: Float32Array, t: 
   return out;
 }
 
-function blockMean(data: Float32Array, channel: number, height: number, width: number, y0: number, x0: number, size: number): number {
+function blockMean(
+  data: Float32Array,
+  channel: number,
+  height: number,
+  width: number,
+  y0: number,
+  x0: number,
+  size: number,
+): number {
   let sum = 0;
-  for (let y = y0; y < y0 + size; y++) for (let x = x0; x < x0 + size; x++) sum += data[(channel * height + y) * width + x]!;
+  for (let y = y0; y < y0 + size; y++)
+    for (let x = x0; x < x0 + size; x++) sum += data[(channel * height + y) * width + x]!;
   return sum / (size * size);
 }
 

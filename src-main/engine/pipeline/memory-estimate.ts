@@ -6,8 +6,14 @@ import { parseQwenTextConfig, type QwenTextConfig } from '../models/qwen-text/co
 import { parseQwenVisionConfig, type QwenVisionConfig } from '../models/qwen-vision/config.ts';
 import { parseVaeConfig, type VaeConfig } from '../models/vae/config.ts';
 import {
-  ditActivationBytes, textActivationBytes, vaeDecoderActivationBytes, vaeEncoderActivationBytes, vaeTiledDecoderActivationBytes,
-  vaeTiledEncoderActivationBytes, visionActivationBytes, visionPatches,
+  ditActivationBytes,
+  textActivationBytes,
+  vaeDecoderActivationBytes,
+  vaeEncoderActivationBytes,
+  vaeTiledDecoderActivationBytes,
+  vaeTiledEncoderActivationBytes,
+  visionActivationBytes,
+  visionPatches,
   type AttentionScores,
 } from './activation-estimate.ts';
 import { LOW_MEMORY_VAE_QUERY_CHUNKS, type MemoryMode } from './memory-mode.ts';
@@ -90,7 +96,10 @@ const DEFAULT_MAX_PIXELS = 1024 * 1024;
 /** Reads the component configs of a model folder (no weights are opened). */
 export function readModelConfigs(modelDir: string): ModelConfigs {
   const read = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
-  const dit = parseDitConfig(read(join(modelDir, 'transformer', 'config.json')), join(modelDir, 'transformer', 'config.json'));
+  const dit = parseDitConfig(
+    read(join(modelDir, 'transformer', 'config.json')),
+    join(modelDir, 'transformer', 'config.json'),
+  );
   const vae = parseVaeConfig(read(join(modelDir, 'vae', 'config.json')), join(modelDir, 'vae', 'config.json'));
   const mllmPath = join(modelDir, 'mllm', 'config.json');
   if (!existsSync(mllmPath)) return { dit, vae, text: null, vision: null };
@@ -113,54 +122,121 @@ export function weightBytes(p: ParamCount, precision: WeightPrecision, quantisab
 /** Peak memory of a generation job from the configs alone: per component, per stage, for one memory mode. */
 export function estimateMemory(configs: ModelConfigs, request: EstimateRequest): MemoryEstimate {
   const r: Required<EstimateRequest> = {
-    chat: false, textTokens: DEFAULT_TEXT_TOKENS, attentionKernel: 'materialised', maxPixels: DEFAULT_MAX_PIXELS, vaeTiling: 'auto',
-    budgetBytes: Number.POSITIVE_INFINITY, ...request,
+    chat: false,
+    textTokens: DEFAULT_TEXT_TOKENS,
+    attentionKernel: 'materialised',
+    maxPixels: DEFAULT_MAX_PIXELS,
+    vaeTiling: 'auto',
+    budgetBytes: Number.POSITIVE_INFINITY,
+    ...request,
   };
-  if (!Number.isInteger(r.referenceImages) || r.referenceImages < 0 || r.referenceImages > 5) throw new RangeError(`referenceImages must be 0…5, got ${r.referenceImages}`);
+  if (!Number.isInteger(r.referenceImages) || r.referenceImages < 0 || r.referenceImages > 5)
+    throw new RangeError(`referenceImages must be 0…5, got ${r.referenceImages}`);
   const refSize = vaeInputSize({ width: r.width, height: r.height }, { maxPixels: r.maxPixels, maxSideLength: 1024 });
-  const generation = r.referenceImages === 1 ? refSize : planOutputSize({ requested: { width: r.width, height: r.height }, inputSizes: [], alignRes: true, maxPixels: r.maxPixels }).generate;
+  const generation =
+    r.referenceImages === 1
+      ? refSize
+      : planOutputSize({
+          requested: { width: r.width, height: r.height },
+          inputSizes: [],
+          alignRes: true,
+          maxPixels: r.maxPixels,
+        }).generate;
   const actBytes = r.precision === 'fp32' ? 4 : 2;
   const attention: AttentionScores = { kernel: r.attentionKernel, queryChunks: 1 };
-  const vaeAttention: AttentionScores = { kernel: r.attentionKernel, queryChunks: r.mode === 'low-memory' ? LOW_MEMORY_VAE_QUERY_CHUNKS : 4 };
+  const vaeAttention: AttentionScores = {
+    kernel: r.attentionKernel,
+    queryChunks: r.mode === 'low-memory' ? LOW_MEMORY_VAE_QUERY_CHUNKS : 4,
+  };
   const tokens = (s: Size) => (s.width / 16) * (s.height / 16);
   const sequence = r.textTokens + r.referenceImages * tokens(refSize) + tokens(generation);
 
   const components: ComponentEstimate[] = [];
   const add = (component: ComponentName, params: ParamCount, weightsBytes: number, activationsBytes: number) =>
-    components.push({ component, params: params.total, weightsBytes, activationsBytes, peakBytes: weightsBytes + activationsBytes });
+    components.push({
+      component,
+      params: params.total,
+      weightsBytes,
+      activationsBytes,
+      peakBytes: weightsBytes + activationsBytes,
+    });
   const patches = configs.vision ? visionPatches(configs.vision, refSize.width, refSize.height) : 0;
   if (configs.text) {
     const imageTokens = r.chat ? r.referenceImages * (patches / configs.vision!.mergeUnit) : 0;
     const p = qwenTextParams(configs.text);
-    add('mllm-text', p, weightBytes(p, r.precision), textActivationBytes(configs.text, { tokens: r.textTokens + imageTokens, actBytes, attention }));
+    add(
+      'mllm-text',
+      p,
+      weightBytes(p, r.precision),
+      textActivationBytes(configs.text, { tokens: r.textTokens + imageTokens, actBytes, attention }),
+    );
   }
   if (configs.vision && r.chat && r.referenceImages > 0) {
     const p = qwenVisionParams(configs.vision);
-    add('mllm-vision', p, weightBytes(p, r.precision), visionActivationBytes(configs.vision, { patches, actBytes, attention }));
+    add(
+      'mllm-vision',
+      p,
+      weightBytes(p, r.precision),
+      visionActivationBytes(configs.vision, { patches, actBytes, attention }),
+    );
   }
   const dit = ditParams(configs.dit);
   add('dit', dit, weightBytes(dit, r.precision), ditActivationBytes(configs.dit, { sequence, actBytes, attention }));
   const vae = vaeParams(configs.vae);
   const tile = DEFAULT_VAE_TILES.tile;
-  const addVae = (component: 'vae-encoder' | 'vae-decoder', params: ParamCount, untiledBytes: number, tiledBytes: number) => {
-    add(component, params, weightBytes(params, r.precision, false), r.vaeTiling === 'always' ? tiledBytes : untiledBytes);
+  const addVae = (
+    component: 'vae-encoder' | 'vae-decoder',
+    params: ParamCount,
+    untiledBytes: number,
+    tiledBytes: number,
+  ) => {
+    add(
+      component,
+      params,
+      weightBytes(params, r.precision, false),
+      r.vaeTiling === 'always' ? tiledBytes : untiledBytes,
+    );
     const c = components.pop()!;
     components.push({ ...c, vaeTiles: { tiled: r.vaeTiling === 'always', untiledBytes, tiledBytes } });
   };
   if (r.referenceImages > 0) {
     const o = { ...refSize, actBytes, attention: vaeAttention };
-    addVae('vae-encoder', vae.encoder, vaeEncoderActivationBytes(configs.vae, o), vaeTiledEncoderActivationBytes(configs.vae, { ...o, tile }));
+    addVae(
+      'vae-encoder',
+      vae.encoder,
+      vaeEncoderActivationBytes(configs.vae, o),
+      vaeTiledEncoderActivationBytes(configs.vae, { ...o, tile }),
+    );
   }
   const f = configs.vae.downscaleFactor;
-  const latent = { latentWidth: generation.width / f, latentHeight: generation.height / f, actBytes, attention: vaeAttention };
-  addVae('vae-decoder', vae.decoder, vaeDecoderActivationBytes(configs.vae, latent), vaeTiledDecoderActivationBytes(configs.vae, { ...latent, tile }));
+  const latent = {
+    latentWidth: generation.width / f,
+    latentHeight: generation.height / f,
+    actBytes,
+    attention: vaeAttention,
+  };
+  addVae(
+    'vae-decoder',
+    vae.decoder,
+    vaeDecoderActivationBytes(configs.vae, latent),
+    vaeTiledDecoderActivationBytes(configs.vae, { ...latent, tile }),
+  );
   if (r.vaeTiling === 'auto') {
     // As the engine chooses: a VAE stage that would not fit the budget untiled runs tiled.
-    const over = new Set(stagesOf(components, r.mode).filter((s) => s.bytes > r.budgetBytes).map((s) => s.stage));
+    const over = new Set(
+      stagesOf(components, r.mode)
+        .filter((s) => s.bytes > r.budgetBytes)
+        .map((s) => s.stage),
+    );
     for (const [i, c] of components.entries()) {
       if (c.vaeTiles && over.has(c.component === 'vae-encoder' ? 'encode' : 'decode')) {
         const activationsBytes = Math.min(c.vaeTiles.tiledBytes, c.vaeTiles.untiledBytes);
-        components[i] = { ...c, activationsBytes, peakBytes: c.weightsBytes + activationsBytes, vaeTiles: { ...c.vaeTiles, tiled: true } };
+        components[i] = {
+          ...c,
+          activationsBytes,
+          peakBytes: c.weightsBytes + activationsBytes,
+          vaeTiles: { ...c.vaeTiles, tiled: true },
+        };
       }
     }
   }
@@ -174,8 +250,10 @@ export function estimateMemory(configs: ModelConfigs, request: EstimateRequest):
 /** Which weights are loaded in each stage (memory-mode.ts), plus that stage's activations. */
 function stagesOf(components: readonly ComponentEstimate[], mode: MemoryMode): StageEstimate[] {
   const byName = new Map(components.map((c) => [c.component, c]));
-  const weights = (names: readonly ComponentName[]) => names.reduce((a, n) => a + (byName.get(n)?.weightsBytes ?? 0), 0);
-  const act = (names: readonly ComponentName[]) => Math.max(0, ...names.map((n) => byName.get(n)?.activationsBytes ?? 0));
+  const weights = (names: readonly ComponentName[]) =>
+    names.reduce((a, n) => a + (byName.get(n)?.weightsBytes ?? 0), 0);
+  const act = (names: readonly ComponentName[]) =>
+    Math.max(0, ...names.map((n) => byName.get(n)?.activationsBytes ?? 0));
   const present = (names: readonly ComponentName[]) => names.filter((n) => byName.has(n));
   const all = present(['mllm-text', 'mllm-vision', 'dit', 'vae-encoder', 'vae-decoder']);
   const work: [StageEstimate['stage'], ComponentName[]][] = [
@@ -184,17 +262,26 @@ function stagesOf(components: readonly ComponentEstimate[], mode: MemoryMode): S
     ['denoise', ['dit']],
     ['decode', ['vae-decoder']],
   ];
-  return work.filter(([, running]) => running.length > 0).map(([stage, running]) => {
-    // one-at-a-time keeps the DiT loaded through VAE calls (it may be resident from the previous job).
-    const resident = mode === 'all-resident' ? all
-      : mode === 'one-at-a-time' && (stage === 'encode' || stage === 'decode') ? ['dit' as const, ...running]
-      : running;
-    return { stage, resident, bytes: weights(resident) + act(running) };
-  });
+  return work
+    .filter(([, running]) => running.length > 0)
+    .map(([stage, running]) => {
+      // one-at-a-time keeps the DiT loaded through VAE calls (it may be resident from the previous job).
+      const resident =
+        mode === 'all-resident'
+          ? all
+          : mode === 'one-at-a-time' && (stage === 'encode' || stage === 'decode')
+            ? ['dit' as const, ...running]
+            : running;
+      return { stage, resident, bytes: weights(resident) + act(running) };
+    });
 }
 
 /** Per stage: weights outside the repeated blocks + two blocks (one running, one loading) + activations. */
-function streamingPeak(configs: ModelConfigs, components: readonly ComponentEstimate[], precision: WeightPrecision): number {
+function streamingPeak(
+  configs: ModelConfigs,
+  components: readonly ComponentEstimate[],
+  precision: WeightPrecision,
+): number {
   const streamed = (c: ComponentEstimate, p: ParamCount, quantisable = true) => {
     const perParam = weightBytes(p, precision, quantisable) / p.total;
     return (p.total - p.blocks + 2 * p.largestBlock) * perParam + c.activationsBytes;
@@ -240,7 +327,10 @@ export function adviseFit(configs: ModelConfigs, request: EstimateRequest, avail
   const peakBytes = estimateMemory(configs, request).peakBytes;
   if (peakBytes <= budget) return { fits: true, peakBytes, availableBytes, suggestion: null };
   const lowerPrecisions = WEIGHT_PRECISIONS.slice(WEIGHT_PRECISIONS.indexOf(request.precision) + 1);
-  const sizes = SIZE_STEPS.map((s) => ({ width: Math.max(256, Math.floor((request.width * s) / 16) * 16), height: Math.max(256, Math.floor((request.height * s) / 16) * 16) }));
+  const sizes = SIZE_STEPS.map((s) => ({
+    width: Math.max(256, Math.floor((request.width * s) / 16) * 16),
+    height: Math.max(256, Math.floor((request.height * s) / 16) * 16),
+  }));
   const candidates: EstimateRequest[] = [
     ...MODES_FASTEST_FIRST.map((mode) => ({ ...request, mode })),
     ...lowerPrecisions.flatMap((precision) => MODES_FASTEST_FIRST.map((mode) => ({ ...request, precision, mode }))),
@@ -248,7 +338,13 @@ export function adviseFit(configs: ModelConfigs, request: EstimateRequest, avail
   ];
   for (const c of candidates) {
     const peak = estimateMemory(configs, c).peakBytes;
-    if (peak <= budget) return { fits: false, peakBytes, availableBytes, suggestion: { mode: c.mode, precision: c.precision, width: c.width, height: c.height, peakBytes: peak } };
+    if (peak <= budget)
+      return {
+        fits: false,
+        peakBytes,
+        availableBytes,
+        suggestion: { mode: c.mode, precision: c.precision, width: c.width, height: c.height, peakBytes: peak },
+      };
   }
   return { fits: false, peakBytes, availableBytes, suggestion: null };
 }

@@ -37,7 +37,13 @@ export function componentRuntime(provider: ExecutionProvider, mode: MemoryMode):
   const precision: Precision = provider === 'cpu' ? 'fp32' : 'fp16-mixed';
   if (mode !== 'low-memory') return { provider, mode, session: { executionProviders }, vaeAttention, precision };
   // Prepacking keeps a second, repacked copy of every CPU MatMul weight (peak 2×, tech-notes.md §1.4).
-  return { provider, mode, session: { executionProviders, disablePrepacking: true }, vaeAttention: { ...vaeAttention, queryChunks: LOW_MEMORY_VAE_QUERY_CHUNKS }, precision };
+  return {
+    provider,
+    mode,
+    session: { executionProviders, disablePrepacking: true },
+    vaeAttention: { ...vaeAttention, queryChunks: LOW_MEMORY_VAE_QUERY_CHUNKS },
+    precision,
+  };
 }
 
 /** Prompt embeddings kept per open model: a repeated prompt must not reload the MLLM in one-at-a-time mode. */
@@ -57,7 +63,10 @@ export class OpenModel {
   #chatSettings?: Pick<ChatPromptParts, 'imageOptions'> & { defaults: GenerationDefaults };
   readonly #prompts = new Map<string, PromptEmbedding>();
 
-  constructor(readonly dir: string, private runtimeNow: ComponentRuntime = componentRuntime('cpu', 'all-resident')) {}
+  constructor(
+    readonly dir: string,
+    private runtimeNow: ComponentRuntime = componentRuntime('cpu', 'all-resident'),
+  ) {}
 
   get runtime(): ComponentRuntime {
     return this.runtimeNow;
@@ -71,7 +80,13 @@ export class OpenModel {
   /** The DiT; outside all-resident mode the MLLM is freed first (its prompts are encoded by now). */
   async dit(): Promise<DitModel> {
     if (this.runtimeNow.mode !== 'all-resident') await this.releaseMllm();
-    this.#dit ??= this.load('transformer', () => DitModel.load(this.dir, { session: this.runtimeNow.session, precision: componentPrecision('transformer', this.runtimeNow.precision), weightCacheDir: this.runtimeNow.weightCacheDir }));
+    this.#dit ??= this.load('transformer', () =>
+      DitModel.load(this.dir, {
+        session: this.runtimeNow.session,
+        precision: componentPrecision('transformer', this.runtimeNow.precision),
+        weightCacheDir: this.runtimeNow.weightCacheDir,
+      }),
+    );
     return this.#dit;
   }
 
@@ -114,17 +129,30 @@ export class OpenModel {
     const { tokenizer, model } = await this.conditioner();
     const vision = () => {
       const mllmDir = join(this.dir, 'mllm');
-      this.#vision ??= this.load('mllm', () => QwenVisionModel.load(mllmDir, mllmDir, { session: this.runtimeNow.session }));
+      this.#vision ??= this.load('mllm', () =>
+        QwenVisionModel.load(mllmDir, mllmDir, { session: this.runtimeNow.session }),
+      );
       return this.#vision;
     };
     return { tokenizer, text: model, vision };
   }
 
   /** The MLLM as chat uses it (chat.ts, chat-conditioning.ts): prompt parts, the vision tower, decoding defaults. */
-  async chatParts(): Promise<ChatPromptParts & { vision: () => Promise<QwenVisionModel>; defaults: GenerationDefaults }> {
+  async chatParts(): Promise<
+    ChatPromptParts & { vision: () => Promise<QwenVisionModel>; defaults: GenerationDefaults }
+  > {
     const { tokenizer, text, vision } = await this.mllm();
-    this.#chatSettings ??= { defaults: readGenerationDefaults(join(this.dir, 'mllm')), imageOptions: readImageOptions(join(this.dir, 'processor')) };
-    return { tokenizer, model: text, vision, ...this.#chatSettings, embedImages: async (inputs) => (await vision()).embedImages(inputs) };
+    this.#chatSettings ??= {
+      defaults: readGenerationDefaults(join(this.dir, 'mllm')),
+      imageOptions: readImageOptions(join(this.dir, 'processor')),
+    };
+    return {
+      tokenizer,
+      model: text,
+      vision,
+      ...this.#chatSettings,
+      embedImages: async (inputs) => (await vision()).embedImages(inputs),
+    };
   }
 
   async release(): Promise<void> {
@@ -136,12 +164,25 @@ export class OpenModel {
   /** Outside all-resident mode the DiT and the VAE are freed before the MLLM runs. */
   private async conditioner(): Promise<TextConditioner> {
     if (this.runtimeNow.mode !== 'all-resident') await Promise.all([this.releaseDit(), this.releaseLoaded(this.#vae)]);
-    this.#text ??= this.load('mllm', () => TextConditioner.load(this.dir, { model: { session: this.runtimeNow.session, precision: componentPrecision('mllm', this.runtimeNow.precision), weightCacheDir: this.runtimeNow.weightCacheDir } }), 'processor');
+    this.#text ??= this.load(
+      'mllm',
+      () =>
+        TextConditioner.load(this.dir, {
+          model: {
+            session: this.runtimeNow.session,
+            precision: componentPrecision('mllm', this.runtimeNow.precision),
+            weightCacheDir: this.runtimeNow.weightCacheDir,
+          },
+        }),
+      'processor',
+    );
     return this.#text;
   }
 
   private codec(): Promise<Codec> {
-    this.#vae ??= this.load('vae', () => loadVaeCodec(this.dir, { session: this.runtimeNow.session, attention: this.runtimeNow.vaeAttention }));
+    this.#vae ??= this.load('vae', () =>
+      loadVaeCodec(this.dir, { session: this.runtimeNow.session, attention: this.runtimeNow.vaeAttention }),
+    );
     return this.#vae;
   }
 
@@ -160,18 +201,33 @@ export class OpenModel {
 
   /** Frees the text decoder's and vision tower's sessions; the conditioner keeps its tokenizer and cache. */
   private async releaseMllm(): Promise<void> {
-    await Promise.all([this.#text?.then((t) => t.model.release(), () => undefined), this.releaseLoaded(this.#vision)]);
+    await Promise.all([
+      this.#text?.then(
+        (t) => t.model.release(),
+        () => undefined,
+      ),
+      this.releaseLoaded(this.#vision),
+    ]);
   }
 
   private async releaseLoaded(component: Promise<{ release(): Promise<void> }> | undefined): Promise<void> {
-    await component?.then((c) => c.release(), () => undefined);
+    await component?.then(
+      (c) => c.release(),
+      () => undefined,
+    );
   }
 
   /** Loads a component, turning a missing folder into a message that says which one and what to do. */
   private load<T>(component: string, load: () => Promise<T>, ...also: string[]): Promise<T> {
     for (const folder of [component, ...also]) {
       if (!existsSync(join(this.dir, folder))) {
-        return Promise.reject(new EngineError('model-missing', `the model folder ${this.dir} has no ${folder}/ folder; download or import the model again`, { component: folder }));
+        return Promise.reject(
+          new EngineError(
+            'model-missing',
+            `the model folder ${this.dir} has no ${folder}/ folder; download or import the model again`,
+            { component: folder },
+          ),
+        );
       }
     }
     return load();
@@ -201,13 +257,18 @@ export class ModelSet {
   async openFor(dir: string, request: RuntimeRequest = {}): Promise<OpenModel> {
     const provider = request.provider ? (await this.providers.select(request.provider)).provider : 'cpu';
     const runtime = componentRuntime(provider, request.memoryMode ?? 'all-resident');
-    return this.open(dir, request.weightCacheDir === undefined ? runtime : { ...runtime, weightCacheDir: request.weightCacheDir });
+    return this.open(
+      dir,
+      request.weightCacheDir === undefined ? runtime : { ...runtime, weightCacheDir: request.weightCacheDir },
+    );
   }
 
   open(dir: string, runtime: ComponentRuntime = componentRuntime('cpu', 'all-resident')): OpenModel {
     const abs = resolve(dir);
     if (!existsSync(abs)) throw new EngineError('model-missing', `no model folder at ${abs}`);
-    const loadsAlike = (a: ComponentRuntime) => JSON.stringify([a.session, a.vaeAttention, a.weightCacheDir]) === JSON.stringify([runtime.session, runtime.vaeAttention, runtime.weightCacheDir]);
+    const loadsAlike = (a: ComponentRuntime) =>
+      JSON.stringify([a.session, a.vaeAttention, a.weightCacheDir]) ===
+      JSON.stringify([runtime.session, runtime.vaeAttention, runtime.weightCacheDir]);
     if (this.#open?.dir !== abs || !loadsAlike(this.#open.runtime)) {
       void this.#open?.release();
       this.#open = new OpenModel(abs, runtime);

@@ -40,16 +40,30 @@ export function defaultVaeBudget(executionProviders: SessionOptions['executionPr
 export function chooseVaeTiles(
   cfg: VaeConfig,
   call: { readonly kind: 'encode' | 'decode'; readonly width: number; readonly height: number },
-  o: { readonly tiling: VaeTiling; readonly budgetBytes: number; readonly attention: VaeAttentionOptions; readonly tiles: VaeTileOptions },
+  o: {
+    readonly tiling: VaeTiling;
+    readonly budgetBytes: number;
+    readonly attention: VaeAttentionOptions;
+    readonly tiles: VaeTileOptions;
+  },
 ): VaeTileOptions | undefined {
   if (o.tiling === 'never') return undefined;
   const f = cfg.downscaleFactor;
   if (o.tiling === 'always') return o.tiles;
   if (call.width <= o.tiles.tile * f && call.height <= o.tiles.tile * f) return undefined;
-  const attention: AttentionScores = { kernel: o.attention.kernel === 'fused' ? 'fused' : 'materialised', queryChunks: o.attention.queryChunks };
-  const bytes = call.kind === 'decode'
-    ? vaeDecoderActivationBytes(cfg, { latentWidth: call.width / f, latentHeight: call.height / f, actBytes: 4, attention })
-    : vaeEncoderActivationBytes(cfg, { width: call.width, height: call.height, actBytes: 4, attention });
+  const attention: AttentionScores = {
+    kernel: o.attention.kernel === 'fused' ? 'fused' : 'materialised',
+    queryChunks: o.attention.queryChunks,
+  };
+  const bytes =
+    call.kind === 'decode'
+      ? vaeDecoderActivationBytes(cfg, {
+          latentWidth: call.width / f,
+          latentHeight: call.height / f,
+          actBytes: 4,
+          attention,
+        })
+      : vaeEncoderActivationBytes(cfg, { width: call.width, height: call.height, actBytes: 4, attention });
   return bytes > o.budgetBytes ? o.tiles : undefined;
 }
 
@@ -64,7 +78,10 @@ function tilingFromEnv(): VaeTiling | undefined {
  * The model folder's VAE as the pipeline uses it: encode to the DiT's scaled latent (§5.2), decode from it (§5.9),
  * each call tiled when `chooseVaeTiles` says so. `release` frees the sessions; the next call creates them again.
  */
-export async function loadVaeCodec(modelDir: string, options: VaeCodecOptions = {}): Promise<LatentCodec & { release(): Promise<void> }> {
+export async function loadVaeCodec(
+  modelDir: string,
+  options: VaeCodecOptions = {},
+): Promise<LatentCodec & { release(): Promise<void> }> {
   const root = resolve(modelDir);
   const componentDir = existsSync(join(root, 'vae', 'config.json')) ? join(root, 'vae') : root;
   const vae = await VaeModel.load(componentDir, root, options);
@@ -75,12 +92,19 @@ export async function loadVaeCodec(modelDir: string, options: VaeCodecOptions = 
     tiles: options.tiles ?? DEFAULT_VAE_TILES,
   };
   const tilesFor = (kind: 'encode' | 'decode', width: number, height: number) =>
-    chooseVaeTiles(vae.config, { kind, width, height }, { ...choice, budgetBytes: options.budgetBytes ?? defaultVaeBudget(providers) });
+    chooseVaeTiles(
+      vae.config,
+      { kind, width, height },
+      { ...choice, budgetBytes: options.budgetBytes ?? defaultVaeBudget(providers) },
+    );
   return {
     latentChannels: vae.config.latentChannels,
     async encode(image, size) {
       const tiles = tilesFor('encode', size.width, size.height);
-      const { mean } = await vae.encode({ data: image, dims: [1, vae.config.inChannels, size.height, size.width] }, tiles);
+      const { mean } = await vae.encode(
+        { data: image, dims: [1, vae.config.inChannels, size.height, size.width] },
+        tiles,
+      );
       const latent = vae.latentFromMean(mean);
       return { data: latent.data, dims: latent.dims.slice(1) };
     },

@@ -43,18 +43,26 @@ export class DpmSolverPlusPlus2M {
    * Step i (0-based; steps must run in order 0, 1, …, N−1). `out` may alias `sample`.
    * @param velocity the guided velocity prediction v_i at (x_i, t_i)
    */
-  step(i: number, sample: Float32Array, velocity: Float32Array, out: Float32Array = new Float32Array(sample.length)): Float32Array {
+  step(
+    i: number,
+    sample: Float32Array,
+    velocity: Float32Array,
+    out: Float32Array = new Float32Array(sample.length),
+  ): Float32Array {
     if (i !== this.#nextStep) {
-      throw new SamplingError('out-of-order', `DPM-Solver++ expected step ${this.#nextStep} of ${this.steps}, got step ${i} (call reset() to start over)`);
+      throw new SamplingError(
+        'out-of-order',
+        `DPM-Solver++ expected step ${this.#nextStep} of ${this.steps}, got step ${i} (call reset() to start over)`,
+      );
     }
     const n = checkSameLength('DpmSolverPlusPlus2M.step', { sample, velocity, out });
     const sigmaS = this.sigmas[i]!;
     const sigmaT = this.sigmas[i + 1]!;
     const alphaS = Math.fround(1 - sigmaS);
     const alphaT = Math.fround(1 - sigmaT);
-    const sampleCoef = sigmaT / sigmaS;               // σ_{i+1}/σ_i
+    const sampleCoef = sigmaT / sigmaS; // σ_{i+1}/σ_i
     const dataCoef = alphaT - (alphaS * sigmaT) / sigmaS; // −α_{i+1}(e^{−h} − 1), finite at both ends
-    const d1Scale = this.#d1Scale(i);                 // h/h_prev, or 0 where the step is first order
+    const d1Scale = this.#d1Scale(i); // h/h_prev, or 0 where the step is first order
 
     const sigmaF = Math.fround(sigmaS);
     const dataPrediction = new Float32Array(n);

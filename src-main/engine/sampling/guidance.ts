@@ -36,7 +36,10 @@ export interface StepGuidance {
 function checkSettings(s: GuidanceSettings): void {
   const [start, end] = s.cfgRange;
   if (!Number.isFinite(s.textScale) || !Number.isFinite(s.imageScale)) {
-    throw new SamplingError('bad-argument', `guidance scales must be finite, got text ${s.textScale}, image ${s.imageScale}`);
+    throw new SamplingError(
+      'bad-argument',
+      `guidance scales must be finite, got text ${s.textScale}, image ${s.imageScale}`,
+    );
   }
   if (!(Number.isFinite(start) && Number.isFinite(end))) {
     throw new SamplingError('bad-argument', `cfgRange must be two finite numbers, got [${start}, ${end}]`);
@@ -81,7 +84,11 @@ export interface BranchOutputs {
 
 function required(outputs: BranchOutputs, branch: GuidanceBranch, g: StepGuidance): Float32Array {
   const v = outputs[branch];
-  if (!v) throw new SamplingError('bad-argument', `guidance with text ${g.textScale}, image ${g.imageScale} needs the "${branch}" branch output, which was not given`);
+  if (!v)
+    throw new SamplingError(
+      'bad-argument',
+      `guidance with text ${g.textScale}, image ${g.imageScale} needs the "${branch}" branch output, which was not given`,
+    );
   return v;
 }
 

@@ -39,7 +39,11 @@ export interface MropeLayout {
  * (its run of `imageTokenId`s) starting after position P gets t = P+1, h = P+1+row, w = P+1+col over its
  * merged grid (t stays P+1: an image has no temporal extent). Images must be given in sequence order.
  */
-export function mropePositionIds(inputIds: ArrayLike<number>, images: readonly PatchGrid[], layout: MropeLayout): MropePositions {
+export function mropePositionIds(
+  inputIds: ArrayLike<number>,
+  images: readonly PatchGrid[],
+  layout: MropeLayout,
+): MropePositions {
   const n = inputIds.length;
   const ids = new Int32Array(3 * n);
   const m = layout.spatialMergeSize;
@@ -52,14 +56,22 @@ export function mropePositionIds(inputIds: ArrayLike<number>, images: readonly P
       continue;
     }
     const grid = images[image];
-    if (grid === undefined) throw new RangeError(`the sequence has more images than the ${images.length} image grids given`);
+    if (grid === undefined)
+      throw new RangeError(`the sequence has more images than the ${images.length} image grids given`);
     if (![grid.t, grid.h / m, grid.w / m].every((v) => Number.isInteger(v) && v > 0)) {
-      throw new RangeError(`image ${image}: grid ${grid.t}×${grid.h}×${grid.w} does not tile into ${m}×${m} merge windows`);
+      throw new RangeError(
+        `image ${image}: grid ${grid.t}×${grid.h}×${grid.w} does not tile into ${m}×${m} merge windows`,
+      );
     }
-    const rows = grid.h / m, cols = grid.w / m, count = grid.t * rows * cols;
+    const rows = grid.h / m,
+      cols = grid.w / m,
+      count = grid.t * rows * cols;
     for (let k = 0; k < count; k++) {
       const at = i + k;
-      if (inputIds[at] !== layout.imageTokenId) throw new RangeError(`image ${image} needs ${count} image tokens from index ${i}, but index ${at} holds ${inputIds[at] ?? 'nothing'}`);
+      if (inputIds[at] !== layout.imageTokenId)
+        throw new RangeError(
+          `image ${image} needs ${count} image tokens from index ${i}, but index ${at} holds ${inputIds[at] ?? 'nothing'}`,
+        );
       const inFrame = k % (rows * cols);
       ids[at] = next;
       ids[n + at] = next + Math.floor(inFrame / cols);
@@ -69,7 +81,8 @@ export function mropePositionIds(inputIds: ArrayLike<number>, images: readonly P
     i += count;
     image++;
   }
-  if (image !== images.length) throw new RangeError(`${images.length} image grids were given but the sequence holds ${image} images`);
+  if (image !== images.length)
+    throw new RangeError(`${images.length} image grids were given but the sequence holds ${image} images`);
   return { length: n, ids, ropeDelta: next - n };
 }
 
@@ -118,7 +131,9 @@ export function mropeRopeTable(positions: MropePositions, o: MropeOptions): Rope
   const comp = slotComponents(o);
   const pairs = comp.length;
   const d = o.headDim;
-  const invFreq = Float64Array.from({ length: pairs }, (_, j) => Math.fround(1 / Math.fround(o.theta ** Math.fround((2 * j) / d))));
+  const invFreq = Float64Array.from({ length: pairs }, (_, j) =>
+    Math.fround(1 / Math.fround(o.theta ** Math.fround((2 * j) / d))),
+  );
   const n = positions.length;
   const cos = new Float32Array(n * pairs);
   const sin = new Float32Array(n * pairs);

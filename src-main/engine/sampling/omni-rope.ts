@@ -38,10 +38,14 @@ function gridPositions(seqId: number, grid: TokenGrid): Positions {
  */
 export function omniRopeIds(textLength: number, refGrids: readonly TokenGrid[], outputGrid: TokenGrid): OmniRopeIds {
   const check = (what: string, v: number) => {
-    if (!Number.isInteger(v) || v < 0) throw new RangeError(`omniRopeIds: ${what} must be a non-negative integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 0)
+      throw new RangeError(`omniRopeIds: ${what} must be a non-negative integer, got ${v}`);
   };
   check('textLength', textLength);
-  refGrids.forEach((g, j) => { check(`ref ${j} rows`, g.rows); check(`ref ${j} cols`, g.cols); });
+  refGrids.forEach((g, j) => {
+    check(`ref ${j} rows`, g.rows);
+    check(`ref ${j} cols`, g.cols);
+  });
   check('output rows', outputGrid.rows);
   check('output cols', outputGrid.cols);
   const text = new Int32Array(textLength * 3);
@@ -72,11 +76,13 @@ export function omniRopeTable(positions: Positions, axesDim: readonly number[], 
   if (axesDim.length !== 3 || axesDim.some((d) => !Number.isInteger(d) || d <= 0 || d % 2 !== 0)) {
     throw new RangeError(`omniRopeTable: axesDim must be three positive even sizes, got [${axesDim.join(', ')}]`);
   }
-  if (positions.length % 3 !== 0) throw new RangeError(`omniRopeTable: positions must be [n, 3], got ${positions.length} values`);
+  if (positions.length % 3 !== 0)
+    throw new RangeError(`omniRopeTable: positions must be [n, 3], got ${positions.length} values`);
   const tokens = positions.length / 3;
   const pairs = axesDim.reduce((a, d) => a + d / 2, 0);
   const freqs: { axis: number; omega: number }[] = axesDim.flatMap((d, axis) =>
-    Array.from({ length: d / 2 }, (_, j) => ({ axis, omega: 1 / theta ** ((2 * j) / d) })));
+    Array.from({ length: d / 2 }, (_, j) => ({ axis, omega: 1 / theta ** ((2 * j) / d) })),
+  );
   const cos = new Float32Array(tokens * pairs);
   const sin = new Float32Array(tokens * pairs);
   for (let n = 0; n < tokens; n++) {
@@ -92,7 +98,8 @@ export function omniRopeTable(positions: Positions, axesDim: readonly number[], 
 
 /** Tables of consecutive token runs, joined in order (e.g. text | refs | image for the joint sequence). */
 export function concatRopeTables(tables: readonly RopeTable[], pairs: number): RopeTable {
-  for (const t of tables) if (t.pairs !== pairs) throw new RangeError(`concatRopeTables: a table has ${t.pairs} pairs, expected ${pairs}`);
+  for (const t of tables)
+    if (t.pairs !== pairs) throw new RangeError(`concatRopeTables: a table has ${t.pairs} pairs, expected ${pairs}`);
   const tokens = tables.reduce((a, t) => a + t.tokens, 0);
   const cos = new Float32Array(tokens * pairs);
   const sin = new Float32Array(tokens * pairs);

@@ -9,7 +9,7 @@
  * than the float32 the noise is stored in.
  */
 
-const LN2_HI = 6.93147180369123816490e-1; // fdlibm split of ln 2: LN2_HI has trailing zero bits,
+const LN2_HI = 6.9314718036912381649e-1; // fdlibm split of ln 2: LN2_HI has trailing zero bits,
 const LN2_LO = 1.90821492927058770002e-10; // so e·LN2_HI is exact for |e| < 2^11
 const SQRT_HALF = 0.7071067811865476;
 const SQRT_TWO = 1.4142135623730951;
@@ -39,8 +39,14 @@ export function portableLog(x: number): number {
   // x = 2^e · f with f ∈ [√½, √2]; scaling by 2 is exact.
   let e = 0;
   let f = x;
-  while (f < SQRT_HALF) { f *= 2; e--; }
-  while (f > SQRT_TWO) { f *= 0.5; e++; }
+  while (f < SQRT_HALF) {
+    f *= 2;
+    e--;
+  }
+  while (f > SQRT_TWO) {
+    f *= 0.5;
+    e++;
+  }
   const s = (f - 1) / (f + 1); // f − 1 is exact (Sterbenz)
   const z = s * s;
   const lnF = 2 * s + 2 * s * z * horner(ATANH_COEFFS, z);
@@ -52,15 +58,22 @@ export function portableCosSin2Pi(u: number): [number, number] {
   const u4 = u * 4;
   let quadrant = Math.floor(u4);
   let r = u4 - quadrant; // exact, in [0, 1)
-  if (r >= 0.5) { r -= 1; quadrant += 1; } // θ ∈ [−π/4, π/4) for the fastest-converging series
+  if (r >= 0.5) {
+    r -= 1;
+    quadrant += 1;
+  } // θ ∈ [−π/4, π/4) for the fastest-converging series
   const theta = r * HALF_PI;
   const z = theta * theta;
   const sin = theta * horner(SIN_COEFFS, z);
   const cos = horner(COS_COEFFS, z);
   switch (quadrant & 3) {
-    case 0: return [cos, sin];
-    case 1: return [-sin, cos];
-    case 2: return [-cos, -sin];
-    default: return [sin, -cos];
+    case 0:
+      return [cos, sin];
+    case 1:
+      return [-sin, cos];
+    case 2:
+      return [-cos, -sin];
+    default:
+      return [sin, -cos];
   }
 }

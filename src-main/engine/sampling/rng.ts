@@ -32,7 +32,8 @@ function splitMix64(state: { value: bigint }): bigint {
 
 function toSeed(seed: number | bigint): bigint {
   if (typeof seed === 'number') {
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new SamplingError('bad-argument', `seed must be a non-negative safe integer, got ${seed}`);
+    if (!Number.isSafeInteger(seed) || seed < 0)
+      throw new SamplingError('bad-argument', `seed must be a non-negative safe integer, got ${seed}`);
     return BigInt(seed);
   }
   if (seed < 0n || seed > MASK64) throw new SamplingError('bad-argument', `seed must be in [0, 2^64), got ${seed}`);
@@ -102,6 +103,7 @@ export class SeededRng {
 
 /** `count` float32 standard normals of the seed's stream (e.g. the initial latent x_0, §5.4). */
 export function randomNormalFloat32(seed: number | bigint, count: number): Float32Array {
-  if (!Number.isSafeInteger(count) || count < 0) throw new SamplingError('bad-argument', `count must be a non-negative integer, got ${count}`);
+  if (!Number.isSafeInteger(count) || count < 0)
+    throw new SamplingError('bad-argument', `count must be a non-negative integer, got ${count}`);
   return new SeededRng(seed).fillNormal(new Float32Array(count));
 }

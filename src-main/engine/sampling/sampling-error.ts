@@ -1,13 +1,17 @@
 export type SamplingErrorCode =
-  | 'bad-argument'     // a schedule/guidance/RNG parameter out of its domain
-  | 'shape-mismatch'   // tensors handed to a step disagree in length
-  | 'out-of-order'     // a stateful solver/cache was driven in the wrong order
-  | 'empty-cache';     // a cached value was requested before any was stored
+  | 'bad-argument' // a schedule/guidance/RNG parameter out of its domain
+  | 'shape-mismatch' // tensors handed to a step disagree in length
+  | 'out-of-order' // a stateful solver/cache was driven in the wrong order
+  | 'empty-cache'; // a cached value was requested before any was stored
 
 /** A misuse of the sampling math; `code` is what callers switch on, `message` says what was wrong. */
 export class SamplingError extends Error {
   override readonly name = 'SamplingError';
-  constructor(readonly code: SamplingErrorCode, message: string, options?: ErrorOptions) {
+  constructor(
+    readonly code: SamplingErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
   }
 }

@@ -24,8 +24,8 @@ export type TaylorSeerCallKind = 'full' | 'taylor';
 
 export class TaylorSeer {
   #step = 0;
-  #sinceFull = 0;          // the reference's cache_counter
-  #lastFull = 0;           // activated_steps[-1] (the list starts as [0])
+  #sinceFull = 0; // the reference's cache_counter
+  #lastFull = 0; // activated_steps[-1] (the list starts as [0])
   #factors: Float32Array[] = [];
   #pending: TaylorSeerCallKind | null = null;
 
@@ -50,7 +50,8 @@ export class TaylorSeer {
 
   /** Decide the kind of the next call; follow with {@link recordFull} or {@link predict}. */
   beginCall(): TaylorSeerCallKind {
-    if (this.#pending !== null) throw new SamplingError('out-of-order', `TaylorSeer call ${this.#step} was begun twice without finishing it`);
+    if (this.#pending !== null)
+      throw new SamplingError('out-of-order', `TaylorSeer call ${this.#step} was begun twice without finishing it`);
     const full = this.#step < TAYLORSEER_FIRST_ENHANCE || this.#sinceFull === TAYLORSEER_FRESH_THRESHOLD - 1;
     if (full) this.#sinceFull = 0;
     else this.#sinceFull += 1;
@@ -82,7 +83,8 @@ export class TaylorSeer {
   predict(out?: Float32Array): Float32Array {
     this.#finish('taylor');
     const factors = this.#factors;
-    if (factors.length === 0) throw new SamplingError('empty-cache', 'TaylorSeer.predict called before any full call was recorded');
+    if (factors.length === 0)
+      throw new SamplingError('empty-cache', 'TaylorSeer.predict called before any full call was recorded');
     const n = factors[0]!.length;
     const result = out ?? new Float32Array(n);
     checkSameLength('TaylorSeer.predict', { cached: factors[0]!, out: result });

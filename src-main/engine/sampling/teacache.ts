@@ -85,7 +85,8 @@ export class TeaCache {
   /** On a skipped call: the main stack's output is joint + R. `out` may alias `joint`. */
   applyResidual(joint: Float32Array, out: Float32Array = new Float32Array(joint.length)): Float32Array {
     const r = this.#residual;
-    if (r === null) throw new SamplingError('empty-cache', 'TeaCache.applyResidual called before any residual was recorded');
+    if (r === null)
+      throw new SamplingError('empty-cache', 'TeaCache.applyResidual called before any residual was recorded');
     const n = checkSameLength('TeaCache.applyResidual', { joint, residual: r, out });
     for (let k = 0; k < n; k++) out[k] = joint[k]! + r[k]!;
     return out;

@@ -4,12 +4,16 @@
  * a_k = scale · (t · exp(−ln(10000)·k/half)). Each step is rounded to float32 like the reference, because
  * at a_k ≈ 1000 one fp32 ulp of the angle is already 6e-5.
  */
-export function timestepFeatures(t: number, o: { channels?: number; scale?: number; maxPeriod?: number } = {}): Float32Array {
+export function timestepFeatures(
+  t: number,
+  o: { channels?: number; scale?: number; maxPeriod?: number } = {},
+): Float32Array {
   const channels = o.channels ?? 256;
   const scale = o.scale ?? 1000;
   const maxPeriod = o.maxPeriod ?? 10000;
   if (!Number.isFinite(t)) throw new RangeError(`timestepFeatures: t must be finite, got ${t}`);
-  if (!Number.isInteger(channels) || channels < 2 || channels % 2 !== 0) throw new RangeError(`timestepFeatures: channels must be even, got ${channels}`);
+  if (!Number.isInteger(channels) || channels < 2 || channels % 2 !== 0)
+    throw new RangeError(`timestepFeatures: channels must be even, got ${channels}`);
   const half = channels / 2;
   const f32 = Math.fround;
   const negLog = f32(-Math.log(maxPeriod));

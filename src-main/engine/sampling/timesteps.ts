@@ -11,7 +11,10 @@ import { SamplingError } from './sampling-error.ts';
 /** Shift m = √(imageTokens)/40 (§5.5): 1024² image → 128² latent → m = 3.2. */
 export function timeShift(imageTokens: number): number {
   if (!Number.isSafeInteger(imageTokens) || imageTokens < 1) {
-    throw new SamplingError('bad-argument', `imageTokens must be a positive integer (latent height × width), got ${imageTokens}`);
+    throw new SamplingError(
+      'bad-argument',
+      `imageTokens must be a positive integer (latent height × width), got ${imageTokens}`,
+    );
   }
   return Math.sqrt(imageTokens) / 40;
 }
@@ -46,7 +49,10 @@ export function flowMatchTimesteps(steps: number, imageTokens: number): Float64A
  */
 export function flowMatchSigmas(timesteps: Float64Array): Float64Array {
   if (timesteps.length < 2 || timesteps[timesteps.length - 1] !== 1) {
-    throw new SamplingError('bad-argument', `expected N + 1 timesteps ending in t_N = 1, got ${timesteps.length} values`);
+    throw new SamplingError(
+      'bad-argument',
+      `expected N + 1 timesteps ending in t_N = 1, got ${timesteps.length} values`,
+    );
   }
   const sigmas = new Float64Array(timesteps.length);
   for (let i = 0; i < timesteps.length - 1; i++) sigmas[i] = Math.fround(1 - timesteps[i]!);

@@ -28,7 +28,12 @@ export class ChatTemplate {
       // @huggingface/jinja applies trim_blocks and lstrip_blocks, as transformers' Jinja environment does.
       template = new Template(text);
     } catch (e) {
-      throw new TokenizerError('bad-chat-template', file, `the chat template in ${file} does not parse: ${(e as Error).message}`, { cause: e });
+      throw new TokenizerError(
+        'bad-chat-template',
+        file,
+        `the chat template in ${file} does not parse: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
     return new ChatTemplate(template, templateTokenVariables(tokenizerConfig), file);
   }
@@ -36,9 +41,18 @@ export class ChatTemplate {
   /** Renders like `apply_chat_template(messages, tokenize=False, add_generation_prompt=…)`. */
   render(messages: readonly PromptMessage[], options: { addGenerationPrompt: boolean }): string {
     try {
-      return this.template.render({ ...this.tokenVariables, messages, add_generation_prompt: options.addGenerationPrompt });
+      return this.template.render({
+        ...this.tokenVariables,
+        messages,
+        add_generation_prompt: options.addGenerationPrompt,
+      });
     } catch (e) {
-      throw new TokenizerError('bad-chat-template', this.file, `the chat template in ${this.file} failed: ${(e as Error).message}`, { cause: e });
+      throw new TokenizerError(
+        'bad-chat-template',
+        this.file,
+        `the chat template in ${this.file} failed: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
   }
 }
@@ -48,7 +62,12 @@ function templateTokenVariables(config: Readonly<Record<string, unknown>>): Reco
   for (const key of TEMPLATE_TOKEN_KEYS) {
     const v = config[key];
     // Older configs store a token as an AddedToken object ({ content, … }) instead of a string.
-    const content = typeof v === 'string' ? v : typeof v === 'object' && v !== null ? (v as { content?: unknown }).content : undefined;
+    const content =
+      typeof v === 'string'
+        ? v
+        : typeof v === 'object' && v !== null
+          ? (v as { content?: unknown }).content
+          : undefined;
     if (typeof content === 'string') vars[key] = content;
   }
   const extra = config['additional_special_tokens'];

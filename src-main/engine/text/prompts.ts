@@ -4,7 +4,8 @@ import { SPECIAL_TOKENS } from './special-tokens.ts';
 const { imStart, imEnd, visionStart, visionEnd, imagePad, img } = SPECIAL_TOKENS;
 
 /** The system turn of every OmniGen2 prompt, generation and chat alike (§2.1, §2.2). */
-export const OMNIGEN2_SYSTEM_PROMPT = 'You are a helpful assistant that generates high-quality images based on user instructions.';
+export const OMNIGEN2_SYSTEM_PROMPT =
+  'You are a helpful assistant that generates high-quality images based on user instructions.';
 
 /** Stock Qwen2.5-VL system turn: for understanding-only calls such as reflection critiques, where the image-generation
  *  system prompt would steer the model toward `<|img|>` (reflection.md §4.3). */
@@ -15,8 +16,8 @@ export const DEFAULT_NEGATIVE_PROMPT = '';
 
 /** The negative prompt the official scripts and Gradio app pass by default (§2.1). */
 export const OFFICIAL_NEGATIVE_PROMPT =
-  '(((deformed))), blurry, over saturation, bad anatomy, disfigured, poorly drawn face, mutation, mutated, (extra_limb), (ugly), '
-  + '(poorly drawn hands), fused fingers, messy drawing, broken legs censor, censored, censor_bar';
+  '(((deformed))), blurry, over saturation, bad anatomy, disfigured, poorly drawn face, mutation, mutated, (extra_limb), (ugly), ' +
+  '(poorly drawn hands), fused fingers, messy drawing, broken legs censor, censored, censor_bar';
 
 /** Strings that end a chat reply (§7.1); resolve their ids with `Tokenizer.specialTokenId`. */
 export const CHAT_STOP_TOKENS = [SPECIAL_TOKENS.imEnd, SPECIAL_TOKENS.img, SPECIAL_TOKENS.endOfText] as const;
@@ -32,13 +33,19 @@ export interface ChatTemplating {
  */
 export function generationPrompt(tokenizer: ChatTemplating, instruction: string): string {
   return tokenizer.applyChatTemplate(
-    [{ role: 'system', content: OMNIGEN2_SYSTEM_PROMPT }, { role: 'user', content: instruction }],
+    [
+      { role: 'system', content: OMNIGEN2_SYSTEM_PROMPT },
+      { role: 'user', content: instruction },
+    ],
     { addGenerationPrompt: false },
   );
 }
 
 /** The standard pipeline's unconditional text (§2.1): the negative prompt, templated like the positive one. */
-export function negativeGenerationPrompt(tokenizer: ChatTemplating, negative: string = DEFAULT_NEGATIVE_PROMPT): string {
+export function negativeGenerationPrompt(
+  tokenizer: ChatTemplating,
+  negative: string = DEFAULT_NEGATIVE_PROMPT,
+): string {
   return generationPrompt(tokenizer, negative);
 }
 
@@ -63,18 +70,20 @@ export function chatPrompt(instruction: string, imageCount: number): string {
  * picture in every turn and a one-turn conversation is exactly `chatPrompt`. The last turn must be the user's.
  */
 export function chatConversationPrompt(turns: readonly ChatTurn[], imageCount: number): string {
-  if (!Number.isInteger(imageCount) || imageCount < 0) throw new RangeError(`imageCount must be a non-negative integer, got ${imageCount}`);
-  if (turns.length === 0 || turns.at(-1)!.role !== 'user') throw new RangeError('a chat prompt must end with a user turn');
+  if (!Number.isInteger(imageCount) || imageCount < 0)
+    throw new RangeError(`imageCount must be a non-negative integer, got ${imageCount}`);
+  if (turns.length === 0 || turns.at(-1)!.role !== 'user')
+    throw new RangeError('a chat prompt must end with a user turn');
   if (turns[0]!.role !== 'user') throw new RangeError('a chat conversation must start with a user turn');
   const images = Array.from({ length: imageCount }, (): PromptPart => ({ type: 'image' }));
   const messages: PromptMessage[] = turns.map((turn, i) => ({
     role: turn.role,
     content: i === 0 ? [...images, { type: 'text', text: turn.text }] : turn.text,
   }));
-  return conversationPrompt(
-    [{ role: 'system', content: OMNIGEN2_SYSTEM_PROMPT }, ...messages],
-    { addGenerationPrompt: true, labelImages: true },
-  ).text;
+  return conversationPrompt([{ role: 'system', content: OMNIGEN2_SYSTEM_PROMPT }, ...messages], {
+    addGenerationPrompt: true,
+    labelImages: true,
+  }).text;
 }
 
 /** The chat pipeline's negative prompt (§2.2): the chat format with no images. */
@@ -95,7 +104,10 @@ export interface ConversationOptions {
  * No system turn is added implicitly. Returns the text and the number of images, in the order their pixels
  * must be given to the vision tower.
  */
-export function conversationPrompt(messages: readonly PromptMessage[], options: ConversationOptions): { text: string; imageCount: number } {
+export function conversationPrompt(
+  messages: readonly PromptMessage[],
+  options: ConversationOptions,
+): { text: string; imageCount: number } {
   let imageCount = 0;
   const renderPart = (part: PromptPart): string => {
     if (part.type === 'text') return part.text;
@@ -135,7 +147,9 @@ export function imagePadCount(grid: ImageGrid, mergeSize: number): number {
 export function expandImagePads(text: string, grids: readonly ImageGrid[], mergeSize: number): string {
   const pieces = text.split(imagePad);
   if (pieces.length - 1 !== grids.length) {
-    throw new RangeError(`the prompt has ${pieces.length - 1} image placeholders but ${grids.length} images were given`);
+    throw new RangeError(
+      `the prompt has ${pieces.length - 1} image placeholders but ${grids.length} images were given`,
+    );
   }
   return pieces.reduce((out, piece, k) => out + imagePad.repeat(imagePadCount(grids[k - 1]!, mergeSize)) + piece);
 }

@@ -48,7 +48,9 @@ export class StreamDecoder {
 
   private sliceAfterPrefix(text: string): string {
     if (!text.startsWith(this.prefix)) {
-      throw new Error(`streaming decode lost sync: "${text}" does not extend "${this.prefix}" (the tokenizer's decoder is not prefix-stable)`);
+      throw new Error(
+        `streaming decode lost sync: "${text}" does not extend "${this.prefix}" (the tokenizer's decoder is not prefix-stable)`,
+      );
     }
     return text.slice(this.prefix.length);
   }

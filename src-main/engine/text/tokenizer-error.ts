@@ -1,5 +1,5 @@
 export type TokenizerErrorCode =
-  | 'not-found' | 'corrupt' | 'missing-special-token' | 'no-chat-template' | 'bad-chat-template';
+  'not-found' | 'corrupt' | 'missing-special-token' | 'no-chat-template' | 'bad-chat-template';
 
 /**
  * A problem with a model's tokenizer files, naming the file (or the processor folder) so the user knows what
@@ -7,7 +7,12 @@ export type TokenizerErrorCode =
  */
 export class TokenizerError extends Error {
   override readonly name = 'TokenizerError';
-  constructor(readonly code: TokenizerErrorCode, readonly path: string, message: string, options?: ErrorOptions) {
+  constructor(
+    readonly code: TokenizerErrorCode,
+    readonly path: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
   }
 }

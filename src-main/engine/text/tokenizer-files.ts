@@ -26,16 +26,22 @@ export async function readProcessorFiles(dir: string): Promise<ProcessorFiles> {
   const tokenizerConfig = await readJsonObject(configPath);
   if (!tokenizerJson || !tokenizerConfig) {
     const missing = !tokenizerJson ? 'tokenizer.json' : 'tokenizer_config.json';
-    throw new TokenizerError('not-found', join(dir, missing), `no ${missing} in ${dir}; the model's processor folder is incomplete`);
+    throw new TokenizerError(
+      'not-found',
+      join(dir, missing),
+      `no ${missing} in ${dir}; the model's processor folder is incomplete`,
+    );
   }
   const fromConfig = templateText(tokenizerConfig['chat_template'], configPath);
-  if (fromConfig !== undefined) return { dir, tokenizerJson, tokenizerConfig, chatTemplate: { text: fromConfig, file: configPath } };
+  if (fromConfig !== undefined)
+    return { dir, tokenizerJson, tokenizerConfig, chatTemplate: { text: fromConfig, file: configPath } };
 
   const templatePath = join(dir, 'chat_template.json');
   const templateJson = await readJsonObject(templatePath);
   if (!templateJson) return { dir, tokenizerJson, tokenizerConfig };
   const text = templateText(templateJson['chat_template'], templatePath);
-  if (text === undefined) throw new TokenizerError('corrupt', templatePath, `${templatePath} has no "chat_template" entry`);
+  if (text === undefined)
+    throw new TokenizerError('corrupt', templatePath, `${templatePath} has no "chat_template" entry`);
   return { dir, tokenizerJson, tokenizerConfig, chatTemplate: { text, file: templatePath } };
 }
 
@@ -52,7 +58,9 @@ async function readJsonObject(path: string): Promise<JsonObject | undefined> {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new TokenizerError('corrupt', path, `${path} is not valid JSON (${(e as Error).message}); re-download it`, { cause: e });
+    throw new TokenizerError('corrupt', path, `${path} is not valid JSON (${(e as Error).message}); re-download it`, {
+      cause: e,
+    });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TokenizerError('corrupt', path, `${path} is not a JSON object`);
@@ -68,10 +76,18 @@ function templateText(value: unknown, file: string): string | undefined {
     const entry: unknown = value.find((v: unknown) => isNamedTemplate(v) && v.name === 'default');
     if (isNamedTemplate(entry)) return entry.template;
   }
-  throw new TokenizerError('corrupt', file, `${file}: "chat_template" is neither a string nor a list with a "default" template`);
+  throw new TokenizerError(
+    'corrupt',
+    file,
+    `${file}: "chat_template" is neither a string nor a list with a "default" template`,
+  );
 }
 
 function isNamedTemplate(v: unknown): v is { name: string; template: string } {
-  return typeof v === 'object' && v !== null
-    && typeof (v as JsonObject)['name'] === 'string' && typeof (v as JsonObject)['template'] === 'string';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as JsonObject)['name'] === 'string' &&
+    typeof (v as JsonObject)['template'] === 'string'
+  );
 }

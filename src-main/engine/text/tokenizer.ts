@@ -34,11 +34,18 @@ export class Tokenizer {
     try {
       hf = new HfTokenizer(files.tokenizerJson, files.tokenizerConfig);
     } catch (e) {
-      throw new TokenizerError('corrupt', files.dir, `the tokenizer in ${files.dir} cannot be built: ${(e as Error).message}`, { cause: e });
+      throw new TokenizerError(
+        'corrupt',
+        files.dir,
+        `the tokenizer in ${files.dir} cannot be built: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
     const added = new Map<string, number>();
     for (const [id, token] of hf.get_added_tokens_decoder()) added.set(token.content, id);
-    const template = files.chatTemplate && ChatTemplate.compile(files.chatTemplate.text, files.chatTemplate.file, files.tokenizerConfig);
+    const template =
+      files.chatTemplate &&
+      ChatTemplate.compile(files.chatTemplate.text, files.chatTemplate.file, files.tokenizerConfig);
     return new Tokenizer(hf, added, template, files.dir);
   }
 
@@ -75,7 +82,11 @@ export class Tokenizer {
   specialTokenId(token: string): number {
     const id = this.addedTokens.get(token);
     if (id === undefined) {
-      throw new TokenizerError('missing-special-token', this.source, `the tokenizer in ${this.source} has no ${token} token; is this an OmniGen2 processor folder?`);
+      throw new TokenizerError(
+        'missing-special-token',
+        this.source,
+        `the tokenizer in ${this.source} has no ${token} token; is this an OmniGen2 processor folder?`,
+      );
     }
     return id;
   }
@@ -91,7 +102,11 @@ export class Tokenizer {
   /** `apply_chat_template(messages, tokenize=False, add_generation_prompt=…)` with the model's own template. */
   applyChatTemplate(messages: readonly PromptMessage[], options: { addGenerationPrompt: boolean }): string {
     if (!this.template) {
-      throw new TokenizerError('no-chat-template', this.source, `${this.source} has no chat template (neither tokenizer_config.json nor chat_template.json carries one)`);
+      throw new TokenizerError(
+        'no-chat-template',
+        this.source,
+        `${this.source} has no chat template (neither tokenizer_config.json nor chat_template.json carries one)`,
+      );
     }
     return this.template.render(messages, options);
   }

@@ -28,7 +28,11 @@ export function externalDataRoot(modelRoot: string, cacheRoot: string): string {
     common = up;
   }
   if (!inside(cache, common) || parse(common).root !== parse(cache).root) {
-    throw new WeightError('cache-location', model, `the weight cache ${cache} and the model ${model} share no folder (another drive?); choose a cache folder on the same drive in the settings`);
+    throw new WeightError(
+      'cache-location',
+      model,
+      `the weight cache ${cache} and the model ${model} share no folder (another drive?); choose a cache folder on the same drive in the settings`,
+    );
   }
   return common;
 }

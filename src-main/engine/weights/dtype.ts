@@ -1,6 +1,15 @@
 /** Element types that appear in safetensors files, with their byte widths. */
 export const DTYPE_BYTES = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 } as const;
 export type DType = keyof typeof DTYPE_BYTES;
 
@@ -23,7 +32,10 @@ export function float32ToBf16(src: Float32Array, dst = new Uint16Array(src.lengt
   for (let i = 0; i < src.length; i++) {
     f32[0] = src[i]!;
     const bits = u32[0]!;
-    if ((bits & 0x7f800000) === 0x7f800000 && (bits & 0x007fffff) !== 0) { dst[i] = (bits >>> 16) | 0x40; continue; }
+    if ((bits & 0x7f800000) === 0x7f800000 && (bits & 0x007fffff) !== 0) {
+      dst[i] = (bits >>> 16) | 0x40;
+      continue;
+    }
     dst[i] = (bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16;
   }
   return dst;
@@ -51,25 +63,41 @@ export function float32ToFloat16(src: Float32Array, dst = new Uint16Array(src.le
     const sign = (x >>> 16) & 0x8000;
     const exp = (x >>> 23) & 0xff;
     let mant = x & 0x7fffff;
-    if (exp === 0xff) { dst[i] = sign | 0x7c00 | (mant ? 0x200 : 0); continue; }
+    if (exp === 0xff) {
+      dst[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
+      continue;
+    }
     let e = exp - 127 + 15;
-    if (e >= 31) { dst[i] = sign | 0x7c00; continue; }
+    if (e >= 31) {
+      dst[i] = sign | 0x7c00;
+      continue;
+    }
     if (e <= 0) {
-      if (e < -10) { dst[i] = sign; continue; }
+      if (e < -10) {
+        dst[i] = sign;
+        continue;
+      }
       mant |= 0x800000;
       const shift = 14 - e;
       const half = 1 << (shift - 1);
       let m = mant >>> shift;
       const rest = mant & ((1 << shift) - 1);
-      if (rest > half || (rest === half && (m & 1))) m++;
+      if (rest > half || (rest === half && m & 1)) m++;
       dst[i] = sign | m;
       continue;
     }
     let m = mant >>> 13;
     const rest = mant & 0x1fff;
-    if (rest > 0x1000 || (rest === 0x1000 && (m & 1))) {
+    if (rest > 0x1000 || (rest === 0x1000 && m & 1)) {
       m++;
-      if (m === 0x400) { m = 0; e++; if (e >= 31) { dst[i] = sign | 0x7c00; continue; } }
+      if (m === 0x400) {
+        m = 0;
+        e++;
+        if (e >= 31) {
+          dst[i] = sign | 0x7c00;
+          continue;
+        }
+      }
     }
     dst[i] = sign | (e << 10) | m;
   }

@@ -1,5 +1,11 @@
 import { resolve } from 'node:path';
-import { graphPrecision, storageType, type GraphBuildOptions, type GraphPrecision, type WeightsOptions } from '../onnx/index.ts';
+import {
+  graphPrecision,
+  storageType,
+  type GraphBuildOptions,
+  type GraphPrecision,
+  type WeightsOptions,
+} from '../onnx/index.ts';
 import type { Checkpoint } from '../onnx/weights.ts';
 import { externalDataRoot } from './cache-location.ts';
 import { quantizedCheckpointFor, type QuantizedTensorStats } from './quant-cache.ts';
@@ -42,9 +48,27 @@ export async function weightsForPrecision(source: Checkpoint, o: PrecisionWeight
   const precision = graphPrecision(o.precision);
   const spec = o.quantize && precision.policy.quant;
   // Quantised, the float tensors left (norms, biases, embedders) are small: in-graph Casts beat a full float copy.
-  const converted = o.convert === 'cast' || spec ? null
-    : await checkpointForCompute(source, { modelRoot: o.modelRoot, cacheDir: o.cacheDir, component: o.component, dtype: storageType(precision.policy), onProgress: o.onProgress });
-  const quant = spec && o.quantize && await quantizedCheckpointFor(source, { modelRoot: o.modelRoot, cacheDir: o.cacheDir, component: o.component, layout: spec, select: o.quantize, onProgress: o.onProgress });
+  const converted =
+    o.convert === 'cast' || spec
+      ? null
+      : await checkpointForCompute(source, {
+          modelRoot: o.modelRoot,
+          cacheDir: o.cacheDir,
+          component: o.component,
+          dtype: storageType(precision.policy),
+          onProgress: o.onProgress,
+        });
+  const quant =
+    spec &&
+    o.quantize &&
+    (await quantizedCheckpointFor(source, {
+      modelRoot: o.modelRoot,
+      cacheDir: o.cacheDir,
+      component: o.component,
+      layout: spec,
+      select: o.quantize,
+      onProgress: o.onProgress,
+    }));
   const cached = converted?.dir ?? (quant ? quant.dir : null);
   return {
     precision,

@@ -55,21 +55,55 @@ const MANIFEST = 'manifest.json';
 const MANIFEST_FORMAT = 1;
 const CHUNK_ELEMENTS = 1 << 22;
 
-interface SourceStamp { file: string; bytes: number; mtimeMs: number }
-interface Manifest { format: number; bits: number; blockSize: number; sources: SourceStamp[]; bytes: number; tensors: QuantizedTensorStats[] }
-interface Planned { info: TensorInfo; rows: number; cols: number; packedAt: number; scalesAt: number }
+interface SourceStamp {
+  file: string;
+  bytes: number;
+  mtimeMs: number;
+}
+interface Manifest {
+  format: number;
+  bits: number;
+  blockSize: number;
+  sources: SourceStamp[];
+  bytes: number;
+  tensors: QuantizedTensorStats[];
+}
+interface Planned {
+  info: TensorInfo;
+  rows: number;
+  cols: number;
+  packedAt: number;
+  scalesAt: number;
+}
 
 export async function quantizedCheckpointFor(source: Checkpoint, o: QuantCacheOptions): Promise<QuantizedCheckpoint> {
   checkQuantLayout(o.layout);
   const dir = join(cacheRootOf(o.modelRoot, o.cacheDir), `${o.component}-int${o.layout.bits}-b${o.layout.blockSize}`);
-  const selected = source.keys().sort().map((k) => source.info(k)).filter((t) => t.shape.length === 2 && o.select(t.name, t.shape));
-  const stamps = source.files().map((f) => { const s = statSync(f); return { file: relative(o.modelRoot, f), bytes: s.size, mtimeMs: s.mtimeMs }; });
-  const reused = readManifest(dir, o.layout, stamps, selected.map((t) => t.name));
+  const selected = source
+    .keys()
+    .sort()
+    .map((k) => source.info(k))
+    .filter((t) => t.shape.length === 2 && o.select(t.name, t.shape));
+  const stamps = source.files().map((f) => {
+    const s = statSync(f);
+    return { file: relative(o.modelRoot, f), bytes: s.size, mtimeMs: s.mtimeMs };
+  });
+  const reused = readManifest(
+    dir,
+    o.layout,
+    stamps,
+    selected.map((t) => t.name),
+  );
   if (reused) return { checkpoint: Checkpoint.open(join(dir, FILE)), origin: 'cached', dir, tensors: reused.tensors };
 
   const { header, planned, bytes } = plan(selected, o.layout);
   const free = (o.freeBytes ?? statfsFree)(existingParent(dir));
-  if (free < bytes) throw new WeightError('disk-full', source.path, `not enough disk space to quantise ${source.path}: ${mib(bytes)} MiB needed in ${dirname(dir)}, ${mib(free)} MiB free`);
+  if (free < bytes)
+    throw new WeightError(
+      'disk-full',
+      source.path,
+      `not enough disk space to quantise ${source.path}: ${mib(bytes)} MiB needed in ${dirname(dir)}, ${mib(free)} MiB free`,
+    );
 
   const tmp = `${dir}.${process.pid}.tmp`;
   await rm(tmp, { recursive: true, force: true });
@@ -83,13 +117,25 @@ export async function quantizedCheckpointFor(source: Checkpoint, o: QuantCacheOp
       let done = header.length;
       report({ doneBytes: done, totalBytes: bytes, tensor: null });
       for (const p of planned) {
-        tensors.push(await quantizeTensor(p, o.layout, out, (n) => { done += n; report({ doneBytes: done, totalBytes: bytes, tensor: p.info.name }); }));
+        tensors.push(
+          await quantizeTensor(p, o.layout, out, (n) => {
+            done += n;
+            report({ doneBytes: done, totalBytes: bytes, tensor: p.info.name });
+          }),
+        );
       }
       await out.sync();
     } finally {
       await out.close();
     }
-    const manifest: Manifest = { format: MANIFEST_FORMAT, bits: o.layout.bits, blockSize: o.layout.blockSize, sources: stamps, bytes, tensors };
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      bits: o.layout.bits,
+      blockSize: o.layout.blockSize,
+      sources: stamps,
+      bytes,
+      tensors,
+    };
     await writeFile(join(tmp, MANIFEST), JSON.stringify(manifest, null, 1));
     await rm(dir, { recursive: true, force: true });
     await rename(tmp, dir);
@@ -101,33 +147,58 @@ export async function quantizedCheckpointFor(source: Checkpoint, o: QuantCacheOp
 }
 
 /** The manifest of a complete quantisation of exactly these sources, layout and tensors, or null. */
-function readManifest(dir: string, layout: QuantLayout, stamps: readonly SourceStamp[], keys: readonly string[]): Manifest | null {
+function readManifest(
+  dir: string,
+  layout: QuantLayout,
+  stamps: readonly SourceStamp[],
+  keys: readonly string[],
+): Manifest | null {
   let m: Manifest;
   try {
     m = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as Manifest;
   } catch {
     return null;
   }
-  const sameStamp = (a: SourceStamp, i: number) => a.file === m.sources[i]?.file && a.bytes === m.sources[i]?.bytes && a.mtimeMs === m.sources[i]?.mtimeMs;
-  const ok = m.format === MANIFEST_FORMAT && m.bits === layout.bits && m.blockSize === layout.blockSize
-    && m.sources?.length === stamps.length && stamps.every(sameStamp)
-    && m.tensors?.length === keys.length && keys.every((k, i) => m.tensors[i]?.key === k)
-    && existsSync(join(dir, FILE)) && statSync(join(dir, FILE)).size === m.bytes;
+  const sameStamp = (a: SourceStamp, i: number) =>
+    a.file === m.sources[i]?.file && a.bytes === m.sources[i]?.bytes && a.mtimeMs === m.sources[i]?.mtimeMs;
+  const ok =
+    m.format === MANIFEST_FORMAT &&
+    m.bits === layout.bits &&
+    m.blockSize === layout.blockSize &&
+    m.sources?.length === stamps.length &&
+    stamps.every(sameStamp) &&
+    m.tensors?.length === keys.length &&
+    keys.every((k, i) => m.tensors[i]?.key === k) &&
+    existsSync(join(dir, FILE)) &&
+    statSync(join(dir, FILE)).size === m.bytes;
   return ok ? m : null;
 }
 
 /** Header and data layout: per tensor `<key>.packed` then `<key>.scales`, 8-byte aligned data (safetensors-writer.ts). */
-function plan(selected: readonly TensorInfo[], layout: QuantLayout): { header: Uint8Array; planned: Planned[]; bytes: number } {
-  const header: Record<string, unknown> = { __metadata__: { format: 'atelier-matmulnbits', bits: String(layout.bits), block_size: String(layout.blockSize) } };
+function plan(
+  selected: readonly TensorInfo[],
+  layout: QuantLayout,
+): { header: Uint8Array; planned: Planned[]; bytes: number } {
+  const header: Record<string, unknown> = {
+    __metadata__: { format: 'atelier-matmulnbits', bits: String(layout.bits), block_size: String(layout.blockSize) },
+  };
   let offset = 0;
   const layoutOf = selected.map((info) => {
     const [rows, cols] = info.shape as [number, number];
     const blocks = quantBlocks(cols, layout.blockSize);
     const packedBytes = rows * packedRowBytes(cols, layout);
-    header[`${info.name}.packed`] = { dtype: 'U8', shape: [rows, blocks, (layout.blockSize * layout.bits) / 8], data_offsets: [offset, offset + packedBytes] };
+    header[`${info.name}.packed`] = {
+      dtype: 'U8',
+      shape: [rows, blocks, (layout.blockSize * layout.bits) / 8],
+      data_offsets: [offset, offset + packedBytes],
+    };
     const packedAt = offset;
     offset += packedBytes;
-    header[`${info.name}.scales`] = { dtype: 'F32', shape: [rows, blocks], data_offsets: [offset, offset + rows * blocks * 4] };
+    header[`${info.name}.scales`] = {
+      dtype: 'F32',
+      shape: [rows, blocks],
+      data_offsets: [offset, offset + rows * blocks * 4],
+    };
     const scalesAt = offset;
     offset += rows * blocks * 4;
     return { info, rows, cols, packedAt, scalesAt };
@@ -138,17 +209,27 @@ function plan(selected: readonly TensorInfo[], layout: QuantLayout): { header: U
   const bytes = new Uint8Array(8 + body.length);
   new DataView(bytes.buffer).setBigUint64(0, BigInt(body.length), true);
   bytes.set(body, 8);
-  const planned = layoutOf.map((p) => ({ ...p, packedAt: p.packedAt + bytes.length, scalesAt: p.scalesAt + bytes.length }));
+  const planned = layoutOf.map((p) => ({
+    ...p,
+    packedAt: p.packedAt + bytes.length,
+    scalesAt: p.scalesAt + bytes.length,
+  }));
   return { header: bytes, planned, bytes: bytes.length + offset };
 }
 
-async function quantizeTensor(p: Planned, layout: QuantLayout, out: FileHandle, wrote: (bytes: number) => void): Promise<QuantizedTensorStats> {
+async function quantizeTensor(
+  p: Planned,
+  layout: QuantLayout,
+  out: FileHandle,
+  wrote: (bytes: number) => void,
+): Promise<QuantizedTensorStats> {
   const { info, rows, cols } = p;
   const inBytes = DTYPE_BYTES[info.dtype];
   const rowsPerChunk = Math.max(1, Math.floor(CHUNK_ELEMENTS / cols));
   const rowBytes = packedRowBytes(cols, layout);
   const blocks = quantBlocks(cols, layout.blockSize);
-  let sqError = 0, sqNorm = 0;
+  let sqError = 0,
+    sqNorm = 0;
   const src = await open(info.file, 'r');
   try {
     for (let r = 0; r < rows; r += rowsPerChunk) {
@@ -165,19 +246,33 @@ async function quantizeTensor(p: Planned, layout: QuantLayout, out: FileHandle, 
     await src.close();
   }
   return {
-    key: info.name, rows, cols, relRmsError: sqNorm === 0 ? 0 : Math.sqrt(sqError / sqNorm),
-    sourceBytes: info.byteLength, quantizedBytes: rows * (rowBytes + blocks * 4),
+    key: info.name,
+    rows,
+    cols,
+    relRmsError: sqNorm === 0 ? 0 : Math.sqrt(sqError / sqNorm),
+    sourceBytes: info.byteLength,
+    quantizedBytes: rows * (rowBytes + blocks * 4),
   };
 }
 
 function toFloat32(raw: Uint8Array, info: TensorInfo): Float32Array {
   const n = raw.byteLength / DTYPE_BYTES[info.dtype];
   switch (info.dtype) {
-    case 'F32': return new Float32Array(raw.buffer, raw.byteOffset, n);
-    case 'BF16': return bf16ToFloat32(new Uint16Array(raw.buffer, raw.byteOffset, n));
-    case 'F16': return float16ToFloat32(new Uint16Array(raw.buffer, raw.byteOffset, n));
-    case 'F64': return Float32Array.from(new Float64Array(raw.buffer, raw.byteOffset, n));
-    default: throw new WeightError('wrong-dtype', info.file, `tensor "${info.name}" in ${info.file} is ${info.dtype}; only floating weights can be quantised`, info.name);
+    case 'F32':
+      return new Float32Array(raw.buffer, raw.byteOffset, n);
+    case 'BF16':
+      return bf16ToFloat32(new Uint16Array(raw.buffer, raw.byteOffset, n));
+    case 'F16':
+      return float16ToFloat32(new Uint16Array(raw.buffer, raw.byteOffset, n));
+    case 'F64':
+      return Float32Array.from(new Float64Array(raw.buffer, raw.byteOffset, n));
+    default:
+      throw new WeightError(
+        'wrong-dtype',
+        info.file,
+        `tensor "${info.name}" in ${info.file} is ${info.dtype}; only floating weights can be quantised`,
+        info.name,
+      );
   }
 }
 
@@ -185,7 +280,13 @@ async function readExactly(fh: FileHandle, t: TensorInfo, from: number, length: 
   const buf = new Uint8Array(length);
   for (let done = 0; done < length;) {
     const { bytesRead } = await fh.read(buf, done, length - done, t.dataOffset + from + done);
-    if (bytesRead === 0) throw new WeightError('truncated', t.file, `${t.file} ended while reading tensor "${t.name}" (at byte ${t.dataOffset + from + done})`, t.name);
+    if (bytesRead === 0)
+      throw new WeightError(
+        'truncated',
+        t.file,
+        `${t.file} ended while reading tensor "${t.name}" (at byte ${t.dataOffset + from + done})`,
+        t.name,
+      );
     done += bytesRead;
   }
   return buf;

@@ -30,14 +30,20 @@ export function packedRowBytes(cols: number, q: QuantLayout): number {
 
 export function checkQuantLayout(q: QuantLayout): void {
   if (q.bits !== 4 && q.bits !== 8) throw new RangeError(`quantisation bits must be 4 or 8, got ${q.bits}`);
-  if (!Number.isInteger(Math.log2(q.blockSize)) || q.blockSize < 16) throw new RangeError(`quantisation block size must be a power of two ≥ 16, got ${q.blockSize}`);
+  if (!Number.isInteger(Math.log2(q.blockSize)) || q.blockSize < 16)
+    throw new RangeError(`quantisation block size must be a power of two ≥ 16, got ${q.blockSize}`);
 }
 
 /**
  * Quantises `rows` rows of `cols` values (row-major `w`). Also returns Σ(w − ŵ)² and Σw² so a caller streaming a
  * tensor in chunks can report its relative RMS error.
  */
-export function quantizeRows(w: Float32Array, rows: number, cols: number, q: QuantLayout): QuantizedRows & { sqError: number; sqNorm: number } {
+export function quantizeRows(
+  w: Float32Array,
+  rows: number,
+  cols: number,
+  q: QuantLayout,
+): QuantizedRows & { sqError: number; sqNorm: number } {
   checkQuantLayout(q);
   if (w.length !== rows * cols) throw new RangeError(`quantizeRows: ${w.length} values do not fill [${rows}, ${cols}]`);
   const blocks = quantBlocks(cols, q.blockSize);
@@ -45,7 +51,8 @@ export function quantizeRows(w: Float32Array, rows: number, cols: number, q: Qua
   const zero = 1 << (q.bits - 1);
   const packed = new Uint8Array(rows * rowBytes);
   const scales = new Float32Array(rows * blocks);
-  let sqError = 0, sqNorm = 0;
+  let sqError = 0,
+    sqNorm = 0;
   for (let r = 0; r < rows; r++) {
     for (let b = 0; b < blocks; b++) {
       const start = r * cols + b * q.blockSize;
@@ -65,7 +72,7 @@ export function quantizeRows(w: Float32Array, rows: number, cols: number, q: Qua
           sqNorm += v * v;
         }
         if (q.bits === 8) packed[blockByte + i] = code;
-        else packed[blockByte + (i >> 1)] = packed[blockByte + (i >> 1)]! | ((i & 1) ? code << 4 : code);
+        else packed[blockByte + (i >> 1)] = packed[blockByte + (i >> 1)]! | (i & 1 ? code << 4 : code);
       }
     }
   }
@@ -80,9 +87,10 @@ export function dequantizeRows(qr: QuantizedRows, rows: number, cols: number, q:
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
-      const b = Math.floor(c / q.blockSize), i = c % q.blockSize;
+      const b = Math.floor(c / q.blockSize),
+        i = c % q.blockSize;
       const byte = qr.packed[r * rowBytes + (b * q.blockSize * q.bits) / 8 + (q.bits === 8 ? i : i >> 1)]!;
-      const code = q.bits === 8 ? byte : (i & 1) ? byte >> 4 : byte & 0xf;
+      const code = q.bits === 8 ? byte : i & 1 ? byte >> 4 : byte & 0xf;
       out[r * cols + c] = (code - zero) * qr.scales[r * blocks + b]!;
     }
   }

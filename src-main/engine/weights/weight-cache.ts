@@ -64,10 +64,30 @@ const FLOATING: ReadonlySet<DType> = new Set(['F64', 'F32', 'F16', 'BF16']);
 /** Elements per read/convert/write round: bounds memory to ~48 MiB whatever the tensor size. */
 const CHUNK_ELEMENTS = 1 << 22;
 
-interface SourceStamp { file: string; bytes: number; mtimeMs: number }
-interface Manifest { format: number; dtype: ComputeDType; sources: SourceStamp[]; files: { file: string; bytes: number }[]; narrowing: NarrowingCounts[] }
-interface ProgressState { doneBytes: number; readonly totalBytes: number; readonly report: (p: WeightCacheProgress) => void }
-interface PlannedFile { source: SafetensorsFile; name: string; header: Uint8Array; tensors: { info: TensorInfo; dtype: DType; bytes: number }[]; bytes: number }
+interface SourceStamp {
+  file: string;
+  bytes: number;
+  mtimeMs: number;
+}
+interface Manifest {
+  format: number;
+  dtype: ComputeDType;
+  sources: SourceStamp[];
+  files: { file: string; bytes: number }[];
+  narrowing: NarrowingCounts[];
+}
+interface ProgressState {
+  doneBytes: number;
+  readonly totalBytes: number;
+  readonly report: (p: WeightCacheProgress) => void;
+}
+interface PlannedFile {
+  source: SafetensorsFile;
+  name: string;
+  header: Uint8Array;
+  tensors: { info: TensorInfo; dtype: DType; bytes: number }[];
+  bytes: number;
+}
 
 /** `source` itself when every floating tensor is already in `dtype`; otherwise the (created or reused) converted copy. */
 export async function checkpointForCompute(source: Checkpoint, o: WeightCacheOptions): Promise<ComputeCheckpoint> {
@@ -80,15 +100,22 @@ export async function checkpointForCompute(source: Checkpoint, o: WeightCacheOpt
   const dir = join(cacheRoot, `${o.component}-${o.dtype}`);
   const entry = basename(source.path);
   const baseDir = dirname(source.path);
-  const stamps = [...(source.files().includes(source.path) ? [] : [source.path]), ...source.files()].map((f) => stamp(baseDir, f));
+  const stamps = [...(source.files().includes(source.path) ? [] : [source.path]), ...source.files()].map((f) =>
+    stamp(baseDir, f),
+  );
   const reused = readValidManifest(dir, o.dtype, stamps);
-  if (reused) return { checkpoint: Checkpoint.open(join(dir, entry)), origin: 'cached', dir, narrowing: reused.narrowing };
+  if (reused)
+    return { checkpoint: Checkpoint.open(join(dir, entry)), origin: 'cached', dir, narrowing: reused.narrowing };
 
   const plan = shards.map((s) => planFile(s, relative(baseDir, s.path), target));
   const totalBytes = plan.reduce((a, f) => a + f.bytes, 0);
   const free = (o.freeBytes ?? statfsFree)(nearestExisting(cacheRoot));
   if (free < totalBytes) {
-    throw new WeightError('disk-full', source.path, `not enough disk space to convert ${source.path} to ${o.dtype}: ${mib(totalBytes)} MiB needed in ${cacheRoot}, ${mib(free)} MiB free`);
+    throw new WeightError(
+      'disk-full',
+      source.path,
+      `not enough disk space to convert ${source.path} to ${o.dtype}: ${mib(totalBytes)} MiB needed in ${cacheRoot}, ${mib(free)} MiB free`,
+    );
   }
 
   const tmp = join(cacheRoot, `.${o.component}-${o.dtype}.${process.pid}.tmp`);
@@ -98,23 +125,45 @@ export async function checkpointForCompute(source: Checkpoint, o: WeightCacheOpt
     progress.report({ doneBytes: 0, totalBytes, tensor: null });
     const narrowing = await writeFolder(tmp, plan, progress);
     if (entry.endsWith('.index.json')) {
-      await writeFile(join(tmp, entry), JSON.stringify({ weight_map: Object.fromEntries(source.keys().map((k) => [k, relative(baseDir, source.info(k).file)])) }));
+      await writeFile(
+        join(tmp, entry),
+        JSON.stringify({
+          weight_map: Object.fromEntries(source.keys().map((k) => [k, relative(baseDir, source.info(k).file)])),
+        }),
+      );
     }
-    const manifest: Manifest = { format: MANIFEST_FORMAT, dtype: o.dtype, sources: stamps, files: plan.map((f) => ({ file: f.name, bytes: f.bytes })), narrowing };
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      dtype: o.dtype,
+      sources: stamps,
+      files: plan.map((f) => ({ file: f.name, bytes: f.bytes })),
+      narrowing,
+    };
     await writeFile(join(tmp, MANIFEST), JSON.stringify(manifest, null, 1)); // last: its presence marks a complete folder
     await rm(dir, { recursive: true, force: true }); // a stale conversion of an older source
     await rename(tmp, dir);
     progress.report({ doneBytes: totalBytes, totalBytes, tensor: null });
     return { checkpoint: Checkpoint.open(join(dir, entry)), origin: 'converted', dir, narrowing };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new WeightError('disk-full', source.path, `the disk filled up while converting ${source.path} into ${cacheRoot}`, undefined, { cause: e });
+    if ((e as NodeJS.ErrnoException).code === 'ENOSPC')
+      throw new WeightError(
+        'disk-full',
+        source.path,
+        `the disk filled up while converting ${source.path} into ${cacheRoot}`,
+        undefined,
+        { cause: e },
+      );
     throw e;
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
 }
 
-async function writeFolder(dir: string, plan: readonly PlannedFile[], progress: ProgressState): Promise<NarrowingCounts[]> {
+async function writeFolder(
+  dir: string,
+  plan: readonly PlannedFile[],
+  progress: ProgressState,
+): Promise<NarrowingCounts[]> {
   await mkdir(dir, { recursive: true });
   const narrowing: NarrowingCounts[] = [];
   for (const f of plan) narrowing.push(...(await writeConverted(f, join(dir, f.name), progress)));
@@ -134,8 +183,16 @@ function readValidManifest(dir: string, dtype: ComputeDType, stamps: readonly So
   } catch {
     return null;
   }
-  const same = (a: SourceStamp, b: SourceStamp | undefined) => b !== undefined && a.file === b.file && a.bytes === b.bytes && a.mtimeMs === b.mtimeMs;
-  if (m.format !== MANIFEST_FORMAT || m.dtype !== dtype || !Array.isArray(m.sources) || m.sources.length !== stamps.length || !stamps.every((s, i) => same(s, m.sources[i]))) return null;
+  const same = (a: SourceStamp, b: SourceStamp | undefined) =>
+    b !== undefined && a.file === b.file && a.bytes === b.bytes && a.mtimeMs === b.mtimeMs;
+  if (
+    m.format !== MANIFEST_FORMAT ||
+    m.dtype !== dtype ||
+    !Array.isArray(m.sources) ||
+    m.sources.length !== stamps.length ||
+    !stamps.every((s, i) => same(s, m.sources[i]))
+  )
+    return null;
   const complete = m.files.every((f) => existsSync(join(dir, f.file)) && statSync(join(dir, f.file)).size === f.bytes);
   return complete ? m : null;
 }
@@ -199,19 +256,34 @@ async function readExactly(fh: FileHandle, t: TensorInfo, from: number, length: 
   const buf = new Uint8Array(length); // fresh, so typed views over it are aligned
   for (let done = 0; done < length;) {
     const { bytesRead } = await fh.read(buf, done, length - done, t.dataOffset + from + done);
-    if (bytesRead === 0) throw new WeightError('truncated', t.file, `${t.file} ended while reading tensor "${t.name}" (at byte ${t.dataOffset + from + done})`, t.name);
+    if (bytesRead === 0)
+      throw new WeightError(
+        'truncated',
+        t.file,
+        `${t.file} ended while reading tensor "${t.name}" (at byte ${t.dataOffset + from + done})`,
+        t.name,
+      );
     done += bytesRead;
   }
   return buf;
 }
 
 /** One chunk of a floating tensor from `from` to `to` (F32 or F16), counting what fp16 cannot hold. */
-function convertChunk(raw: Uint8Array, from: DType, to: DType, counts: { overflow: number; underflow: number }): Uint8Array {
+function convertChunk(
+  raw: Uint8Array,
+  from: DType,
+  to: DType,
+  counts: { overflow: number; underflow: number },
+): Uint8Array {
   const n = raw.byteLength / DTYPE_BYTES[from];
-  const wide = from === 'F32' ? new Float32Array(raw.buffer, 0, n)
-    : from === 'BF16' ? bf16ToFloat32(new Uint16Array(raw.buffer, 0, n))
-    : from === 'F16' ? float16ToFloat32(new Uint16Array(raw.buffer, 0, n))
-    : Float32Array.from(new Float64Array(raw.buffer, 0, n));
+  const wide =
+    from === 'F32'
+      ? new Float32Array(raw.buffer, 0, n)
+      : from === 'BF16'
+        ? bf16ToFloat32(new Uint16Array(raw.buffer, 0, n))
+        : from === 'F16'
+          ? float16ToFloat32(new Uint16Array(raw.buffer, 0, n))
+          : Float32Array.from(new Float64Array(raw.buffer, 0, n));
   if (to === 'F32') return new Uint8Array(wide.buffer, wide.byteOffset, wide.byteLength);
   const half = float32ToFloat16(wide);
   for (let i = 0; i < n; i++) {

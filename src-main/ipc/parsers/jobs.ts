@@ -25,17 +25,21 @@ export const recipeInput = obj({
 
 export const jobsParsers = {
   probe: args(obj({ size: num({ int: true, min: 1, max: 4096 }), runs: num({ int: true, min: 1, max: 1000 }) })),
-  generate: args(obj({
-    model: str({ nonEmpty: true, max: 4096 }),
-    recipe: recipeInput,
-    images: arr(bytes({ maxBytes: MAX_IMAGE_BYTES }), { max: 5 }),
-  })),
-  chat: args(obj({
-    model: str({ nonEmpty: true, max: 4096 }),
-    turns: chatTurns,
-    images: arr(bytes({ maxBytes: MAX_IMAGE_BYTES }), { max: 5 }),
-    maxNewTokens: optional(num({ int: true, min: 1, max: 4096 })),
-  })),
+  generate: args(
+    obj({
+      model: str({ nonEmpty: true, max: 4096 }),
+      recipe: recipeInput,
+      images: arr(bytes({ maxBytes: MAX_IMAGE_BYTES }), { max: 5 }),
+    }),
+  ),
+  chat: args(
+    obj({
+      model: str({ nonEmpty: true, max: 4096 }),
+      turns: chatTurns,
+      images: arr(bytes({ maxBytes: MAX_IMAGE_BYTES }), { max: 5 }),
+      maxNewTokens: optional(num({ int: true, min: 1, max: 4096 })),
+    }),
+  ),
   cancel: args(str({ nonEmpty: true, max: 200 })),
   list: args(),
   ...reflectionJobParsers(recipeInput),

@@ -6,13 +6,15 @@ import { PayloadError, args, arr, bool, bytes, obj, str } from '../validate.ts';
 const MAX_IMAGE_BYTES = 200 * 1024 * 1024;
 
 /** The project schema is shared with the file reader; here its failures are bad payloads. */
-const fromSchema = <T>(check: Check<T>) => (v: unknown, path: string): T => {
-  try {
-    return check(v, path);
-  } catch (e) {
-    throw e instanceof SchemaError ? new PayloadError(e.message) : e;
-  }
-};
+const fromSchema =
+  <T>(check: Check<T>) =>
+  (v: unknown, path: string): T => {
+    try {
+      return check(v, path);
+    } catch (e) {
+      throw e instanceof SchemaError ? new PayloadError(e.message) : e;
+    }
+  };
 
 /** Paths come from dialogs and drops, which give absolute paths; anything relative would resolve against main's cwd. */
 const absolutePath = (v: unknown, path: string): string => {
@@ -37,17 +39,26 @@ export const projectsParsers = {
   recoverable: args(),
   recover: args(fromSchema(id)),
   discardRecovery: args(fromSchema(id)),
-  exportPng: args(obj({
-    folder: absolutePath,
-    items: arr(obj({ image: fromSchema(hash), recipe: fromSchema(recipeCheck), fileName: str({ nonEmpty: true, max: 200 }) }), { max: 10_000 }),
-    images,
-  })),
-  exportChat: args(obj({
-    folder: absolutePath,
-    fileName: str({ nonEmpty: true, max: 200 }),
-    conversation: fromSchema(conversationCheck),
-    pictures: arr(obj({ resultId: fromSchema(id), image: fromSchema(hash), recipe: fromSchema(recipeCheck) }), { max: 10_000 }),
-    images,
-  })),
+  exportPng: args(
+    obj({
+      folder: absolutePath,
+      items: arr(
+        obj({ image: fromSchema(hash), recipe: fromSchema(recipeCheck), fileName: str({ nonEmpty: true, max: 200 }) }),
+        { max: 10_000 },
+      ),
+      images,
+    }),
+  ),
+  exportChat: args(
+    obj({
+      folder: absolutePath,
+      fileName: str({ nonEmpty: true, max: 200 }),
+      conversation: fromSchema(conversationCheck),
+      pictures: arr(obj({ resultId: fromSchema(id), image: fromSchema(hash), recipe: fromSchema(recipeCheck) }), {
+        max: 10_000,
+      }),
+      images,
+    }),
+  ),
   readRecipe: args(bytes({ maxBytes: MAX_IMAGE_BYTES })),
 };

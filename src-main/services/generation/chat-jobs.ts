@@ -16,7 +16,11 @@ export class ChatRequestError extends Error {
 export class ChatJobs {
   constructor(private readonly deps: { readonly emit: Emit; readonly modelsDir: () => string }) {}
 
-  submit(queue: JobQueue, req: ChatRequest, runtime: Pick<ChatJob, 'provider' | 'memoryMode' | 'weightCacheDir'> = {}): JobId {
+  submit(
+    queue: JobQueue,
+    req: ChatRequest,
+    runtime: Pick<ChatJob, 'provider' | 'memoryMode' | 'weightCacheDir'> = {},
+  ): JobId {
     const { turns } = req;
     if (turns.length === 0 || turns[0]!.role !== 'user' || turns.at(-1)!.role !== 'user') {
       throw new ChatRequestError('a conversation starts with a user message and ends with the one to answer');
@@ -29,7 +33,10 @@ export class ChatJobs {
       ...(req.maxNewTokens !== undefined ? { maxNewTokens: req.maxNewTokens } : {}),
       ...runtime,
     };
-    return queue.submit('chat', `Chat: ${turns.at(-1)!.text.slice(0, 70)}`, { kind: 'chat', job }, (result) => ({ images: [], chat: toAnswer(result as ChatOutcome) }));
+    return queue.submit('chat', `Chat: ${turns.at(-1)!.text.slice(0, 70)}`, { kind: 'chat', job }, (result) => ({
+      images: [],
+      chat: toAnswer(result as ChatOutcome),
+    }));
   }
 
   readonly report = (jobId: string, report: ChatReport): void => {
@@ -38,5 +45,13 @@ export class ChatJobs {
 }
 
 function toAnswer(o: ChatOutcome): ChatAnswer {
-  return { text: o.text, wantsImage: o.wantsImage, stopReason: o.stopReason, promptTokens: o.promptTokens, newTokens: o.newTokens, firstTokenMs: o.firstTokenMs, decodeMs: o.decodeMs };
+  return {
+    text: o.text,
+    wantsImage: o.wantsImage,
+    stopReason: o.stopReason,
+    promptTokens: o.promptTokens,
+    newTokens: o.newTokens,
+    firstTokenMs: o.firstTokenMs,
+    decodeMs: o.decodeMs,
+  };
 }

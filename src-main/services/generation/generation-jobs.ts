@@ -13,7 +13,11 @@ export function modelFolder(model: string, modelsDir: string): string {
  * A renderer request as the engine host's job (the same parameters, the images as the bytes given), run where
  * `runtime` says (the provider and memory mode from settings).
  */
-export function toGenerateJob(req: GenerateRequest, modelsDir: string, runtime: Pick<GenerateJob, 'provider' | 'memoryMode' | 'weightCacheDir'> = {}): GenerateJob {
+export function toGenerateJob(
+  req: GenerateRequest,
+  modelsDir: string,
+  runtime: Pick<GenerateJob, 'provider' | 'memoryMode' | 'weightCacheDir'> = {},
+): GenerateJob {
   const { recipe } = req;
   return {
     modelDir: modelFolder(req.model, modelsDir),
@@ -29,9 +33,19 @@ export function toGenerateJob(req: GenerateRequest, modelsDir: string, runtime: 
 }
 
 /** The engine's PNGs with each image's complete recipe embedded, ready for the renderer and for export. */
-export function toGeneratedImages(req: GenerateRequest, pngs: readonly GeneratedPng[], appVersion: string): GeneratedImage[] {
+export function toGeneratedImages(
+  req: GenerateRequest,
+  pngs: readonly GeneratedPng[],
+  appVersion: string,
+): GeneratedImage[] {
   return pngs.map((p) => {
-    const recipe = completeRecipe(req.recipe, { seed: p.seed, inputImages: req.images, modelId: modelIdOf(req.model), precision: p.precision, appVersion });
+    const recipe = completeRecipe(req.recipe, {
+      seed: p.seed,
+      inputImages: req.images,
+      modelId: modelIdOf(req.model),
+      precision: p.precision,
+      appVersion,
+    });
     return { png: embedRecipe(p.png, recipe), width: p.width, height: p.height, recipe };
   });
 }

@@ -34,7 +34,10 @@ export function modelIdOf(modelDir: string, repoId?: string): string {
 }
 
 /** The full recipe of one generated image (its own seed; everything needed to make it again). */
-export function completeRecipe(params: RecipeParams, run: { seed: number; inputImages: readonly Uint8Array[]; modelId: string; precision: string; appVersion: string }): Recipe {
+export function completeRecipe(
+  params: RecipeParams,
+  run: { seed: number; inputImages: readonly Uint8Array[]; modelId: string; precision: string; appVersion: string },
+): Recipe {
   return {
     ...params,
     cfgRange: [params.cfgRange[0], params.cfgRange[1]],
@@ -50,8 +53,16 @@ export function completeRecipe(params: RecipeParams, run: { seed: number; inputI
 /** The sampler's parameters of a recipe (the acceleration by name becomes the DiT's cache policy, §6). */
 export function generationParams(r: RecipeParams): GenerationParams {
   return {
-    steps: r.steps, textGuidance: r.textGuidance, imageGuidance: r.imageGuidance, cfgRange: [r.cfgRange[0], r.cfgRange[1]],
-    scheduler: r.scheduler, width: r.width, height: r.height, maxPixels: r.maxPixels, maxSideLength: r.maxSideLength, seed: r.seed,
+    steps: r.steps,
+    textGuidance: r.textGuidance,
+    imageGuidance: r.imageGuidance,
+    cfgRange: [r.cfgRange[0], r.cfgRange[1]],
+    scheduler: r.scheduler,
+    width: r.width,
+    height: r.height,
+    maxPixels: r.maxPixels,
+    maxSideLength: r.maxSideLength,
+    seed: r.seed,
     ...(r.acceleration === 'none' ? {} : { acceleration: { kind: r.acceleration } }),
   };
 }

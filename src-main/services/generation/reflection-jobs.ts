@@ -31,7 +31,8 @@ export function withTaskReports(engine: Engine, sink: TaskReportSink): Engine {
       try {
         return await engine.run(jobId, task, {
           ...options,
-          onProgress: ({ report, ...progress }) => (report ? sink.report(jobId, report) : options.onProgress?.(progress)),
+          onProgress: ({ report, ...progress }) =>
+            report ? sink.report(jobId, report) : options.onProgress?.(progress),
         });
       } catch (e) {
         sink.failed(jobId);
@@ -65,20 +66,33 @@ export class ReflectionJobs implements TaskReportSink {
   constructor(private readonly deps: ReflectionJobsDeps) {}
 
   /** @param runtime where the engine runs it (the provider and memory mode from settings) and where converted weights go */
-  submit(queue: JobQueue, req: ReflectRequest, runtime: Pick<ReflectJob, 'provider' | 'memoryMode' | 'weightCacheDir'> = {}): JobId {
+  submit(
+    queue: JobQueue,
+    req: ReflectRequest,
+    runtime: Pick<ReflectJob, 'provider' | 'memoryMode' | 'weightCacheDir'> = {},
+  ): JobId {
     const from = req.continueFrom;
     if (from && !from.session.rounds.some((r) => r.id === from.roundId)) {
       throw new ReflectionRequestError(`the session has no round "${from.roundId}" to continue from`);
     }
-    if (from && from.session.prompt !== req.recipe.prompt) throw new ReflectionRequestError('a continued session keeps its prompt; start a new reflection for a new prompt');
+    if (from && from.session.prompt !== req.recipe.prompt)
+      throw new ReflectionRequestError('a continued session keeps its prompt; start a new reflection for a new prompt');
     const sessionId = from?.session.id ?? (this.deps.newId ?? randomUUID)();
     const recorder = new ReflectionRecorder({
-      sessionId, createdAt: (this.deps.now?.() ?? new Date()).toISOString(), threshold: req.threshold, recipe: req.recipe,
-      modelId: modelIdOf(req.model), appVersion: this.deps.version, known: [...req.images, ...(from ? [from.image.bytes] : [])], base: from?.session ?? null,
+      sessionId,
+      createdAt: (this.deps.now?.() ?? new Date()).toISOString(),
+      threshold: req.threshold,
+      recipe: req.recipe,
+      modelId: modelIdOf(req.model),
+      appVersion: this.deps.version,
+      known: [...req.images, ...(from ? [from.image.bytes] : [])],
+      base: from?.session ?? null,
     });
     const label = `Reflect: ${req.recipe.prompt.slice(0, 70) || 'Untitled'}`;
     const job = toReflectJob(req, modelFolder(req.model, this.deps.modelsDir()), runtime);
-    const jobId = queue.submit('reflect', label, { kind: 'reflect', job }, (result) => this.finish(jobId, result as ReflectionOutcome));
+    const jobId = queue.submit('reflect', label, { kind: 'reflect', job }, (result) =>
+      this.finish(jobId, result as ReflectionOutcome),
+    );
     this.running.set(jobId, { sessionId, recorder });
     return jobId;
   }
@@ -95,9 +109,17 @@ export class ReflectionJobs implements TaskReportSink {
     if (!job || report.kind !== 'reflect') return; // accepted: later reports of the stopping engine are dropped
     const { sessionId } = job;
     const e = report.event;
-    if (e.type === 'checklist') this.deps.emit('reflect.checklist', { jobId, sessionId, checks: e.checks.map(({ question, tag }) => ({ question, tag })), source: e.source });
-    else if (e.type === 'stage') this.deps.emit('reflect.stage', { jobId, sessionId, roundId: e.roundId, stage: e.stage });
-    else if (e.type === 'round') this.deps.emit('reflect.round', { jobId, sessionId, ...job.recorder.round(e.round, e.image) });
+    if (e.type === 'checklist')
+      this.deps.emit('reflect.checklist', {
+        jobId,
+        sessionId,
+        checks: e.checks.map(({ question, tag }) => ({ question, tag })),
+        source: e.source,
+      });
+    else if (e.type === 'stage')
+      this.deps.emit('reflect.stage', { jobId, sessionId, roundId: e.roundId, stage: e.stage });
+    else if (e.type === 'round')
+      this.deps.emit('reflect.round', { jobId, sessionId, ...job.recorder.round(e.round, e.image) });
   };
 
   /** Cancelled or failed: the rounds made so far stay, as a session without a stop reason unless the user stopped it. */
@@ -121,7 +143,11 @@ export class ReflectionJobs implements TaskReportSink {
 }
 
 /** A renderer request as the engine host's job. */
-export function toReflectJob(req: ReflectRequest, modelDir: string, runtime: Pick<ReflectJob, 'provider' | 'memoryMode' | 'weightCacheDir'> = {}): ReflectJob {
+export function toReflectJob(
+  req: ReflectRequest,
+  modelDir: string,
+  runtime: Pick<ReflectJob, 'provider' | 'memoryMode' | 'weightCacheDir'> = {},
+): ReflectJob {
   const { recipe, continueFrom: from } = req;
   return {
     ...runtime,
@@ -144,11 +170,14 @@ export function pathTo(rounds: readonly ReflectionRound[], roundId: string): Sto
   const path: StoredRound[] = [];
   for (let r = byId.get(roundId); r; r = r.parentId === null ? undefined : byId.get(r.parentId)) {
     path.unshift({
-      id: r.id, index: 0, mode: r.mode, text: r.text,
+      id: r.id,
+      index: 0,
+      mode: r.mode,
+      text: r.text,
       results: r.checklist.map((c) => ({ question: c.question, tag: c.tag, pYes: c.probability, passed: c.passed })),
       score: r.score && { passed: r.score.passed, total: r.score.total, meanPYes: r.score.meanProbability },
     });
-    if (path.length > rounds.length) throw new ReflectionRequestError('the session\'s rounds link in a cycle');
+    if (path.length > rounds.length) throw new ReflectionRequestError("the session's rounds link in a cycle");
   }
   return path.map((r, index) => ({ ...r, index }));
 }

@@ -1,7 +1,13 @@
 // The engine's reflection rounds as the project file stores them (reflection.md §4.7): contract ReflectionRounds whose
 // images are PNGs with their round's recipe embedded, named by the hash of those stored bytes. Used by the app's
 // reflect jobs and by `atelier reflect`.
-import type { GeneratedImage, ProjectImage, ProjectParameters, ReflectionRound, ReflectionSession } from '../../ipc/contract.ts';
+import type {
+  GeneratedImage,
+  ProjectImage,
+  ProjectParameters,
+  ReflectionRound,
+  ReflectionSession,
+} from '../../ipc/contract.ts';
 import { bestRound, type RoundImage, type RoundRecord, type StopReason } from '../../engine/pipeline/reflection.ts';
 import { embedRecipe } from '../projects/png-recipe.ts';
 import { completeRecipe, sha256Hex, type RecipeParams } from './recipe.ts';
@@ -39,12 +45,19 @@ export class ReflectionRecorder {
   round(record: RoundRecord, image?: RoundImage): { round: ReflectionRound; image: ProjectImage | null } {
     const inputs = record.inputImages.map((h) => {
       const stored = this.hashes.get(h);
-      if (stored === undefined) throw new Error(`reflection round ${record.id} names an input image the app was never given (${h})`);
+      if (stored === undefined)
+        throw new Error(`reflection round ${record.id} names an input image the app was never given (${h})`);
       return stored;
     });
     let stored: ProjectImage | null = null;
     if (image && record.outputImage !== null) {
-      const run = { seed: record.seed, inputImages: [], modelId: this.info.modelId, precision: 'fp32', appVersion: this.info.appVersion };
+      const run = {
+        seed: record.seed,
+        inputImages: [],
+        modelId: this.info.modelId,
+        precision: 'fp32',
+        appVersion: this.info.appVersion,
+      };
       const recipe = { ...completeRecipe(this.recipeParams(record), run), inputImages: inputs };
       const png = embedRecipe(image.png, recipe);
       stored = { hash: sha256Hex(png), bytes: png };
@@ -71,8 +84,11 @@ export class ReflectionRecorder {
    */
   session(stopReason: StopReason | null, bestRoundId?: string | null): ReflectionSession {
     const base = this.info.base;
-    const ranked = this.rounds.map((r) => ({ id: r.id, score: r.score && { ...r.score, meanPYes: r.score.meanProbability } }));
-    const best = bestRoundId !== undefined ? bestRoundId : bestRound(ranked)?.id ?? base?.bestRoundId ?? null;
+    const ranked = this.rounds.map((r) => ({
+      id: r.id,
+      score: r.score && { ...r.score, meanPYes: r.score.meanProbability },
+    }));
+    const best = bestRoundId !== undefined ? bestRoundId : (bestRound(ranked)?.id ?? base?.bestRoundId ?? null);
     return {
       id: this.info.sessionId,
       prompt: base?.prompt ?? this.info.recipe.prompt,
@@ -91,14 +107,23 @@ export class ReflectionRecorder {
   private parameters(record: RoundRecord): ProjectParameters {
     const p = record.params;
     return {
-      seed: record.seed, steps: p.steps, textGuidance: p.textGuidance, imageGuidance: p.imageGuidance, cfgRange: [p.cfgRange[0], p.cfgRange[1]],
-      scheduler: p.scheduler, width: p.width, height: p.height, maxPixels: p.maxPixels, maxSideLength: p.maxSideLength,
-      numImages: 1, acceleration: this.info.recipe.acceleration,
+      seed: record.seed,
+      steps: p.steps,
+      textGuidance: p.textGuidance,
+      imageGuidance: p.imageGuidance,
+      cfgRange: [p.cfgRange[0], p.cfgRange[1]],
+      scheduler: p.scheduler,
+      width: p.width,
+      height: p.height,
+      maxPixels: p.maxPixels,
+      maxSideLength: p.maxSideLength,
+      numImages: 1,
+      acceleration: this.info.recipe.acceleration,
     };
   }
 
   private toRound(record: RoundRecord, inputs: readonly string[]): ReflectionRound {
-    const output = record.outputImage === null ? null : this.hashes.get(record.outputImage) ?? null;
+    const output = record.outputImage === null ? null : (this.hashes.get(record.outputImage) ?? null);
     return {
       id: record.id,
       parentId: record.parentId,
@@ -108,9 +133,18 @@ export class ReflectionRecorder {
       parameters: this.parameters(record),
       inputImages: [...inputs],
       outputImage: output,
-      checklist: record.results.map((r) => ({ question: r.check.question, tag: r.check.tag, probability: r.pYes, passed: r.passed })),
+      checklist: record.results.map((r) => ({
+        question: r.check.question,
+        tag: r.check.tag,
+        probability: r.pYes,
+        passed: r.passed,
+      })),
       fix: record.fix && { raw: record.fix.raw, parsed: record.fix.parsed },
-      score: record.score && { passed: record.score.passed, total: record.score.total, meanProbability: record.score.meanPYes },
+      score: record.score && {
+        passed: record.score.passed,
+        total: record.score.total,
+        meanProbability: record.score.meanPYes,
+      },
       timings: { ...record.timings },
       modelId: this.info.modelId,
     };

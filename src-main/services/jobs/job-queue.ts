@@ -22,10 +22,18 @@ export class JobQueue {
   private readonly jobs: QueuedJob[] = [];
   private running: QueuedJob | null = null;
 
-  constructor(private readonly engine: Engine, private readonly emit: Emit) {}
+  constructor(
+    private readonly engine: Engine,
+    private readonly emit: Emit,
+  ) {}
 
   submit(kind: JobSummary['kind'], label: string, task: EngineTask, finish: QueuedJob['finish']): JobId {
-    const job: QueuedJob = { summary: { id: randomUUID(), kind, state: 'queued', label }, task, controller: new AbortController(), finish };
+    const job: QueuedJob = {
+      summary: { id: randomUUID(), kind, state: 'queued', label },
+      task,
+      controller: new AbortController(),
+      finish,
+    };
     this.jobs.push(job);
     this.emit('job.queued', { job: { ...job.summary } });
     void this.pump();
@@ -34,7 +42,8 @@ export class JobQueue {
 
   cancel(id: JobId): boolean {
     const job = this.jobs.find((j) => j.summary.id === id) ?? (this.running?.summary.id === id ? this.running : null);
-    if (!job || job.summary.state === 'done' || job.summary.state === 'failed' || job.summary.state === 'cancelled') return false;
+    if (!job || job.summary.state === 'done' || job.summary.state === 'failed' || job.summary.state === 'cancelled')
+      return false;
     job.controller.abort();
     if (job !== this.running) {
       this.jobs.splice(this.jobs.indexOf(job), 1);

@@ -56,12 +56,15 @@ export class BatchWriter {
     this.#pendingBytes = 0;
     this.#nextWrite = end;
     // The failure is kept and rethrown by the next call, so it is never an unhandled rejection meanwhile.
-    this.#inFlight = this.write(batch, start).then(() => {
-      this.written = end;
-      this.onWritten(start, end);
-    }, (error: unknown) => {
-      this.#error = { error };
-    });
+    this.#inFlight = this.write(batch, start).then(
+      () => {
+        this.written = end;
+        this.onWritten(start, end);
+      },
+      (error: unknown) => {
+        this.#error = { error };
+      },
+    );
   }
 
   #rethrow(): void {

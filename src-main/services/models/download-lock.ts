@@ -23,7 +23,10 @@ export async function acquireDownloadLock(folder: string): Promise<() => Promise
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw fromFsError(e, path, 'creating');
       const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
       if (tries > 0 || (Number.isInteger(owner) && owner > 0 && isAlive(owner))) {
-        throw new ModelError('busy', `another Atelier process (pid ${owner}) is already downloading into ${folder}`, { folder, pid: owner });
+        throw new ModelError('busy', `another Atelier process (pid ${owner}) is already downloading into ${folder}`, {
+          folder,
+          pid: owner,
+        });
       }
       await rm(path, { force: true });
     }

@@ -63,7 +63,9 @@ export async function downloadFile(o: FileDownloadOptions): Promise<void> {
     if (!problem) {
       // Journal first: killed in between, a complete .part without a journal is still read as complete.
       await rm(journalPath(part), { force: true });
-      await rename(part, o.dest).catch((e: unknown) => { throw fromFsError(e, o.dest, 'moving into place'); });
+      await rename(part, o.dest).catch((e: unknown) => {
+        throw fromFsError(e, o.dest, 'moving into place');
+      });
       return;
     }
     // Never used: the bad bytes are deleted and the whole file is fetched again.
@@ -77,11 +79,17 @@ export async function downloadFile(o: FileDownloadOptions): Promise<void> {
 
 /** Fetches every missing byte of the .part file, flushes it to disk once, and returns its verification. */
 async function transfer(o: FileDownloadOptions, part: string): Promise<FileProblem | null> {
-  const journal = await RangeJournal.open(part, o.expected).catch((e: unknown) => { throw fromFsError(e, part, 'opening'); });
+  const journal = await RangeJournal.open(part, o.expected).catch((e: unknown) => {
+    throw fromFsError(e, part, 'opening');
+  });
   const connections = Math.max(1, Math.min(MAX_CONNECTIONS, Math.floor(o.connections ?? DEFAULT_CONNECTIONS)));
   const pieces = splitIntoPieces(journal.missing(), connections, o.pieceBytes ?? MIN_PIECE_BYTES);
-  await journal.begin(Math.min(connections, pieces.length) <= 1).catch((e: unknown) => { throw fromFsError(e, part, 'preparing'); });
-  const file = await (o.sink ?? fsSink).open(part).catch((e: unknown) => { throw fromFsError(e, part, 'opening'); });
+  await journal.begin(Math.min(connections, pieces.length) <= 1).catch((e: unknown) => {
+    throw fromFsError(e, part, 'preparing');
+  });
+  const file = await (o.sink ?? fsSink).open(part).catch((e: unknown) => {
+    throw fromFsError(e, part, 'opening');
+  });
   const hasher = new PrefixHasher(part, o.expected, o.signal);
   hasher.advance(journal.prefix);
   o.onProgress?.(journal.doneBytes);
@@ -93,11 +101,15 @@ async function transfer(o: FileDownloadOptions, part: string): Promise<FileProbl
     await journal.flush().catch(() => undefined);
     throw e;
   }
-  await journal.flush().catch((e: unknown) => { throw fromFsError(e, part, 'writing the range journal of'); });
+  await journal.flush().catch((e: unknown) => {
+    throw fromFsError(e, part, 'writing the range journal of');
+  });
   // The one fsync of the file runs while the last regions are hashed.
   const [problem] = await Promise.all([
     hasher.result(),
-    file.close({ sync: true }).catch((e: unknown) => { throw fromFsError(e, part, 'closing'); }),
+    file.close({ sync: true }).catch((e: unknown) => {
+      throw fromFsError(e, part, 'closing');
+    }),
   ]);
   return problem;
 }
@@ -160,7 +172,10 @@ class ParallelTransfer {
     }
     if (this.o.signal.aborted) throw cancelled(`download of ${this.o.expected.path}`);
     if (this.#error) throw this.#error.error;
-    if (this.#queue.length > 0) throw new ModelError('network', `no connection could fetch the rest of ${this.o.expected.path}`, { path: this.o.expected.path });
+    if (this.#queue.length > 0)
+      throw new ModelError('network', `no connection could fetch the rest of ${this.o.expected.path}`, {
+        path: this.o.expected.path,
+      });
   }
 
   #spawn(): void {
@@ -208,7 +223,8 @@ class ParallelTransfer {
     this.#inner.signal.addEventListener('abort', onAbort, { once: true });
     const watchdog = new StallWatchdog(o.stallMs ?? DEFAULT_STALL_MS, () => connection.abort());
     try {
-      const get = (url: string) => httpGet(url, { headers: { ...headersFor(url, o), ...(whole ? {} : { range }) }, signal: connection.signal });
+      const get = (url: string) =>
+        httpGet(url, { headers: { ...headersFor(url, o), ...(whole ? {} : { range }) }, signal: connection.signal });
       let res = await get(this.#direct ?? o.url);
       if (this.#direct && LINK_EXPIRED.has(res.status)) {
         // Pre-signed links expire: ask the hub for a fresh one.
@@ -222,7 +238,12 @@ class ParallelTransfer {
       return 'done';
     } catch (e) {
       if (o.signal.aborted) throw cancelled(`download of ${path}`);
-      if (watchdog.fired) throw new ModelError('stalled', `no data for ${(watchdog.stallMs / 1000).toFixed(1)} s while downloading ${path}`, { path });
+      if (watchdog.fired)
+        throw new ModelError(
+          'stalled',
+          `no data for ${(watchdog.stallMs / 1000).toFixed(1)} s while downloading ${path}`,
+          { path },
+        );
       throw e instanceof ModelError ? e : networkError(e, o.url);
     } finally {
       watchdog.stop();
@@ -248,14 +269,21 @@ class ParallelTransfer {
       if (this.#live > 1) {
         res.discard();
         this.#queue.unshift(piece);
-        this.o.onNotice?.({ kind: 'fewer-connections', path, reason: `the server ignored a range request at byte ${piece.start}; continuing with fewer connections` });
+        this.o.onNotice?.({
+          kind: 'fewer-connections',
+          path,
+          reason: `the server ignored a range request at byte ${piece.start}; continuing with fewer connections`,
+        });
         return 'refused';
       }
-      if (this.journal.doneBytes > 0) this.o.onNotice?.({ kind: 'restart', path, reason: `server ignored the range request at byte ${piece.start}` });
+      if (this.journal.doneBytes > 0)
+        this.o.onNotice?.({ kind: 'restart', path, reason: `server ignored the range request at byte ${piece.start}` });
       this.#queue.length = 0;
       // The hasher first: it may be reading the bytes that the journal's reset cuts off.
       await this.hasher.reset();
-      await this.journal.reset().catch((e: unknown) => { throw fromFsError(e, this.part, 'restarting'); });
+      await this.journal.reset().catch((e: unknown) => {
+        throw fromFsError(e, this.part, 'restarting');
+      });
       this.o.onProgress?.(0);
       piece.start = 0;
       piece.end = size;
@@ -263,7 +291,11 @@ class ParallelTransfer {
     }
     res.discard();
     if (res.status === 206 || res.status === 416) {
-      throw new ModelError('network', `server could not resume ${path} at byte ${piece.start} (HTTP ${res.status}, ${res.header('content-range')})`, { path });
+      throw new ModelError(
+        'network',
+        `server could not resume ${path} at byte ${piece.start} (HTTP ${res.status}, ${res.header('content-range')})`,
+        { path },
+      );
     }
     throw httpError(res.status, this.o.url, path);
   }
@@ -271,8 +303,13 @@ class ParallelTransfer {
   async #writeBody(body: AsyncIterable<Uint8Array>, piece: Piece, watchdog: StallWatchdog): Promise<void> {
     const { path } = this.o.expected;
     const writer = new BatchWriter(
-      (chunks, position) => this.file.write(chunks, position).catch((e: unknown) => { throw fromFsError(e, this.part, 'writing'); }),
-      piece.start, (start, end) => this.#written(piece, start, end), BATCH_BYTES,
+      (chunks, position) =>
+        this.file.write(chunks, position).catch((e: unknown) => {
+          throw fromFsError(e, this.part, 'writing');
+        }),
+      piece.start,
+      (start, end) => this.#written(piece, start, end),
+      BATCH_BYTES,
     );
     let streamError: unknown = null;
     try {
@@ -293,7 +330,11 @@ class ParallelTransfer {
     else await writer.finish();
     if (streamError) throw streamError;
     if (writer.written < piece.end) {
-      throw new ModelError('network', `connection closed after byte ${writer.written} of ${path} (expected up to ${piece.end})`, { path, written: writer.written, size: piece.end });
+      throw new ModelError(
+        'network',
+        `connection closed after byte ${writer.written} of ${path} (expected up to ${piece.end})`,
+        { path, written: writer.written, size: piece.end },
+      );
     }
   }
 
@@ -328,7 +369,11 @@ function splitIntoPieces(missing: readonly ByteRange[], connections: number, min
   const pieces: Piece[] = [];
   for (const [start, end] of missing) {
     const count = Math.max(1, Math.round((end - start) / pieceBytes));
-    for (let i = 0; i < count; i++) pieces.push({ start: start + Math.floor(((end - start) * i) / count), end: start + Math.floor(((end - start) * (i + 1)) / count) });
+    for (let i = 0; i < count; i++)
+      pieces.push({
+        start: start + Math.floor(((end - start) * i) / count),
+        end: start + Math.floor(((end - start) * (i + 1)) / count),
+      });
   }
   return pieces;
 }

@@ -32,7 +32,14 @@ export const fsSink: FileSink = {
     const startWriteback = () => {
       if (writeback || dirty < WRITEBACK_BYTES) return;
       dirty = 0;
-      writeback = file.datasync().catch((error: unknown) => { writebackError ??= { error }; }).finally(() => { writeback = null; });
+      writeback = file
+        .datasync()
+        .catch((error: unknown) => {
+          writebackError ??= { error };
+        })
+        .finally(() => {
+          writeback = null;
+        });
     };
     return {
       async write(chunks, position) {

@@ -18,20 +18,31 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  * web streams cost about a third more CPU per byte (measured by scripts/bench-download.ts), which shows on a
  * 16 GB download competing with other work. No Accept-Encoding is sent, so ranges always address raw file bytes.
  */
-export async function httpGet(url: string, opts: { headers?: Record<string, string>; signal?: AbortSignal; maxRedirects?: number } = {}): Promise<HttpResponse> {
+export async function httpGet(
+  url: string,
+  opts: { headers?: Record<string, string>; signal?: AbortSignal; maxRedirects?: number } = {},
+): Promise<HttpResponse> {
   let current = new URL(url);
   let headers = { ...opts.headers };
   for (let hops = 0; ; hops++) {
     const res = await send(current, headers, opts.signal);
     const location = res.headers.location;
     if (!REDIRECTS.has(res.statusCode ?? 0) || !location) {
-      return { status: res.statusCode ?? 0, url: current.href, header: (name) => headerValue(res.headers, name), body: res, discard: () => res.destroy() };
+      return {
+        status: res.statusCode ?? 0,
+        url: current.href,
+        header: (name) => headerValue(res.headers, name),
+        body: res,
+        discard: () => res.destroy(),
+      };
     }
     res.resume();
-    if (hops >= (opts.maxRedirects ?? 10)) throw new Error(`more than ${opts.maxRedirects ?? 10} redirects from ${url}`);
+    if (hops >= (opts.maxRedirects ?? 10))
+      throw new Error(`more than ${opts.maxRedirects ?? 10} redirects from ${url}`);
     const next = new URL(location, current);
     // As in fetch: credentials never follow a redirect to another origin (the hub's CDN links are pre-signed).
-    if (next.origin !== current.origin) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
+    if (next.origin !== current.origin)
+      headers = Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
     current = next;
   }
 }

@@ -63,17 +63,20 @@ export class HubClient {
     const url = `${this.endpoint}/api/models/${checkRepoId(repo)}/revision/${encodeURIComponent(revision)}`;
     const { body } = await this.getJson(url, `revision "${revision}" of ${repo}`, signal);
     const sha = (body as { sha?: unknown })?.sha;
-    if (typeof sha !== 'string' || !/^[0-9a-f]{40}$/.test(sha)) throw new ModelError('bad-response', `${url} did not return a commit sha`, { url });
+    if (typeof sha !== 'string' || !/^[0-9a-f]{40}$/.test(sha))
+      throw new ModelError('bad-response', `${url} did not return a commit sha`, { url });
     return sha;
   }
 
   /** Every file of the repository at `revision` with size and checksum, following the Link header's pages. */
   async listFiles(repo: string, revision: string, signal?: AbortSignal): Promise<ExpectedFile[]> {
-    let url: string | null = `${this.endpoint}/api/models/${checkRepoId(repo)}/tree/${encodeURIComponent(checkRevision(revision))}?recursive=true`;
+    let url: string | null =
+      `${this.endpoint}/api/models/${checkRepoId(repo)}/tree/${encodeURIComponent(checkRevision(revision))}?recursive=true`;
     const files: ExpectedFile[] = [];
     const seen = new Set<string>();
     while (url) {
-      if (seen.has(url) || seen.size >= MAX_PAGES) throw new ModelError('bad-response', `the listing of ${repo} does not end (page ${seen.size})`, { url });
+      if (seen.has(url) || seen.size >= MAX_PAGES)
+        throw new ModelError('bad-response', `the listing of ${repo} does not end (page ${seen.size})`, { url });
       seen.add(url);
       const { body, next } = await this.getJson(url, `${repo} at ${revision}`, signal);
       if (!Array.isArray(body)) throw new ModelError('bad-response', `${url} did not return a file list`, { url });
@@ -83,7 +86,8 @@ export class HubClient {
       }
       url = next;
     }
-    if (files.length === 0) throw new ModelError('not-found', `${repo} at ${revision} has no files`, { repo, revision });
+    if (files.length === 0)
+      throw new ModelError('not-found', `${repo} at ${revision} has no files`, { repo, revision });
     return files;
   }
 
@@ -93,17 +97,21 @@ export class HubClient {
   }
 
   private getJson(url: string, what: string, signal?: AbortSignal): Promise<{ body: unknown; next: string | null }> {
-    return withRetry(async () => {
-      const res = await this.request(url, signal);
-      if (!res.ok) {
-        await res.body?.cancel();
-        throw httpError(res.status, url, what);
-      }
-      const body: unknown = await res.json().catch((e: unknown) => {
-        throw new ModelError('bad-response', `${url} did not return JSON`, { url }, { cause: e });
-      });
-      return { body, next: nextLink(res.headers.get('link'), url) };
-    }, this.retry, { signal });
+    return withRetry(
+      async () => {
+        const res = await this.request(url, signal);
+        if (!res.ok) {
+          await res.body?.cancel();
+          throw httpError(res.status, url, what);
+        }
+        const body: unknown = await res.json().catch((e: unknown) => {
+          throw new ModelError('bad-response', `${url} did not return JSON`, { url }, { cause: e });
+        });
+        return { body, next: nextLink(res.headers.get('link'), url) };
+      },
+      this.retry,
+      { signal },
+    );
   }
 
   private async request(url: string, signal?: AbortSignal): Promise<Response> {
@@ -124,10 +132,16 @@ export class HubClient {
 export function httpError(status: number, url: string, what: string): ModelError {
   const detail = { status, url };
   if (status === 401 || status === 403) {
-    return new ModelError('unauthorized', `the hub refused access to ${what} (HTTP ${status}); if the repository is gated or private, accept its terms on the hub and provide an access token (HF_TOKEN)`, detail);
+    return new ModelError(
+      'unauthorized',
+      `the hub refused access to ${what} (HTTP ${status}); if the repository is gated or private, accept its terms on the hub and provide an access token (HF_TOKEN)`,
+      detail,
+    );
   }
-  if (status === 404) return new ModelError('not-found', `${what} was not found (HTTP 404 from ${new URL(url).origin})`, detail);
-  if (status === 408 || status === 429 || status >= 500) return new ModelError('network', `the server answered HTTP ${status} for ${what}`, detail);
+  if (status === 404)
+    return new ModelError('not-found', `${what} was not found (HTTP 404 from ${new URL(url).origin})`, detail);
+  if (status === 408 || status === 429 || status >= 500)
+    return new ModelError('network', `the server answered HTTP ${status} for ${what}`, detail);
   return new ModelError('bad-response', `unexpected HTTP ${status} for ${what}`, detail);
 }
 
@@ -145,8 +159,10 @@ function checkEndpoint(endpoint: string): string {
   } catch {
     throw new ModelError('invalid-request', `"${endpoint}" is not a URL (expected e.g. ${DEFAULT_ENDPOINT})`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ModelError('invalid-request', `hub endpoint must be http(s): ${endpoint}`);
-  if (url.username || url.password) throw new ModelError('invalid-request', 'put the access token in HF_TOKEN, not in the endpoint URL');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new ModelError('invalid-request', `hub endpoint must be http(s): ${endpoint}`);
+  if (url.username || url.password)
+    throw new ModelError('invalid-request', 'put the access token in HF_TOKEN, not in the endpoint URL');
   return endpoint.replace(/\/+$/, '');
 }
 
@@ -165,9 +181,16 @@ const GIT_OID = /^[0-9a-f]{40}$/;
 
 /** One entry of `/api/models/{repo}/tree/{rev}`: directories are skipped, files must carry a size and a checksum. */
 function parseTreeEntry(entry: unknown, url: string): ExpectedFile | null {
-  const e = entry as { type?: unknown; path?: unknown; size?: unknown; oid?: unknown; lfs?: { oid?: unknown; size?: unknown } | null };
+  const e = entry as {
+    type?: unknown;
+    path?: unknown;
+    size?: unknown;
+    oid?: unknown;
+    lfs?: { oid?: unknown; size?: unknown } | null;
+  };
   if (e?.type === 'directory') return null;
-  const bad = (why: string) => new ModelError('bad-response', `${url}: listing entry ${JSON.stringify(entry).slice(0, 200)} ${why}`, { url });
+  const bad = (why: string) =>
+    new ModelError('bad-response', `${url}: listing entry ${JSON.stringify(entry).slice(0, 200)} ${why}`, { url });
   if (e?.type !== 'file' || typeof e.path !== 'string') throw bad('is not a file or directory');
   const path = checkRepoPath(e.path);
   const size = e.lfs ? e.lfs.size : e.size;

@@ -36,7 +36,9 @@ const SKIP_FILE = /(\.part|\.part\.ranges|\.incomplete|\.lock|\.tmp)$/;
  * plain folder (e.g. `hf download --local-dir`, whose `.cache/huggingface/download/*.metadata` keep the etags).
  */
 export async function readImportSource(folder: string, repoHint?: string): Promise<ImportSource> {
-  const info = await stat(folder).catch((e: unknown) => { throw fromFsError(e, folder, 'reading'); });
+  const info = await stat(folder).catch((e: unknown) => {
+    throw fromFsError(e, folder, 'reading');
+  });
   if (!info.isDirectory()) throw new ModelError('invalid-request', `${folder} is not a folder`, { folder });
   const cacheName = /^models--(.+)--(.+)$/;
   if (cacheName.test(basename(folder))) return fromCacheRoot(folder, repoHint);
@@ -57,11 +59,19 @@ async function fromCacheRoot(root: string, repoHint?: string): Promise<ImportSou
   const main = (await readFile(join(root, 'refs', 'main'), 'utf8').catch(() => '')).trim();
   const pick = snapshots.includes(main) ? main : snapshots.length === 1 ? snapshots[0] : undefined;
   if (!pick) {
-    throw new ModelError('invalid-request', snapshots.length === 0
-      ? `${root} has no snapshots/ folder with files`
-      : `${root} holds several snapshots (${snapshots.join(', ')}); import one of ${join(root, 'snapshots')}/<revision>`, { folder: root });
+    throw new ModelError(
+      'invalid-request',
+      snapshots.length === 0
+        ? `${root} has no snapshots/ folder with files`
+        : `${root} holds several snapshots (${snapshots.join(', ')}); import one of ${join(root, 'snapshots')}/<revision>`,
+      { folder: root },
+    );
   }
-  return fromSnapshot(join(root, 'snapshots', pick), repoHint ?? repoFromCacheName(basename(root)), pick === main ? 'main' : pick);
+  return fromSnapshot(
+    join(root, 'snapshots', pick),
+    repoHint ?? repoFromCacheName(basename(root)),
+    pick === main ? 'main' : pick,
+  );
 }
 
 async function fromSnapshot(snapshot: string, repo: string, revision: string): Promise<ImportSource> {
@@ -73,12 +83,23 @@ async function fromSnapshot(snapshot: string, repo: string, revision: string): P
     const size = await fileSize(from);
     // The cache names each blob after its etag: sha256 for LFS files, the git blob id for the rest.
     const name = (await lstat(full)).isSymbolicLink() ? basename(from) : '';
-    const expected: ExpectedFile = SHA256.test(name) ? { path, size, sha256: name } : GIT_OID.test(name) ? { path, size, gitOid: name } : { path, size };
+    const expected: ExpectedFile = SHA256.test(name)
+      ? { path, size, sha256: name }
+      : GIT_OID.test(name)
+        ? { path, size, gitOid: name }
+        : { path, size };
     allReferenced &&= expected.sha256 !== undefined || expected.gitOid !== undefined;
     files.push({ expected, from, isBlob: name !== '' && basename(dirname(from)) === 'blobs' });
   }
   const commit = GIT_OID.test(basename(snapshot)) ? basename(snapshot) : null;
-  return { repo: checkRepoId(repo), revision, commit, root: snapshot, files, checksums: allReferenced ? 'hub-cache' : 'local' };
+  return {
+    repo: checkRepoId(repo),
+    revision,
+    commit,
+    root: snapshot,
+    files,
+    checksums: allReferenced ? 'hub-cache' : 'local',
+  };
 }
 
 async function fromPlainFolder(root: string, repoHint?: string): Promise<ImportSource> {
@@ -90,22 +111,39 @@ async function fromPlainFolder(root: string, repoHint?: string): Promise<ImportS
     const from = await realpath(join(root, path));
     const size = await fileSize(from);
     // `hf download --local-dir` writes "<commit>\n<etag>\n<timestamp>" per file.
-    const meta = (await readFile(join(root, '.cache', 'huggingface', 'download', `${path}.metadata`), 'utf8').catch(() => '')).split('\n');
+    const meta = (
+      await readFile(join(root, '.cache', 'huggingface', 'download', `${path}.metadata`), 'utf8').catch(() => '')
+    ).split('\n');
     const etag = (meta[1] ?? '').trim().replace(/"/g, '');
-    const expected: ExpectedFile = SHA256.test(etag) ? { path, size, sha256: etag } : GIT_OID.test(etag) ? { path, size, gitOid: etag } : { path, size };
+    const expected: ExpectedFile = SHA256.test(etag)
+      ? { path, size, sha256: etag }
+      : GIT_OID.test(etag)
+        ? { path, size, gitOid: etag }
+        : { path, size };
     if (GIT_OID.test(meta[0]?.trim() ?? '')) commit = meta[0]!.trim();
     allReferenced &&= expected.sha256 !== undefined || expected.gitOid !== undefined;
     files.push({ expected, from, isBlob: false });
   }
   const repo = repoHint ?? (await guessRepo(root));
-  return { repo: checkRepoId(repo), revision: commit ?? 'main', commit, root, files, checksums: allReferenced ? 'hub-cache' : 'local' };
+  return {
+    repo: checkRepoId(repo),
+    revision: commit ?? 'main',
+    commit,
+    root,
+    files,
+    checksums: allReferenced ? 'hub-cache' : 'local',
+  };
 }
 
 /** Only OmniGen2 can be recognised from its files; anything else must be named. */
 async function guessRepo(root: string): Promise<string> {
   const index = await readFile(join(root, 'model_index.json'), 'utf8').catch(() => '');
   if (/"_class_name"\s*:\s*"OmniGen2Pipeline"/.test(index)) return 'OmniGen2/OmniGen2';
-  throw new ModelError('invalid-request', `cannot tell which repository ${root} holds; name it (e.g. --repo OmniGen2/OmniGen2)`, { folder: root });
+  throw new ModelError(
+    'invalid-request',
+    `cannot tell which repository ${root} holds; name it (e.g. --repo OmniGen2/OmniGen2)`,
+    { folder: root },
+  );
 }
 
 /** Relative '/'-separated paths of the regular files (and symlinks to files) below `root`. */

@@ -30,10 +30,20 @@ export async function importModel(source: ImportSource, o: ImportOptions): Promi
   const dest = join(o.modelsDir, folder);
   const inPlace = resolve(source.root) === resolve(dest);
   if (!inPlace && (await exists(dest))) {
-    throw new ModelError('busy', `${dest} already exists; remove ${source.repo} first (atelier models remove ${source.repo})`, { folder: dest });
+    throw new ModelError(
+      'busy',
+      `${dest} already exists; remove ${source.repo} first (atelier models remove ${source.repo})`,
+      { folder: dest },
+    );
   }
   const staging = inPlace ? dest : join(o.modelsDir, `.import-${folder}-${process.pid}`);
-  const tracker = new DownloadProgressTracker(source.repo, source.files.map((f) => f.expected), o.onProgress, 250, 'importing');
+  const tracker = new DownloadProgressTracker(
+    source.repo,
+    source.files.map((f) => f.expected),
+    o.onProgress,
+    250,
+    'importing',
+  );
   try {
     if (!inPlace) await rm(staging, { recursive: true, force: true });
     const files: ExpectedFile[] = [];
@@ -45,7 +55,10 @@ export async function importModel(source: ImportSource, o: ImportOptions): Promi
       files.push(await checkFile(target, expected, o.signal, (n) => tracker.set(expected.path, n)));
       tracker.finish(expected.path);
     }
-    if (!inPlace) await rename(staging, dest).catch((e: unknown) => { throw fromFsError(e, dest, 'moving into place'); });
+    if (!inPlace)
+      await rename(staging, dest).catch((e: unknown) => {
+        throw fromFsError(e, dest, 'moving into place');
+      });
     tracker.flush();
     return { folder, files };
   } catch (e) {
@@ -61,11 +74,25 @@ export async function importModel(source: ImportSource, o: ImportOptions): Promi
  */
 async function placeFile(from: string, to: string, isBlob: boolean): Promise<void> {
   await mkdir(dirname(to), { recursive: true });
-  if (isBlob && (await link(from, to).then(() => true, () => false))) return;
-  await copyFile(from, to, constants.COPYFILE_FICLONE).catch((e: unknown) => { throw fromFsError(e, to, 'copying'); });
+  if (
+    isBlob &&
+    (await link(from, to).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return;
+  await copyFile(from, to, constants.COPYFILE_FICLONE).catch((e: unknown) => {
+    throw fromFsError(e, to, 'copying');
+  });
 }
 
-async function checkFile(path: string, expected: ExpectedFile, signal: AbortSignal | undefined, onBytes: (n: number) => void): Promise<ExpectedFile> {
+async function checkFile(
+  path: string,
+  expected: ExpectedFile,
+  signal: AbortSignal | undefined,
+  onBytes: (n: number) => void,
+): Promise<ExpectedFile> {
   const hasher = new FileHasher(expected);
   let done = 0;
   await hashInto(hasher, path, expected.size, { signal, onBytes: (d) => onBytes((done += d)) });
@@ -77,12 +104,20 @@ async function checkFile(path: string, expected: ExpectedFile, signal: AbortSign
     try {
       SafetensorsFile.open(path);
     } catch (e) {
-      throw new ModelError('checksum-mismatch', `${expected.path} is damaged: ${(e as Error).message}`, { path: expected.path }, { cause: e });
+      throw new ModelError(
+        'checksum-mismatch',
+        `${expected.path} is damaged: ${(e as Error).message}`,
+        { path: expected.path },
+        { cause: e },
+      );
     }
   }
   return { ...expected, sha256: hasher.digests().sha256 };
 }
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }

@@ -6,7 +6,12 @@ import { referenceDigest, type ExpectedFile } from './verify.ts';
 import { weightCacheBytes } from './weight-cache-dir.ts';
 
 /** A registry entry as the UI sees it; `activeState` overrides the stored state while work is in progress. */
-export async function describeEntry(entry: RegistryEntry, modelsDir: string, activeState?: ModelState, cacheDir?: string): Promise<InstalledModel> {
+export async function describeEntry(
+  entry: RegistryEntry,
+  modelsDir: string,
+  activeState?: ModelState,
+  cacheDir?: string,
+): Promise<InstalledModel> {
   const folder = join(modelsDir, entry.folder);
   const verified = new Set(entry.verified);
   let doneBytes = 0;
@@ -14,9 +19,18 @@ export async function describeEntry(entry: RegistryEntry, modelsDir: string, act
     doneBytes += verified.has(f.path) ? f.size : await RangeJournal.bytesOnDisk(join(folder, `${f.path}.part`), f);
   }
   const model: InstalledModel = {
-    repo: entry.repo, state: activeState ?? entry.state, revision: entry.revision, commit: entry.commit, folder,
-    source: entry.source, checksums: entry.checksums, totalBytes: entry.files.reduce((n, f) => n + f.size, 0), doneBytes,
-    fileCount: entry.files.length, verifiedFiles: entry.verified.length, updatedAt: entry.updatedAt,
+    repo: entry.repo,
+    state: activeState ?? entry.state,
+    revision: entry.revision,
+    commit: entry.commit,
+    folder,
+    source: entry.source,
+    checksums: entry.checksums,
+    totalBytes: entry.files.reduce((n, f) => n + f.size, 0),
+    doneBytes,
+    fileCount: entry.files.length,
+    verifiedFiles: entry.verified.length,
+    updatedAt: entry.updatedAt,
   };
   if (entry.error) model.error = entry.error;
   if (entry.damagedFiles) model.damagedFiles = entry.damagedFiles;

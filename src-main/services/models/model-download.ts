@@ -62,12 +62,19 @@ export async function downloadRepository(o: RepositoryDownloadOptions): Promise<
     const onDisk = await inventory(o, listing.files);
     const missing = listing.files.filter((f) => onDisk.get(f.path) !== 'done');
     const remaining = missing.reduce((n, f) => n + f.size - (onDisk.get(f.path) as number), 0);
-    await checkFreeSpace({ dir: o.folder, downloadBytes: remaining, cacheBytes: estimateCacheBytes(listing.files) }, o.freeSpace);
-    await o.onStarted?.(listing, listing.files.filter((f) => onDisk.get(f.path) === 'done').map((f) => f.path));
+    await checkFreeSpace(
+      { dir: o.folder, downloadBytes: remaining, cacheBytes: estimateCacheBytes(listing.files) },
+      o.freeSpace,
+    );
+    await o.onStarted?.(
+      listing,
+      listing.files.filter((f) => onDisk.get(f.path) === 'done').map((f) => f.path),
+    );
     started = true;
 
     const tracker = new DownloadProgressTracker(o.repo, listing.files, o.onProgress, o.progressIntervalMs);
-    for (const f of listing.files) tracker.set(f.path, onDisk.get(f.path) === 'done' ? f.size : (onDisk.get(f.path) as number));
+    for (const f of listing.files)
+      tracker.set(f.path, onDisk.get(f.path) === 'done' ? f.size : (onDisk.get(f.path) as number));
     for (const f of listing.files) if (onDisk.get(f.path) === 'done') tracker.finish(f.path);
     await runPool(missing, o.concurrency ?? 2, o.signal, async (file, signal) => {
       const dest = join(o.folder, file.path);
@@ -75,11 +82,22 @@ export async function downloadRepository(o: RepositoryDownloadOptions): Promise<
       const url = o.hub.fileUrl(o.repo, listing.commit, file.path);
       tracker.start(file.path);
       await downloadFile({
-        url, headers: o.hub.headersFor(url), dest, expected: file, signal,
-        sink: o.sink, stallMs: o.stallMs, retry: o.retry, maxChecksumRetries: o.maxChecksumRetries, connections: o.connections, pieceBytes: o.pieceBytes,
+        url,
+        headers: o.hub.headersFor(url),
+        dest,
+        expected: file,
+        signal,
+        sink: o.sink,
+        stallMs: o.stallMs,
+        retry: o.retry,
+        maxChecksumRetries: o.maxChecksumRetries,
+        connections: o.connections,
+        pieceBytes: o.pieceBytes,
         onProgress: (bytes) => tracker.set(file.path, bytes),
         onNotice: (n) => {
-          tracker.notice(n.kind === 'retry' ? `${n.reason}; retrying in ${Math.ceil(n.delayMs / 1000)} s` : `${n.path}: ${n.reason}`);
+          tracker.notice(
+            n.kind === 'retry' ? `${n.reason}; retrying in ${Math.ceil(n.delayMs / 1000)} s` : `${n.path}: ${n.reason}`,
+          );
           o.onNotice?.(n);
         },
       });
@@ -99,7 +117,10 @@ export async function downloadRepository(o: RepositoryDownloadOptions): Promise<
  * What each file has on disk: 'done' when the final file is verified (or trusted from the registry), otherwise the
  * bytes of its .part file (all ranges together). A final file with other content is removed: it belongs to another revision or is damaged.
  */
-async function inventory(o: RepositoryDownloadOptions, files: readonly ExpectedFile[]): Promise<Map<string, 'done' | number>> {
+async function inventory(
+  o: RepositoryDownloadOptions,
+  files: readonly ExpectedFile[],
+): Promise<Map<string, 'done' | number>> {
   const result = new Map<string, 'done' | number>();
   for (const f of files) {
     const dest = join(o.folder, f.path);
@@ -115,11 +136,19 @@ async function inventory(o: RepositoryDownloadOptions, files: readonly ExpectedF
 }
 
 async function sizeOf(path: string): Promise<number | null> {
-  return stat(path).then((s) => (s.isFile() ? s.size : null), () => null);
+  return stat(path).then(
+    (s) => (s.isFile() ? s.size : null),
+    () => null,
+  );
 }
 
 /** Runs `work` over `items`, `limit` at a time; the first failure stops the others and is rethrown. */
-async function runPool<T>(items: readonly T[], limit: number, signal: AbortSignal, work: (item: T, signal: AbortSignal) => Promise<void>): Promise<void> {
+async function runPool<T>(
+  items: readonly T[],
+  limit: number,
+  signal: AbortSignal,
+  work: (item: T, signal: AbortSignal) => Promise<void>,
+): Promise<void> {
   const inner = new AbortController();
   const onAbort = () => inner.abort();
   signal.addEventListener('abort', onAbort, { once: true });

@@ -16,8 +16,7 @@ import { verifyFile } from './verify.ts';
 import { removeExternalWeightCache } from './weight-cache-dir.ts';
 
 export type ModelEvent =
-  | { event: 'download.progress'; payload: DownloadProgress }
-  | { event: 'model.state'; payload: Events['model.state'] };
+  { event: 'download.progress'; payload: DownloadProgress } | { event: 'model.state'; payload: Events['model.state'] };
 
 export interface ModelManagerOptions {
   modelsDir: string;
@@ -110,7 +109,10 @@ export class ModelManager {
     op.stop = 'pause';
     op.controller.abort();
     await op.finished;
-    return (await this.get(repo)) ?? Promise.reject(new ModelError('not-found', `${repo} stopped before its listing arrived`, { repo }));
+    return (
+      (await this.get(repo)) ??
+      Promise.reject(new ModelError('not-found', `${repo} stopped before its listing arrived`, { repo }))
+    );
   }
 
   /** Stops a download; unless `keepPartial`, deletes its folder so nothing of it is left on disk. */
@@ -124,14 +126,19 @@ export class ModelManager {
     }
     const entry = await this.registry.get(repo);
     if (!op && entry?.state !== 'paused') {
-      throw new ModelError('invalid-request', entry ? `${repo} is not downloading (use remove to delete it)` : `${repo} is not downloading`, { repo });
+      throw new ModelError(
+        'invalid-request',
+        entry ? `${repo} is not downloading (use remove to delete it)` : `${repo} is not downloading`,
+        { repo },
+      );
     }
     if (!opts.keepPartial) await this.#deleteModel(repo);
   }
 
   async remove(repo: string): Promise<void> {
     if (this.#active.has(repo)) throw new ModelError('busy', `${repo} is busy; cancel its download first`, { repo });
-    if (!(await this.registry.get(repo))) throw new ModelError('not-found', `${repo} is not installed in ${this.o.modelsDir}`, { repo });
+    if (!(await this.registry.get(repo)))
+      throw new ModelError('not-found', `${repo} is not installed in ${this.o.modelsDir}`, { repo });
     await this.#deleteModel(repo);
   }
 
@@ -139,31 +146,49 @@ export class ModelManager {
   async verify(repo: string, signal?: AbortSignal): Promise<InstalledModel> {
     const entry = await this.registry.get(repo);
     if (!entry) throw new ModelError('not-found', `${repo} is not installed in ${this.o.modelsDir}`, { repo });
-    if (entry.state === 'paused') throw new ModelError('invalid-request', `${repo} is not fully downloaded yet; resume the download`, { repo });
+    if (entry.state === 'paused')
+      throw new ModelError('invalid-request', `${repo} is not fully downloaded yet; resume the download`, { repo });
     const op = this.#begin(repo, 'verifying');
     signal?.addEventListener('abort', () => op.controller.abort(), { once: true });
     try {
       await this.#emitState(repo);
       const folder = join(this.o.modelsDir, entry.folder);
-      const tracker = new DownloadProgressTracker(repo, entry.files, (p) => this.#emit({ event: 'download.progress', payload: p }), 250, 'verifying');
+      const tracker = new DownloadProgressTracker(
+        repo,
+        entry.files,
+        (p) => this.#emit({ event: 'download.progress', payload: p }),
+        250,
+        'verifying',
+      );
       const damaged: string[] = [];
       for (const file of entry.files) {
         tracker.start(file.path);
         let done = 0;
-        const problem = await verifyFile(folder, file, { signal: op.controller.signal, onBytes: (d) => tracker.set(file.path, (done += d)) });
+        const problem = await verifyFile(folder, file, {
+          signal: op.controller.signal,
+          onBytes: (d) => tracker.set(file.path, (done += d)),
+        });
         if (problem) damaged.push(file.path);
         tracker.finish(file.path);
       }
       tracker.flush();
-      await this.registry.update(repo, (cur) => cur && {
-        ...cur,
-        state: damaged.length ? 'damaged' : 'ready',
-        verified: cur.files.map((f) => f.path).filter((p) => !damaged.includes(p)),
-        damagedFiles: damaged.length ? damaged : undefined,
-        error: damaged.length
-          ? { code: 'model-damaged', message: `${damaged.length} file(s) missing or altered: ${damaged.slice(0, 5).join(', ')}${damaged.length > 5 ? ', …' : ''}`, detail: { reason: 'checksum-mismatch' } }
-          : undefined,
-      });
+      await this.registry.update(
+        repo,
+        (cur) =>
+          cur && {
+            ...cur,
+            state: damaged.length ? 'damaged' : 'ready',
+            verified: cur.files.map((f) => f.path).filter((p) => !damaged.includes(p)),
+            damagedFiles: damaged.length ? damaged : undefined,
+            error: damaged.length
+              ? {
+                  code: 'model-damaged',
+                  message: `${damaged.length} file(s) missing or altered: ${damaged.slice(0, 5).join(', ')}${damaged.length > 5 ? ', …' : ''}`,
+                  detail: { reason: 'checksum-mismatch' },
+                }
+              : undefined,
+          },
+      );
     } finally {
       await this.#end(repo, op);
     }
@@ -174,18 +199,30 @@ export class ModelManager {
   async import(folder: string, opts: { repo?: string; signal?: AbortSignal } = {}): Promise<InstalledModel> {
     const source = await readImportSource(resolve(folder), opts.repo);
     if (await this.registry.get(source.repo)) {
-      throw new ModelError('busy', `${source.repo} is already installed; remove it first to import another copy`, { repo: source.repo });
+      throw new ModelError('busy', `${source.repo} is already installed; remove it first to import another copy`, {
+        repo: source.repo,
+      });
     }
     const op = this.#begin(source.repo, 'verifying');
     opts.signal?.addEventListener('abort', () => op.controller.abort(), { once: true });
     try {
       await this.#emitState(source.repo);
       const imported = await importModel(source, {
-        modelsDir: this.o.modelsDir, signal: op.controller.signal, onProgress: (p) => this.#emit({ event: 'download.progress', payload: p }),
+        modelsDir: this.o.modelsDir,
+        signal: op.controller.signal,
+        onProgress: (p) => this.#emit({ event: 'download.progress', payload: p }),
       });
       await this.registry.update(source.repo, () => ({
-        repo: source.repo, revision: source.revision, commit: source.commit, folder: imported.folder, state: 'ready', source: 'import',
-        checksums: source.checksums, files: imported.files, verified: imported.files.map((f) => f.path), updatedAt: '',
+        repo: source.repo,
+        revision: source.revision,
+        commit: source.commit,
+        folder: imported.folder,
+        state: 'ready',
+        source: 'import',
+        checksums: source.checksums,
+        files: imported.files,
+        verified: imported.files.map((f) => f.path),
+        updatedAt: '',
       }));
     } finally {
       await this.#end(source.repo, op);
@@ -193,7 +230,12 @@ export class ModelManager {
     return (await this.get(source.repo))!;
   }
 
-  async #runDownload(repo: string, opts: { revision?: string; hub?: Partial<HubOptions> }, op: ActiveOperation, markStarted: (m: InstalledModel) => void): Promise<void> {
+  async #runDownload(
+    repo: string,
+    opts: { revision?: string; hub?: Partial<HubOptions> },
+    op: ActiveOperation,
+    markStarted: (m: InstalledModel) => void,
+  ): Promise<void> {
     const existing = await this.registry.get(repo);
     const revision = opts.revision ?? existing?.revision ?? 'main';
     if (existing?.state === 'ready' && existing.revision === revision) {
@@ -207,32 +249,53 @@ export class ModelManager {
         ...this.o.tuning,
         ...(this.o.connections ? { connections: this.o.connections() } : {}),
         hub: new HubClient({ ...this.o.hub(), ...opts.hub }),
-        repo, revision, folder: join(this.o.modelsDir, folder), signal: op.controller.signal,
+        repo,
+        revision,
+        folder: join(this.o.modelsDir, folder),
+        signal: op.controller.signal,
         isVerified: (f) => isTrusted(existing, f),
         onStarted: async (listing, verifiedPaths) => {
           await this.registry.update(repo, () => ({
-            repo, revision, commit: listing.commit, folder, state: 'paused', source: 'download', checksums: 'hub',
-            files: listing.files, verified: verifiedPaths, updatedAt: '',
+            repo,
+            revision,
+            commit: listing.commit,
+            folder,
+            state: 'paused',
+            source: 'download',
+            checksums: 'hub',
+            files: listing.files,
+            verified: verifiedPaths,
+            updatedAt: '',
           }));
           markStarted((await this.get(repo))!);
           await this.#emitState(repo);
         },
         onFileVerified: async (f) => {
-          await this.registry.update(repo, (cur) => cur && { ...cur, verified: [...new Set([...cur.verified, f.path])] });
+          await this.registry.update(
+            repo,
+            (cur) => cur && { ...cur, verified: [...new Set([...cur.verified, f.path])] },
+          );
         },
         onProgress: (p) => this.#emit({ event: 'download.progress', payload: p }),
       });
-      await this.registry.update(repo, (cur) => cur && { ...cur, state: 'ready', error: undefined, damagedFiles: undefined });
+      await this.registry.update(
+        repo,
+        (cur) => cur && { ...cur, state: 'ready', error: undefined, damagedFiles: undefined },
+      );
     } catch (e) {
       // Paused or failed: the partial files stay and the model reads back as 'paused' with the reason.
       const stoppedByUser = op.stop !== undefined;
-      await this.registry.update(repo, (cur) => cur && { ...cur, state: 'paused', error: stoppedByUser ? undefined : describeModelError(e) });
+      await this.registry.update(
+        repo,
+        (cur) => cur && { ...cur, state: 'paused', error: stoppedByUser ? undefined : describeModelError(e) },
+      );
       throw e;
     }
   }
 
   #begin(repo: string, kind: ActiveOperation['kind']): ActiveOperation {
-    if (this.#active.has(repo)) throw new ModelError('busy', `${repo} is already ${this.#active.get(repo)!.kind}`, { repo });
+    if (this.#active.has(repo))
+      throw new ModelError('busy', `${repo} is already ${this.#active.get(repo)!.kind}`, { repo });
     let settle: () => void = () => {};
     const finished = new Promise<void>((res) => (settle = res));
     const op: ActiveOperation = { kind, controller: new AbortController(), finished, settle };
@@ -250,7 +313,12 @@ export class ModelManager {
   async #deleteModel(repo: string): Promise<void> {
     const entry = await this.registry.get(repo);
     const folder = join(this.o.modelsDir, entry?.folder ?? repoFolderName(repo));
-    if (await stat(folder).then(() => true, () => false)) {
+    if (
+      await stat(folder).then(
+        () => true,
+        () => false,
+      )
+    ) {
       const release = await acquireDownloadLock(folder); // refuses while another process downloads into it
       try {
         await rm(folder, { recursive: true, force: true });

@@ -26,7 +26,10 @@ export function createModelsFolderApi(deps: ModelsFolderDeps): Contract['models'
         modelsDir: dir,
         cacheDir,
         // HF_ENDPOINT (a mirror) wins over the setting, as in the CLI; the token is never stored in settings.
-        hub: () => ({ endpoint: deps.env.HF_ENDPOINT ?? deps.hubEndpoint(), ...(deps.env.HF_TOKEN ? { token: deps.env.HF_TOKEN } : {}) }),
+        hub: () => ({
+          endpoint: deps.env.HF_ENDPOINT ?? deps.hubEndpoint(),
+          ...(deps.env.HF_TOKEN ? { token: deps.env.HF_TOKEN } : {}),
+        }),
         connections: deps.downloadConnections,
       });
       current = { dir, cacheDir, api: createModelsApi({ manager, emit: deps.emit }) };

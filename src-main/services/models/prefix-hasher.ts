@@ -66,9 +66,19 @@ export class PrefixHasher {
   #error: Error | null = null;
   #waiters: (() => void)[] = [];
 
-  constructor(path: string, private readonly expected: ExpectedFile, private readonly signal: AbortSignal) {
+  constructor(
+    path: string,
+    private readonly expected: ExpectedFile,
+    private readonly signal: AbortSignal,
+  ) {
     this.#worker = new Worker(HASH_THREAD, {
-      eval: true, workerData: { path, size: expected.size, sha256: Boolean(expected.sha256 || !expected.gitOid), git: Boolean(expected.gitOid) },
+      eval: true,
+      workerData: {
+        path,
+        size: expected.size,
+        sha256: Boolean(expected.sha256 || !expected.gitOid),
+        git: Boolean(expected.gitOid),
+      },
     });
     this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
     this.#worker.on('message', (m: Reply) => this.#onReply(m));

@@ -29,7 +29,8 @@ export class DownloadProgressTracker {
     private readonly intervalMs = 250,
     private readonly phase: DownloadProgress['phase'] = 'downloading',
   ) {
-    for (const f of files) this.#files.set(f.path, { total: f.size, done: 0, active: false, finished: false, meter: new SpeedMeter() });
+    for (const f of files)
+      this.#files.set(f.path, { total: f.size, done: 0, active: false, finished: false, meter: new SpeedMeter() });
   }
 
   start(path: string): void {
@@ -73,12 +74,26 @@ export class DownloadProgressTracker {
       if (f.finished) filesDone++;
       if (f.active) {
         const bytesPerSec = f.meter.bytesPerSec();
-        files.push({ path, doneBytes: f.done, totalBytes: f.total, bytesPerSec, etaMs: f.meter.etaMs(f.total - f.done) });
+        files.push({
+          path,
+          doneBytes: f.done,
+          totalBytes: f.total,
+          bytesPerSec,
+          etaMs: f.meter.etaMs(f.total - f.done),
+        });
       }
     }
     return {
-      repo: this.repo, phase: this.phase, doneBytes, totalBytes, bytesPerSec: this.#meter.bytesPerSec(),
-      etaMs: this.#meter.etaMs(totalBytes - doneBytes), filesDone, fileCount: this.#files.size, files, notice: this.#notice,
+      repo: this.repo,
+      phase: this.phase,
+      doneBytes,
+      totalBytes,
+      bytesPerSec: this.#meter.bytesPerSec(),
+      etaMs: this.#meter.etaMs(totalBytes - doneBytes),
+      filesDone,
+      fileCount: this.#files.size,
+      files,
+      notice: this.#notice,
     };
   }
 

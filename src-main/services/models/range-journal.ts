@@ -28,7 +28,11 @@ export class RangeJournal {
   #dirty = false;
   #sequential = false;
 
-  private constructor(private readonly part: string, private readonly expected: ExpectedFile, done: ByteRange[]) {
+  private constructor(
+    private readonly part: string,
+    private readonly expected: ExpectedFile,
+    done: ByteRange[],
+  ) {
     this.#done = done;
   }
 
@@ -112,7 +116,12 @@ export class RangeJournal {
   save(): Promise<void> {
     this.#dirty = false;
     if (this.#sequential) return Promise.resolve();
-    const body: JournalFile = { version: 1, size: this.expected.size, digest: referenceDigest(this.expected), done: this.#done };
+    const body: JournalFile = {
+      version: 1,
+      size: this.expected.size,
+      digest: referenceDigest(this.expected),
+      done: this.#done,
+    };
     const path = journalPath(this.part);
     this.#saving = this.#saving.then(async () => {
       await writeFile(`${path}.tmp`, JSON.stringify(body));
@@ -136,7 +145,10 @@ export class RangeJournal {
 
 /** The ranges on disk for `part`; null when what is there must be thrown away. */
 async function readRanges(part: string, expected: ExpectedFile): Promise<ByteRange[] | null> {
-  const length = await stat(part).then((s) => s.size, () => -1);
+  const length = await stat(part).then(
+    (s) => s.size,
+    () => -1,
+  );
   if (length < 0) return [];
   if (length > expected.size) return null;
   const text = await readFile(journalPath(part), 'utf8').catch(() => null);
@@ -147,7 +159,13 @@ async function readRanges(part: string, expected: ExpectedFile): Promise<ByteRan
   } catch {
     return null;
   }
-  if (journal.version !== 1 || journal.size !== expected.size || journal.digest !== referenceDigest(expected) || !validRanges(journal.done, length)) return null;
+  if (
+    journal.version !== 1 ||
+    journal.size !== expected.size ||
+    journal.digest !== referenceDigest(expected) ||
+    !validRanges(journal.done, length)
+  )
+    return null;
   return journal.done;
 }
 

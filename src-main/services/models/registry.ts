@@ -58,7 +58,10 @@ export class ModelRegistry {
    * leaves either the old or the new registry. `change` returning undefined removes the entry; returning
    * `current` itself writes nothing.
    */
-  update(repo: string, change: (current: RegistryEntry | undefined) => RegistryEntry | undefined): Promise<RegistryEntry | undefined> {
+  update(
+    repo: string,
+    change: (current: RegistryEntry | undefined) => RegistryEntry | undefined,
+  ): Promise<RegistryEntry | undefined> {
     const run = this.#queue.then(async () => {
       const doc = await this.read();
       const current = doc.models.find((m) => m.repo === repo);
@@ -86,10 +89,19 @@ export class ModelRegistry {
     try {
       doc = JSON.parse(text) as Partial<RegistryDoc>;
     } catch (e) {
-      throw new ModelError('corrupt', `the model registry ${this.path} is not valid JSON; move it away and import the models again`, { path: this.path }, { cause: e });
+      throw new ModelError(
+        'corrupt',
+        `the model registry ${this.path} is not valid JSON; move it away and import the models again`,
+        { path: this.path },
+        { cause: e },
+      );
     }
     if (doc.formatVersion !== 1 || !Array.isArray(doc.models) || !doc.models.every(isEntry)) {
-      throw new ModelError('corrupt', `the model registry ${this.path} has an unknown format (version ${String(doc.formatVersion)})`, { path: this.path });
+      throw new ModelError(
+        'corrupt',
+        `the model registry ${this.path} has an unknown format (version ${String(doc.formatVersion)})`,
+        { path: this.path },
+      );
     }
     return doc as RegistryDoc;
   }
@@ -116,7 +128,13 @@ export class ModelRegistry {
 function isEntry(v: unknown): v is RegistryEntry {
   const e = v as Partial<RegistryEntry>;
   // The folder is deleted on remove: it must be one plain segment inside the models folder, whatever the file says.
-  return typeof e?.repo === 'string' && typeof e.folder === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(e.folder)
-    && !e.folder.includes('..') && Array.isArray(e.files) && Array.isArray(e.verified)
-    && (e.state === 'paused' || e.state === 'ready' || e.state === 'damaged');
+  return (
+    typeof e?.repo === 'string' &&
+    typeof e.folder === 'string' &&
+    /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(e.folder) &&
+    !e.folder.includes('..') &&
+    Array.isArray(e.files) &&
+    Array.isArray(e.verified) &&
+    (e.state === 'paused' || e.state === 'ready' || e.state === 'damaged')
+  );
 }

@@ -7,7 +7,11 @@ const PART = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$/;
 export function checkRepoId(repo: string): string {
   const parts = repo.split('/');
   if (parts.length !== 2 || !parts.every((p) => PART.test(p) && !p.includes('..') && !p.includes('--'))) {
-    throw new ModelError('invalid-request', `"${repo}" is not a hub repository id (expected owner/name, e.g. OmniGen2/OmniGen2)`, { repo });
+    throw new ModelError(
+      'invalid-request',
+      `"${repo}" is not a hub repository id (expected owner/name, e.g. OmniGen2/OmniGen2)`,
+      { repo },
+    );
   }
   return repo;
 }
@@ -17,8 +21,13 @@ export const repoFolderName = (repo: string): string => checkRepoId(repo).replac
 
 /** A branch, tag or commit; '/' is allowed (refs/pr/1) but nothing that walks out of a URL path. */
 export function checkRevision(revision: string): string {
-  if (!/^[A-Za-z0-9._/-]{1,200}$/.test(revision) || revision.split('/').some((s) => s === '' || s === '.' || s === '..')) {
-    throw new ModelError('invalid-request', `"${revision}" is not a valid revision (branch, tag or commit)`, { revision });
+  if (
+    !/^[A-Za-z0-9._/-]{1,200}$/.test(revision) ||
+    revision.split('/').some((s) => s === '' || s === '.' || s === '..')
+  ) {
+    throw new ModelError('invalid-request', `"${revision}" is not a valid revision (branch, tag or commit)`, {
+      revision,
+    });
   }
   return revision;
 }
@@ -28,8 +37,14 @@ export function checkRevision(revision: string): string {
  * a backslash or a drive letter would let a hostile mirror write outside the model folder.
  */
 export function checkRepoPath(path: string): string {
-  const bad = path === '' || path.startsWith('/') || path.includes('\\') || /^[A-Za-z]:/.test(path) || path.includes('\0')
-    || path.split('/').some((s) => s === '' || s === '.' || s === '..') || /\.part(\.ranges(\.tmp)?)?$/.test(path); // our partial files
+  const bad =
+    path === '' ||
+    path.startsWith('/') ||
+    path.includes('\\') ||
+    /^[A-Za-z]:/.test(path) ||
+    path.includes('\0') ||
+    path.split('/').some((s) => s === '' || s === '.' || s === '..') ||
+    /\.part(\.ranges(\.tmp)?)?$/.test(path); // our partial files
   if (bad) throw new ModelError('bad-response', `the listing contains an unsafe file path "${path}"`, { path });
   return path;
 }

@@ -6,7 +6,10 @@ export class SpeedMeter {
   #samples: { at: number; bytes: number }[] = [];
   #total = 0;
 
-  constructor(private readonly windowMs = 5000, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly windowMs = 5000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Record newly received bytes (never bytes that were already on disk). */
   add(bytes: number): void {

@@ -5,13 +5,19 @@ export class StallWatchdog {
   #fired = false;
   readonly #timer: NodeJS.Timeout;
 
-  constructor(readonly stallMs: number, onStall: () => void) {
-    this.#timer = setInterval(() => {
-      if (Date.now() - this.#last < stallMs) return;
-      this.#fired = true;
-      this.stop();
-      onStall();
-    }, Math.max(20, Math.floor(stallMs / 4)));
+  constructor(
+    readonly stallMs: number,
+    onStall: () => void,
+  ) {
+    this.#timer = setInterval(
+      () => {
+        if (Date.now() - this.#last < stallMs) return;
+        this.#fired = true;
+        this.stop();
+        onStall();
+      },
+      Math.max(20, Math.floor(stallMs / 4)),
+    );
     this.#timer.unref();
   }
 

@@ -11,8 +11,13 @@ export async function assertModelUsable(modelDir: string): Promise<void> {
   const folder = basename(modelDir);
   const entry = (await new ModelRegistry(dirname(modelDir)).list()).find((m) => m.folder === folder);
   if (!entry || entry.state === 'ready') return;
-  const why = entry.state === 'paused'
-    ? `is not completely downloaded (${entry.repo}, paused); resume the download first`
-    : `has files that failed verification (${(entry.damagedFiles ?? []).join(', ') || entry.repo}); verify it again to repair them`;
-  throw new ModelError(entry.state === 'paused' ? 'incomplete' : 'checksum-mismatch', `the model in ${modelDir} ${why}`, { repo: entry.repo, state: entry.state });
+  const why =
+    entry.state === 'paused'
+      ? `is not completely downloaded (${entry.repo}, paused); resume the download first`
+      : `has files that failed verification (${(entry.damagedFiles ?? []).join(', ') || entry.repo}); verify it again to repair them`;
+  throw new ModelError(
+    entry.state === 'paused' ? 'incomplete' : 'checksum-mismatch',
+    `the model in ${modelDir} ${why}`,
+    { repo: entry.repo, state: entry.state },
+  );
 }

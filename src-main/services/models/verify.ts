@@ -55,7 +55,11 @@ export class FileHasher {
 }
 
 /** Null when `bytes` and the digests match the expectation; the digests are only computed when the size matches. */
-export function digestProblem(expected: ExpectedFile, bytes: number, digests: () => { sha256?: string; gitOid?: string }): FileProblem | null {
+export function digestProblem(
+  expected: ExpectedFile,
+  bytes: number,
+  digests: () => { sha256?: string; gitOid?: string },
+): FileProblem | null {
   const { path, size, sha256, gitOid } = expected;
   if (bytes !== size) return { path, problem: 'size', message: `${path}: ${bytes} bytes, expected ${size}` };
   const got = digests();
@@ -71,7 +75,12 @@ export function digestProblem(expected: ExpectedFile, bytes: number, digests: ()
 const READ_CHUNK = 4 * 1024 * 1024;
 
 /** Feeds the first `length` bytes of a file into the hasher (re-hashing a .part prefix, or a whole file). */
-export async function hashInto(hasher: FileHasher, path: string, length: number, opts: HashOptions = {}): Promise<void> {
+export async function hashInto(
+  hasher: FileHasher,
+  path: string,
+  length: number,
+  opts: HashOptions = {},
+): Promise<void> {
   const file = await open(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(READ_CHUNK);
@@ -95,7 +104,11 @@ export interface HashOptions {
 }
 
 /** Checks one file on disk against its expectation: missing, wrong size (without reading), or wrong content. */
-export async function verifyFile(dir: string, expected: ExpectedFile, opts: HashOptions = {}): Promise<FileProblem | null> {
+export async function verifyFile(
+  dir: string,
+  expected: ExpectedFile,
+  opts: HashOptions = {},
+): Promise<FileProblem | null> {
   const full = join(dir, expected.path);
   const info = await stat(full).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return null;
@@ -103,14 +116,19 @@ export async function verifyFile(dir: string, expected: ExpectedFile, opts: Hash
   });
   const { path } = expected;
   if (!info || !info.isFile()) return { path, problem: 'missing', message: `${path} is missing` };
-  if (info.size !== expected.size) return { path, problem: 'size', message: `${path}: ${info.size} bytes, expected ${expected.size}` };
+  if (info.size !== expected.size)
+    return { path, problem: 'size', message: `${path}: ${info.size} bytes, expected ${expected.size}` };
   const hasher = new FileHasher(expected);
   await hashInto(hasher, full, info.size, opts);
   return hasher.problem();
 }
 
 /** Verifies every file; returns the problems (empty when the folder is complete and intact). */
-export async function verifyFiles(dir: string, files: readonly ExpectedFile[], opts: HashOptions = {}): Promise<FileProblem[]> {
+export async function verifyFiles(
+  dir: string,
+  files: readonly ExpectedFile[],
+  opts: HashOptions = {},
+): Promise<FileProblem[]> {
   const problems: FileProblem[] = [];
   for (const f of files) {
     const p = await verifyFile(dir, f, opts);

@@ -50,13 +50,28 @@ export async function removeExternalWeightCache(modelDir: string, cacheDir: stri
 async function isManagedAndWritable(modelDir: string, modelsDir: string): Promise<boolean> {
   const abs = resolve(modelDir);
   if (dirname(abs) !== resolve(modelsDir)) return false;
-  const listed = await new ModelRegistry(modelsDir).list().then((entries) => entries.some((e) => e.folder === basename(abs)), () => false);
+  const listed = await new ModelRegistry(modelsDir).list().then(
+    (entries) => entries.some((e) => e.folder === basename(abs)),
+    () => false,
+  );
   if (!listed) return false;
-  return access(abs, constants.W_OK).then(() => true, () => false);
+  return access(abs, constants.W_OK).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function folderBytes(dir: string): Promise<number> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  const sizes = await Promise.all(entries.filter((e) => e.isFile()).map((e) => stat(join(e.parentPath, e.name)).then((s) => s.size, () => 0)));
+  const sizes = await Promise.all(
+    entries
+      .filter((e) => e.isFile())
+      .map((e) =>
+        stat(join(e.parentPath, e.name)).then(
+          (s) => s.size,
+          () => 0,
+        ),
+      ),
+  );
   return sizes.reduce((a, b) => a + b, 0);
 }

@@ -32,8 +32,14 @@ export function conversationMarkdown(c: Conversation, files: ChatFiles): string 
     const picture = m.resultId !== null ? files.pictures.get(m.resultId) : undefined;
     if (picture) {
       const r = picture.recipe;
-      lines.push(`${who}:`, '', `![${escapeText(r.prompt)}](${encodeURI(picture.file)})`, '',
-        `*Picture: ${r.width} × ${r.height}, seed ${r.seed}, ${r.steps} steps, chat-mode conditioning.*`, '');
+      lines.push(
+        `${who}:`,
+        '',
+        `![${escapeText(r.prompt)}](${encodeURI(picture.file)})`,
+        '',
+        `*Picture: ${r.width} × ${r.height}, seed ${r.seed}, ${r.steps} steps, chat-mode conditioning.*`,
+        '',
+      );
     } else if (m.role === 'assistant' && m.text.startsWith(IMG_TOKEN)) {
       lines.push(`${who}: *(a picture that was not made)*`, '');
     } else {
@@ -45,15 +51,23 @@ export function conversationMarkdown(c: Conversation, files: ChatFiles): string 
 
 /** Writes `<fileName>.md` and the images beside it; checks everything before writing the first file. */
 export async function exportChat(fs: FileSystem, pool: ImagePool, req: ExportChatRequest): Promise<string[]> {
-  if (!isAbsolute(req.folder)) throw new ProjectError('invalid-request', 'bad-name', `"${req.folder}" is not an absolute folder`, { path: req.folder });
+  if (!isAbsolute(req.folder))
+    throw new ProjectError('invalid-request', 'bad-name', `"${req.folder}" is not an absolute folder`, {
+      path: req.folder,
+    });
   const base = req.fileName.replace(/\.md$/i, '');
   if (base.trim() === '' || base.startsWith('.') || BAD_NAME.test(base) || base.length > 180) {
-    throw new ProjectError('invalid-request', 'bad-name', `"${req.fileName}" is not a plain file name`, { fileName: req.fileName });
+    throw new ProjectError('invalid-request', 'bad-name', `"${req.fileName}" is not a plain file name`, {
+      fileName: req.fileName,
+    });
   }
   pool.add(req.images);
   const bytesOf = (hash: ImageHash) => {
     const bytes = pool.get(hash);
-    if (!bytes) throw new ProjectError('invalid-request', 'missing-image', `image ${hash} was never sent; send it in "images"`, { image: hash });
+    if (!bytes)
+      throw new ProjectError('invalid-request', 'missing-image', `image ${hash} was never sent; send it in "images"`, {
+        image: hash,
+      });
     return bytes;
   };
   const writes: { name: string; bytes: Uint8Array }[] = [];
@@ -70,17 +84,26 @@ export async function exportChat(fs: FileSystem, pool: ImagePool, req: ExportCha
     writes.push({ name, bytes: embedRecipe(bytesOf(p.image), p.recipe) });
     pictures.set(p.resultId, { file: name, recipe: p.recipe });
   }
-  const markdown = { name: `${base}.md`, bytes: new TextEncoder().encode(conversationMarkdown(req.conversation, { inputs, pictures })) };
+  const markdown = {
+    name: `${base}.md`,
+    bytes: new TextEncoder().encode(conversationMarkdown(req.conversation, { inputs, pictures })),
+  };
   for (const file of [markdown, ...writes]) await writeFileAtomic(fs, join(req.folder, file.name), [file.bytes]);
   return [markdown, ...writes].map((f) => join(req.folder, f.name));
 }
 
 function quote(text: string): string {
-  return text.split('\n').map((line) => `> ${line}`).join('\n');
+  return text
+    .split('\n')
+    .map((line) => `> ${line}`)
+    .join('\n');
 }
 
 function escapeText(text: string): string {
-  return text.replace(/[[\]\\]/g, '\\$&').replace(/\s+/g, ' ').slice(0, 200);
+  return text
+    .replace(/[[\]\\]/g, '\\$&')
+    .replace(/\s+/g, ' ')
+    .slice(0, 200);
 }
 
 function extensionOf(b: Uint8Array): string {

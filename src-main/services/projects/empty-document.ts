@@ -3,7 +3,10 @@ import { DEFAULT_RECIPE_PARAMS } from '../generation/recipe.ts';
 
 /** A new project starts from OmniGen2's `inference.py` defaults (model-notes.md §5.10), as the CLI does. */
 const { prompt: _prompt, negativePrompt: _negative, ...defaults } = DEFAULT_RECIPE_PARAMS;
-export const DEFAULT_PARAMETERS: ProjectParameters = { ...defaults, cfgRange: [defaults.cfgRange[0], defaults.cfgRange[1]] };
+export const DEFAULT_PARAMETERS: ProjectParameters = {
+  ...defaults,
+  cfgRange: [defaults.cfgRange[0], defaults.cfgRange[1]],
+};
 
 export function emptyDocument(opts: { id: string; now: Date; appVersion: string }): ProjectDocument {
   const at = opts.now.toISOString();

@@ -34,7 +34,7 @@ export const nodeFileSystem: FileSystem = {
     return {
       async write(data) {
         // FileHandle.write may write less than asked (large buffers, some file systems); loop until done.
-        for (let at = 0; at < data.byteLength; ) at += (await handle.write(data, at, data.byteLength - at)).bytesWritten;
+        for (let at = 0; at < data.byteLength;) at += (await handle.write(data, at, data.byteLength - at)).bytesWritten;
       },
       sync: () => handle.sync(),
       close: () => handle.close(),

@@ -20,7 +20,9 @@ export class ImagePool {
     for (const { hash, bytes } of images) {
       const actual = sha256Hex(bytes);
       if (actual !== hash) {
-        throw new ProjectError('invalid-request', 'wrong-hash', `an image sent as ${hash} has the sha256 ${actual}`, { image: hash });
+        throw new ProjectError('invalid-request', 'wrong-hash', `an image sent as ${hash} has the sha256 ${actual}`, {
+          image: hash,
+        });
       }
     }
     for (const { hash, bytes } of images) this.#images.set(hash, bytes);
@@ -33,8 +35,12 @@ export class ImagePool {
     for (const hash of required) {
       const bytes = this.#images.get(hash);
       if (!bytes) {
-        throw new ProjectError('invalid-request', 'missing-image',
-          `image ${hash} is used by the project, but its bytes were never sent; send it in "images"`, { image: hash });
+        throw new ProjectError(
+          'invalid-request',
+          'missing-image',
+          `image ${hash} is used by the project, but its bytes were never sent; send it in "images"`,
+          { image: hash },
+        );
       }
       selected.set(hash, bytes);
     }

@@ -27,17 +27,20 @@ function pngChunks<T>(read: () => T): T {
   try {
     return read();
   } catch (e) {
-    if (e instanceof ImageError && e.code === 'bad-png') throw new ProjectError('corrupt-file', 'bad-png', e.message, {}, { cause: e });
+    if (e instanceof ImageError && e.code === 'bad-png')
+      throw new ProjectError('corrupt-file', 'bad-png', e.message, {}, { cause: e });
     throw e;
   }
 }
 
 export function embedRecipe(png: Uint8Array, recipe: Recipe): Uint8Array {
   requirePng(png, 'the image');
-  const out = pngChunks(() => addTextChunks(png, {
-    [RECIPE_KEY]: JSON.stringify({ version: RECIPE_VERSION, recipe }), // JSON escapes NUL, which PNG text forbids
-    [PARAMETERS_KEY]: formatParameters(recipe),
-  }));
+  const out = pngChunks(() =>
+    addTextChunks(png, {
+      [RECIPE_KEY]: JSON.stringify({ version: RECIPE_VERSION, recipe }), // JSON escapes NUL, which PNG text forbids
+      [PARAMETERS_KEY]: formatParameters(recipe),
+    }),
+  );
   // A plain Uint8Array, not a Buffer: it crosses IPC, where only typed arrays keep their type.
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
@@ -46,20 +49,32 @@ export function embedRecipe(png: Uint8Array, recipe: Recipe): Uint8Array {
 export function readRecipe(png: Uint8Array): Recipe {
   requirePng(png, 'the file');
   const raw = pngChunks(() => readTextChunks(png))[RECIPE_KEY];
-  if (raw === undefined) throw new ProjectError('not-found', 'no-recipe', 'this PNG carries no Atelier recipe (it was not made by Atelier, or its text was stripped)');
-  const bad = (why: string) => new ProjectError('corrupt-file', 'bad-recipe', `the recipe in this PNG is damaged: ${why}`);
+  if (raw === undefined)
+    throw new ProjectError(
+      'not-found',
+      'no-recipe',
+      'this PNG carries no Atelier recipe (it was not made by Atelier, or its text was stripped)',
+    );
+  const bad = (why: string) =>
+    new ProjectError('corrupt-file', 'bad-recipe', `the recipe in this PNG is damaged: ${why}`);
   let wrapper: unknown;
   try {
     wrapper = JSON.parse(raw);
   } catch (e) {
     throw bad((e as Error).message);
   }
-  const { version, recipe } = (typeof wrapper === 'object' && wrapper !== null ? wrapper : {}) as { version?: unknown; recipe?: unknown };
+  const { version, recipe } = (typeof wrapper === 'object' && wrapper !== null ? wrapper : {}) as {
+    version?: unknown;
+    recipe?: unknown;
+  };
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) throw bad('it has no valid version');
   if (version > RECIPE_VERSION) {
-    throw new ProjectError('from-future', 'newer-format',
+    throw new ProjectError(
+      'from-future',
+      'newer-format',
       `this PNG's recipe was written by a newer Atelier (recipe format ${version}); this version reads format ${RECIPE_VERSION}`,
-      { fileVersion: version, supportedVersion: RECIPE_VERSION });
+      { fileVersion: version, supportedVersion: RECIPE_VERSION },
+    );
   }
   try {
     return recipeCheck(recipe, 'recipe');

@@ -58,16 +58,30 @@ export function fromFsError(e: unknown, path: string, action: 'read' | 'write'):
     case 'ENOTDIR':
       return action === 'read'
         ? new ProjectError('not-found', 'no-file', `no file at ${path}`, facts, { cause: e })
-        : new ProjectError('not-found', 'no-file', `cannot write ${path}: its folder does not exist`, facts, { cause: e });
+        : new ProjectError('not-found', 'no-file', `cannot write ${path}: its folder does not exist`, facts, {
+            cause: e,
+          });
     case 'ENOSPC':
     case 'EDQUOT':
-      return new ProjectError('disk-full', 'disk-full', `not enough disk space to write ${path}; the previous file is unchanged`, facts, { cause: e });
+      return new ProjectError(
+        'disk-full',
+        'disk-full',
+        `not enough disk space to write ${path}; the previous file is unchanged`,
+        facts,
+        { cause: e },
+      );
     case 'EROFS':
     case 'EACCES':
     case 'EPERM':
       return action === 'read'
         ? new ProjectError('read-only', 'no-permission', `no permission to read ${path}`, facts, { cause: e })
-        : new ProjectError('read-only', 'read-only', `cannot write to ${path}: the location is read-only; the previous file is unchanged`, facts, { cause: e });
+        : new ProjectError(
+            'read-only',
+            'read-only',
+            `cannot write to ${path}: the location is read-only; the previous file is unchanged`,
+            facts,
+            { cause: e },
+          );
     default:
       return e;
   }

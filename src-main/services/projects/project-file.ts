@@ -6,16 +6,23 @@ import { decodeProject, encodeProject, type DecodedProject } from './project-for
 
 /** Reads and fully verifies a project file. */
 export async function readProjectFile(fs: FileSystem, path: string): Promise<DecodedProject & { sizeBytes: number }> {
-  const info = await fs.stat(path).catch((e: unknown) => { throw fromFsError(e, path, 'read'); });
+  const info = await fs.stat(path).catch((e: unknown) => {
+    throw fromFsError(e, path, 'read');
+  });
   if (info === null) throw new ProjectError('not-found', 'no-file', `no file at ${path}`, { path });
   if (!info.isFile) throw new ProjectError('not-found', 'no-file', `${path} is a folder, not a project file`, { path });
-  const bytes = await fs.readFile(path).catch((e: unknown) => { throw fromFsError(e, path, 'read'); });
+  const bytes = await fs.readFile(path).catch((e: unknown) => {
+    throw fromFsError(e, path, 'read');
+  });
   return { ...decodeProject(bytes, path), sizeBytes: bytes.byteLength };
 }
 
 /** Writes atomically: `path` keeps its previous bytes unless the whole new file reached the disk. */
 export async function writeProjectFile(
-  fs: FileSystem, path: string, document: ProjectDocument, images: ReadonlyMap<ImageHash, Uint8Array>,
+  fs: FileSystem,
+  path: string,
+  document: ProjectDocument,
+  images: ReadonlyMap<ImageHash, Uint8Array>,
 ): Promise<number> {
   const { chunks, sizeBytes } = encodeProject(document, images);
   await writeFileAtomic(fs, path, chunks);

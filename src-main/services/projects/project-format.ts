@@ -47,7 +47,10 @@ export const sha256 = (bytes: Uint8Array): Buffer => createHash('sha256').update
 export const sha256Hex = (bytes: Uint8Array): ImageHash => sha256(bytes).toString('hex');
 
 /** The file as chunks (index first, then each image), so large images are written without being copied. */
-export function encodeProject(document: ProjectDocument, images: ReadonlyMap<ImageHash, Uint8Array>): { chunks: Uint8Array[]; sizeBytes: number } {
+export function encodeProject(
+  document: ProjectDocument,
+  images: ReadonlyMap<ImageHash, Uint8Array>,
+): { chunks: Uint8Array[]; sizeBytes: number } {
   const manifest = Buffer.from(JSON.stringify(document), 'utf8');
   const hashes = [...images.keys()].sort();
   const indexBytes = HEADER_BYTES + manifest.byteLength + ENTRY_BYTES * hashes.length + CHECKSUM_BYTES;
@@ -69,7 +72,8 @@ export function encodeProject(document: ProjectDocument, images: ReadonlyMap<Ima
   return { chunks: [index, ...hashes.map((h) => images.get(h)!)], sizeBytes };
 }
 
-type DamageReason = 'truncated' | 'trailing-data' | 'bad-header' | 'checksum-mismatch' | 'bad-manifest' | 'missing-image';
+type DamageReason =
+  'truncated' | 'trailing-data' | 'bad-header' | 'checksum-mismatch' | 'bad-manifest' | 'missing-image';
 type Damage = (reason: DamageReason, what: string, facts?: Record<string, string | number>) => ProjectError;
 
 /** Parses and verifies a whole file; throws ProjectError naming what is wrong and where. `source` names it in messages. */
@@ -81,57 +85,99 @@ export function decodeProject(bytes: Uint8Array, source: string): DecodedProject
 
   const tableAt = HEADER_BYTES + manifestBytes;
   const checksumAt = tableAt + ENTRY_BYTES * imageCount;
-  if (checksumAt + CHECKSUM_BYTES > buf.length) throw damaged('bad-header', `its header describes ${checksumAt + CHECKSUM_BYTES} bytes of index in a ${buf.length}-byte file`);
+  if (checksumAt + CHECKSUM_BYTES > buf.length)
+    throw damaged(
+      'bad-header',
+      `its header describes ${checksumAt + CHECKSUM_BYTES} bytes of index in a ${buf.length}-byte file`,
+    );
   if (!sha256(buf.subarray(0, checksumAt)).equals(buf.subarray(checksumAt, checksumAt + CHECKSUM_BYTES))) {
-    throw damaged('checksum-mismatch', `the header, manifest or image table (bytes 0-${checksumAt - 1}) changed after it was written`, { part: 'index' });
+    throw damaged(
+      'checksum-mismatch',
+      `the header, manifest or image table (bytes 0-${checksumAt - 1}) changed after it was written`,
+      { part: 'index' },
+    );
   }
   const images = readImages(buf, tableAt, imageCount, checksumAt + CHECKSUM_BYTES, damaged);
 
   let document: ProjectDocument;
   try {
-    document = checkProjectDocument(migrateManifest(JSON.parse(buf.toString('utf8', HEADER_BYTES, tableAt)), formatVersion, FORMAT_VERSION), 'manifest');
+    document = checkProjectDocument(
+      migrateManifest(JSON.parse(buf.toString('utf8', HEADER_BYTES, tableAt)), formatVersion, FORMAT_VERSION),
+      'manifest',
+    );
   } catch (e) {
-    if (e instanceof SyntaxError || e instanceof SchemaError) throw damaged('bad-manifest', e.message, { part: 'manifest' });
+    if (e instanceof SyntaxError || e instanceof SchemaError)
+      throw damaged('bad-manifest', e.message, { part: 'manifest' });
     throw e;
   }
   const missing = imageRefs(document).required.find((h) => !images.has(h));
-  if (missing !== undefined) throw damaged('missing-image', `image ${missing} is used by the project but not stored in the file`, { image: missing });
+  if (missing !== undefined)
+    throw damaged('missing-image', `image ${missing} is used by the project but not stored in the file`, {
+      image: missing,
+    });
   return { formatVersion, document, images };
 }
 
 /** Signature, version (before anything whose layout a newer version may have changed), then the length. */
-function readHeader(buf: Buffer, source: string, damaged: Damage): { formatVersion: number; manifestBytes: number; imageCount: number } {
+function readHeader(
+  buf: Buffer,
+  source: string,
+  damaged: Damage,
+): { formatVersion: number; manifestBytes: number; imageCount: number } {
   if (buf.length === 0) throw damaged('truncated', 'the file is empty');
   const magicSeen = buf.subarray(0, MAGIC.length);
   if (!MAGIC.subarray(0, magicSeen.length).every((b, i) => b === magicSeen[i])) {
-    throw new ProjectError('corrupt-file', 'not-a-project', `${source} is not an Atelier project (no .atelier signature)`, { path: source });
+    throw new ProjectError(
+      'corrupt-file',
+      'not-a-project',
+      `${source} is not an Atelier project (no .atelier signature)`,
+      { path: source },
+    );
   }
-  const cutInHeader = () => damaged('truncated', `it ends at byte ${buf.length}, inside the ${HEADER_BYTES}-byte header`);
+  const cutInHeader = () =>
+    damaged('truncated', `it ends at byte ${buf.length}, inside the ${HEADER_BYTES}-byte header`);
   if (buf.length < 16) throw cutInHeader();
   const formatVersion = buf.readUInt32LE(12);
   if (formatVersion > FORMAT_VERSION) {
-    throw new ProjectError('from-future', 'newer-format',
+    throw new ProjectError(
+      'from-future',
+      'newer-format',
       `${source} was saved by a newer Atelier (project format ${formatVersion}); this version reads format ${FORMAT_VERSION} and older`,
-      { path: source, fileVersion: formatVersion, supportedVersion: FORMAT_VERSION });
+      { path: source, fileVersion: formatVersion, supportedVersion: FORMAT_VERSION },
+    );
   }
   if (formatVersion < 1) throw damaged('bad-header', `format version ${formatVersion} does not exist`);
   if (buf.length < HEADER_BYTES) throw cutInHeader();
   const declared = buf.readBigUInt64LE(24);
-  if (declared > BigInt(buf.length)) throw damaged('truncated', `it has ${buf.length} bytes but was written with ${declared}; the end is missing`);
-  if (declared < BigInt(buf.length)) throw damaged('trailing-data', `it has ${buf.length} bytes but was written with ${declared}`);
+  if (declared > BigInt(buf.length))
+    throw damaged('truncated', `it has ${buf.length} bytes but was written with ${declared}; the end is missing`);
+  if (declared < BigInt(buf.length))
+    throw damaged('trailing-data', `it has ${buf.length} bytes but was written with ${declared}`);
   return { formatVersion, manifestBytes: buf.readUInt32LE(16), imageCount: buf.readUInt32LE(20) };
 }
 
-function readImages(buf: Buffer, tableAt: number, count: number, dataAt: number, damaged: Damage): Map<ImageHash, Uint8Array> {
+function readImages(
+  buf: Buffer,
+  tableAt: number,
+  count: number,
+  dataAt: number,
+  damaged: Damage,
+): Map<ImageHash, Uint8Array> {
   const images = new Map<ImageHash, Uint8Array>();
   let at = dataAt;
   for (let i = 0; i < count; i++) {
     const entry = tableAt + i * ENTRY_BYTES;
     const hash = buf.toString('hex', entry, entry + 32);
     const length = buf.readBigUInt64LE(entry + 32);
-    if (length > BigInt(buf.length - at)) throw damaged('bad-header', `image ${hash} claims ${length} bytes at byte ${at}, past the end of the file`);
+    if (length > BigInt(buf.length - at))
+      throw damaged('bad-header', `image ${hash} claims ${length} bytes at byte ${at}, past the end of the file`);
     const image = buf.subarray(at, at + Number(length));
-    if (sha256Hex(image) !== hash) throw damaged('checksum-mismatch', `image ${hash} (bytes ${at}-${at + image.length - 1}) does not match its checksum`, { part: 'image', image: hash });
+    if (sha256Hex(image) !== hash)
+      throw damaged(
+        'checksum-mismatch',
+        `image ${hash} (bytes ${at}-${at + image.length - 1}) does not match its checksum`,
+        { part: 'image', image: hash },
+      );
     images.set(hash, image);
     at += image.length;
   }

@@ -2,11 +2,36 @@
 // a file, or sent by the renderer. Past the field checks it enforces what makes a document coherent: unique
 // ids, references that resolve, reflection rounds whose parents come first (so the rounds form a tree).
 import type {
-  CanvasState, ChatMessage, ChecklistItem, Conversation, HistoryEntry, ImageHash, ProjectDocument, ProjectInput, ProjectParameters,
-  ProjectResult, Recipe, ReflectionRound, ReflectionSession, Workspace,
+  CanvasState,
+  ChatMessage,
+  ChecklistItem,
+  Conversation,
+  HistoryEntry,
+  ImageHash,
+  ProjectDocument,
+  ProjectInput,
+  ProjectParameters,
+  ProjectResult,
+  Recipe,
+  ReflectionRound,
+  ReflectionSession,
+  Workspace,
 } from '../../ipc/contract.ts';
 import {
-  SchemaError, bool, hash, id, list, num, nullable, oneOf, optional, pair, shape, text, time, type Check,
+  SchemaError,
+  bool,
+  hash,
+  id,
+  list,
+  num,
+  nullable,
+  oneOf,
+  optional,
+  pair,
+  shape,
+  text,
+  time,
+  type Check,
 } from './schema-checks.ts';
 
 // Caps guard against absurd payloads; product limits (e.g. five inputs per generation) belong to the UI.
@@ -105,7 +130,13 @@ const round: Check<ReflectionRound> = shape({
   outputImage: nullable(hash),
   checklist: list(checklistItem, { max: 64 }),
   fix: nullable(shape({ raw: PROMPT, parsed: nullable(PROMPT) })),
-  score: nullable(shape({ passed: num({ int: true, min: 0, max: 64 }), total: num({ int: true, min: 0, max: 64 }), meanProbability: probability })),
+  score: nullable(
+    shape({
+      passed: num({ int: true, min: 0, max: 64 }),
+      total: num({ int: true, min: 0, max: 64 }),
+      meanProbability: probability,
+    }),
+  ),
   timings: shape({ generateMs: duration, critiqueMs: duration, fixMs: duration }),
   modelId: text({ max: 4096 }),
 });
@@ -157,18 +188,25 @@ export function checkProjectDocument(value: unknown, at: string): ProjectDocumen
   const mustBeResult = (rid: string, where: string) => {
     if (!resultIds.has(rid)) throw new SchemaError(where, `refers to result "${rid}", which the project does not have`);
   };
-  doc.workspace.canvas.selectedResultIds.forEach((rid, i) => mustBeResult(rid, `${at}.workspace.canvas.selectedResultIds[${i}]`));
+  doc.workspace.canvas.selectedResultIds.forEach((rid, i) =>
+    mustBeResult(rid, `${at}.workspace.canvas.selectedResultIds[${i}]`),
+  );
   doc.history.forEach((entry, i) => {
     entry.resultIds.forEach((rid, j) => mustBeResult(rid, `${at}.history[${i}].resultIds[${j}]`));
     if (entry.reflectionId !== null && !reflectionIds.has(entry.reflectionId)) {
-      throw new SchemaError(`${at}.history[${i}].reflectionId`, `refers to reflection "${entry.reflectionId}", which the project does not have`);
+      throw new SchemaError(
+        `${at}.history[${i}].reflectionId`,
+        `refers to reflection "${entry.reflectionId}", which the project does not have`,
+      );
     }
   });
   doc.reflections.forEach((session, i) => checkRoundTree(session, `${at}.reflections[${i}]`));
   uniqueIds(doc.conversations, `${at}.conversations`);
   doc.conversations.forEach((c, i) => {
     uniqueIds(c.messages, `${at}.conversations[${i}].messages`);
-    c.messages.forEach((m, j) => { if (m.resultId !== null) mustBeResult(m.resultId, `${at}.conversations[${i}].messages[${j}].resultId`); });
+    c.messages.forEach((m, j) => {
+      if (m.resultId !== null) mustBeResult(m.resultId, `${at}.conversations[${i}].messages[${j}].resultId`);
+    });
   });
   return doc;
 }
@@ -179,7 +217,10 @@ function checkRoundTree(session: ReflectionSession, at: string): void {
   session.rounds.forEach((r, i) => {
     if (seen.has(r.id)) throw new SchemaError(`${at}.rounds[${i}].id`, `repeats the id "${r.id}"`);
     if (r.parentId !== null && !seen.has(r.parentId)) {
-      throw new SchemaError(`${at}.rounds[${i}].parentId`, `must name an earlier round of the same session, got "${r.parentId}"`);
+      throw new SchemaError(
+        `${at}.rounds[${i}].parentId`,
+        `must name an earlier round of the same session, got "${r.parentId}"`,
+      );
     }
     seen.add(r.id);
   });

@@ -52,12 +52,14 @@ export class ProjectStore {
   }
 
   async save(req: SaveProjectRequest): Promise<SavedProject> {
-    if (this.#path === null) throw new ProjectError('invalid-request', 'untitled', 'this project has no file yet: use save as');
+    if (this.#path === null)
+      throw new ProjectError('invalid-request', 'untitled', 'this project has no file yet: use save as');
     return this.#write(this.#path, req);
   }
 
   async saveAs(path: string, req: SaveProjectRequest): Promise<SavedProject> {
-    if (!isAbsolute(path)) throw new ProjectError('invalid-request', 'bad-name', `"${path}" is not an absolute path`, { path });
+    if (!isAbsolute(path))
+      throw new ProjectError('invalid-request', 'bad-name', `"${path}" is not an absolute path`, { path });
     const target = extname(path).toLowerCase() === PROJECT_EXTENSION ? path : `${path}${PROJECT_EXTENSION}`;
     const saved = await this.#write(target, req);
     this.#path = target;

@@ -11,7 +11,10 @@ export interface RecentList {
 const MAX_RECENT = 10;
 
 export class RecentProjects {
-  constructor(private readonly list: RecentList, private readonly fs: FileSystem) {}
+  constructor(
+    private readonly list: RecentList,
+    private readonly fs: FileSystem,
+  ) {}
 
   /** Moves `path` to the front. */
   add(path: string): void {
@@ -24,10 +27,12 @@ export class RecentProjects {
 
   /** Files that were moved or deleted stay listed, marked, so the UI can offer to forget them. */
   async entries(): Promise<RecentProject[]> {
-    return Promise.all(this.list.get().map(async (path) => ({
-      path,
-      name: basename(path, extname(path)),
-      exists: (await this.fs.stat(path).catch(() => null))?.isFile === true,
-    })));
+    return Promise.all(
+      this.list.get().map(async (path) => ({
+        path,
+        name: basename(path, extname(path)),
+        exists: (await this.fs.stat(path).catch(() => null))?.isFile === true,
+      })),
+    );
   }
 }

@@ -21,10 +21,22 @@ interface RecoveryMeta {
  * its time is the .atelier file's mtime, so a crash between the two writes never pairs data with a newer time.
  */
 export class RecoveryStore {
-  constructor(private readonly fs: FileSystem, readonly dir: string) {}
+  constructor(
+    private readonly fs: FileSystem,
+    readonly dir: string,
+  ) {}
 
-  async write(document: ProjectDocument, images: ReadonlyMap<ImageHash, Uint8Array>, projectPath: string | null): Promise<void> {
-    const meta: RecoveryMeta = { id: document.id, projectPath, prompt: document.workspace.prompt, resultCount: document.results.length };
+  async write(
+    document: ProjectDocument,
+    images: ReadonlyMap<ImageHash, Uint8Array>,
+    projectPath: string | null,
+  ): Promise<void> {
+    const meta: RecoveryMeta = {
+      id: document.id,
+      projectPath,
+      prompt: document.workspace.prompt,
+      resultCount: document.results.length,
+    };
     await this.fs.makeDir(this.dir);
     await writeFileAtomic(this.fs, this.#file(document.id, 'json'), [Buffer.from(JSON.stringify(meta), 'utf8')]);
     await writeProjectFile(this.fs, this.#file(document.id, 'atelier'), document, images);
@@ -62,7 +74,8 @@ export class RecoveryStore {
   async read(id: string): Promise<{ projectPath: string | null; project: DecodedProject }> {
     const meta = await this.#meta(id);
     const copy = meta && (await this.fs.stat(this.#file(id, 'atelier')));
-    if (!meta || !copy) throw new ProjectError('not-found', 'no-recovery', `no recovered work for project ${id}`, { id });
+    if (!meta || !copy)
+      throw new ProjectError('not-found', 'no-recovery', `no recovered work for project ${id}`, { id });
     return { projectPath: meta.projectPath, project: await readProjectFile(this.fs, this.#file(id, 'atelier')) };
   }
 
@@ -80,7 +93,9 @@ export class RecoveryStore {
   /** null for a missing or unreadable meta file: an interrupted first autosave, nothing to offer. */
   async #meta(id: string): Promise<RecoveryMeta | null> {
     try {
-      const meta = JSON.parse(Buffer.from(await this.fs.readFile(this.#file(id, 'json'))).toString('utf8')) as Partial<RecoveryMeta>;
+      const meta = JSON.parse(
+        Buffer.from(await this.fs.readFile(this.#file(id, 'json'))).toString('utf8'),
+      ) as Partial<RecoveryMeta>;
       if (meta.id !== id || typeof meta.prompt !== 'string' || typeof meta.resultCount !== 'number') return null;
       if (meta.projectPath !== null && typeof meta.projectPath !== 'string') return null;
       return { id, projectPath: meta.projectPath, prompt: meta.prompt, resultCount: meta.resultCount };

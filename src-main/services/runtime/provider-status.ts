@@ -30,11 +30,14 @@ export class ProviderStatusService {
   status(refresh: boolean): Promise<ProviderStatus> {
     const preference = this.deps.settings().provider;
     if (this.last && !refresh && this.last.preference === preference) return this.last.status;
-    const status = this.deps.engine.run(`providers-${randomUUID()}`, { kind: 'providers', request: this.request(refresh) })
+    const status = this.deps.engine
+      .run(`providers-${randomUUID()}`, { kind: 'providers', request: this.request(refresh) })
       .then((result) => toProviderStatus(result as ProviderSelection));
     const entry = { preference, status };
     this.last = entry;
-    status.catch(() => { if (this.last === entry) this.last = null; });
+    status.catch(() => {
+      if (this.last === entry) this.last = null;
+    });
     return status;
   }
 }
@@ -45,6 +48,13 @@ export function toProviderStatus(s: ProviderSelection): ProviderStatus {
     preference: s.preference,
     reason: s.reason,
     summary: selectionSummary(s),
-    tried: s.tried.map((a) => ({ provider: a.provider, ok: a.ok, error: a.error, detail: a.detail, cached: a.cached, cpuOps: [...a.cpuOps] })),
+    tried: s.tried.map((a) => ({
+      provider: a.provider,
+      ok: a.ok,
+      error: a.error,
+      detail: a.detail,
+      cached: a.cached,
+      cpuOps: [...a.cpuOps],
+    })),
   };
 }

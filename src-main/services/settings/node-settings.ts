@@ -13,6 +13,21 @@ export const SETTINGS_FILE_NAME = 'settings';
  */
 export function openNodeSettings(env: NodeJS.ProcessEnv = process.env, dir = userDataDir(env)): SettingsService {
   const defaults = SETTINGS_DEFAULTS(defaultModelsDir(env), defaultCacheDir(env));
-  const conf = new Conf<Settings>({ cwd: dir, configName: SETTINGS_FILE_NAME, defaults, schema: SETTINGS_SCHEMA as never, projectName: 'atelier', clearInvalidConfig: false });
-  return new SettingsService({ get store() { return conf.store; }, set: (patch) => conf.set(patch) }, defaults);
+  const conf = new Conf<Settings>({
+    cwd: dir,
+    configName: SETTINGS_FILE_NAME,
+    defaults,
+    schema: SETTINGS_SCHEMA as never,
+    projectName: 'atelier',
+    clearInvalidConfig: false,
+  });
+  return new SettingsService(
+    {
+      get store() {
+        return conf.store;
+      },
+      set: (patch) => conf.set(patch),
+    },
+    defaults,
+  );
 }

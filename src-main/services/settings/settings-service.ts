@@ -46,14 +46,17 @@ function checkField(key: string, value: unknown): void {
   switch (rule.type) {
     case 'string': {
       if (typeof value !== 'string') throw fail('must be text');
-      if (rule.enum && !(rule.enum as readonly string[]).includes(value)) throw fail(`must be one of ${(rule.enum as string[]).join(', ')}`);
-      if (rule.pattern && !new RegExp(rule.pattern as string).test(value)) throw fail(`must match ${String(rule.pattern)}`);
+      if (rule.enum && !(rule.enum as readonly string[]).includes(value))
+        throw fail(`must be one of ${(rule.enum as string[]).join(', ')}`);
+      if (rule.pattern && !new RegExp(rule.pattern as string).test(value))
+        throw fail(`must match ${String(rule.pattern)}`);
       if (rule.minLength && value.length < (rule.minLength as number)) throw fail('must not be empty');
       return;
     }
     case 'number':
       if (typeof value !== 'number' || !Number.isFinite(value)) throw fail('must be a number');
-      if (value < (rule.minimum as number) || value > (rule.maximum as number)) throw fail(`must be between ${String(rule.minimum)} and ${String(rule.maximum)}`);
+      if (value < (rule.minimum as number) || value > (rule.maximum as number))
+        throw fail(`must be between ${String(rule.minimum)} and ${String(rule.maximum)}`);
       return;
     case 'array':
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw fail('must be a list of text');

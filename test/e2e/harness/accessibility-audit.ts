@@ -12,8 +12,17 @@ const FAILING_IMPACTS: readonly ImpactValue[] = ['serious', 'critical'];
 /** WCAG 2.1 A/AA plus axe's best practices (landmarks, headings, region), the set an auditor would run. */
 const RULE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
 
-export interface Finding { id: string; impact: ImpactValue | null; help: string; targets: string[]; summary: string }
-export interface AuditReport { name: string; themes: Record<AuditedTheme, Finding[]> }
+export interface Finding {
+  id: string;
+  impact: ImpactValue | null;
+  help: string;
+  targets: string[];
+  summary: string;
+}
+export interface AuditReport {
+  name: string;
+  themes: Record<AuditedTheme, Finding[]>;
+}
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -30,7 +39,8 @@ export async function auditPage(page: Page, name: string, reportPath: string): P
     const shell = document.querySelector('.shell');
     const style = document.createElement('style');
     style.id = 'axe-audit-still';
-    style.textContent = '*, *::before, *::after { transition: none !important; animation-play-state: paused !important; }';
+    style.textContent =
+      '*, *::before, *::after { transition: none !important; animation-play-state: paused !important; }';
     document.head.append(style);
     return shell?.getAttribute('data-theme') ?? null;
   });

@@ -2,7 +2,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { METHODS, EVENTS, eventChannel, invokeChannel, type Contract, type Events } from '../../../src-main/ipc/contract.ts';
+import {
+  METHODS,
+  EVENTS,
+  eventChannel,
+  invokeChannel,
+  type Contract,
+  type Events,
+} from '../../../src-main/ipc/contract.ts';
 import { PARSERS } from '../../../src-main/ipc/parsers/index.ts';
 import { registerHandlers } from '../../../src-main/ipc/register-handlers.ts';
 import type { Engine } from '../../../src-main/engine/host/engine-client.ts';
@@ -33,7 +40,11 @@ export function headlessUnavailable(): string | null {
  * else the suggested name), and Open and the folder picker answer what the test put in `next` (null: cancel).
  */
 export class ScriptedDialogs {
-  next: { saveName: string | null; openProject: string | null; folder: string | null } = { saveName: null, openProject: null, folder: null };
+  next: { saveName: string | null; openProject: string | null; folder: string | null } = {
+    saveName: null,
+    openProject: null,
+    folder: null,
+  };
   constructor(private readonly userData: string) {}
 
   readonly contract: Contract['dialogs'] = {
@@ -75,18 +86,42 @@ export class AppUnderTest {
     const { url, server } = await serveStatic(join(repoRoot, 'out/renderer'));
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
     });
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     let ready = false;
     const early: [string, unknown][] = [];
     const deliver = (channel: string, payload: unknown) =>
-      page.evaluate(([c, p]) => (window as unknown as { __atelierDeliver(c: string, p: unknown): void }).__atelierDeliver(c, p), [channel, likeStructuredClone(payload)] as const).catch(() => {});
+      page
+        .evaluate(
+          ([c, p]) => (window as unknown as { __atelierDeliver(c: string, p: unknown): void }).__atelierDeliver(c, p),
+          [channel, likeStructuredClone(payload)] as const,
+        )
+        .catch(() => {});
     const emit = <E extends keyof Events>(event: E, payload: Events[E]) => {
       if (ready) void deliver(eventChannel(event), payload);
       else early.push([eventChannel(event), payload]);
     };
-    const services = createAppServices({ engine: options.wrapEngine?.(engine) ?? engine, settings, emit, shell: 'node', version: readVersion(), openExternal: async () => {}, userDataDir: userData, env, log: (e) => console.error('[background]', e), dialogs: dialogs.contract });
+    const services = createAppServices({
+      engine: options.wrapEngine?.(engine) ?? engine,
+      settings,
+      emit,
+      shell: 'node',
+      version: readVersion(),
+      openExternal: async () => {},
+      userDataDir: userData,
+      env,
+      log: (e) => console.error('[background]', e),
+      dialogs: dialogs.contract,
+    });
     const handlers = new Map<string, (event: unknown, ...args: unknown[]) => unknown>();
     registerHandlers({ handle: (channel, fn) => handlers.set(channel, fn) }, services.contract, PARSERS);
     await page.exposeBinding('__atelierInvoke', async (_source, channel: string, args: unknown[]) => {
@@ -95,7 +130,12 @@ export class AppUnderTest {
       return likeStructuredClone(await handler({}, ...args));
     });
     const channels = {
-      methods: Object.fromEntries(Object.entries(METHODS).map(([ns, ms]) => [ns, Object.fromEntries(Object.keys(ms).map((m) => [m, invokeChannel(ns, m)]))])),
+      methods: Object.fromEntries(
+        Object.entries(METHODS).map(([ns, ms]) => [
+          ns,
+          Object.fromEntries(Object.keys(ms).map((m) => [m, invokeChannel(ns, m)])),
+        ]),
+      ),
       events: Object.fromEntries(Object.keys(EVENTS).map((e) => [e, eventChannel(e as keyof Events)])),
     };
     await page.addInitScript(installBridge, channels);
@@ -149,7 +189,10 @@ function readVersion(): string {
  * Runs in the page before the app: builds `window.api` from the channel names the contract produced in Node,
  * as the preload does in Electron (no channel name is spelled here).
  */
-function installBridge(channels: { methods: Record<string, Record<string, string>>; events: Record<string, string> }): void {
+function installBridge(channels: {
+  methods: Record<string, Record<string, string>>;
+  events: Record<string, string>;
+}): void {
   const w = window as unknown as Record<string, unknown>;
   const invoke = w.__atelierInvoke as (channel: string, args: unknown[]) => Promise<unknown>;
   const listeners = new Map<string, Set<(p: unknown) => void>>();
@@ -165,7 +208,9 @@ function installBridge(channels: { methods: Record<string, Record<string, string
     },
   };
   for (const [ns, methods] of Object.entries(channels.methods)) {
-    api[ns] = Object.fromEntries(Object.entries(methods).map(([m, channel]) => [m, (...args: unknown[]) => invoke(channel, args)]));
+    api[ns] = Object.fromEntries(
+      Object.entries(methods).map(([m, channel]) => [m, (...args: unknown[]) => invoke(channel, args)]),
+    );
   }
   Object.defineProperty(window, 'api', { value: Object.freeze(api), writable: false });
 }

@@ -49,8 +49,13 @@ export function gatedChat(engine: Engine, gate: PieceGate): Engine {
       const value = await engine.run(jobId, task, {
         ...options,
         onProgress: (p) => {
-          if (!p.report) { options.onProgress?.(p); return; }
-          delivered = delivered.then(async () => { if (await gate.pass(options.signal)) options.onProgress?.(p); });
+          if (!p.report) {
+            options.onProgress?.(p);
+            return;
+          }
+          delivered = delivered.then(async () => {
+            if (await gate.pass(options.signal)) options.onProgress?.(p);
+          });
         },
       });
       await delivered;

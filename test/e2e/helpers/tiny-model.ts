@@ -10,7 +10,11 @@ export const TINY_REPO = 'atelier-tests/omnigen2-tiny';
  * Polls `check` until it answers true; a string answer is a failure the user can see (an error banner, a failed
  * run), reported at once with its text instead of after a timeout.
  */
-export async function until(check: () => Promise<true | string | null>, timeoutMs: number, what: string): Promise<void> {
+export async function until(
+  check: () => Promise<true | string | null>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const answer = await check();
@@ -23,11 +27,15 @@ export async function until(check: () => Promise<true | string | null>, timeoutM
 
 /** Waits until `expected` runs are done; a failed run fails the test with the message shown in the queue. */
 export function finishedRuns(page: Page, expected: number): Promise<void> {
-  return until(async () => {
-    const failure = page.locator('.queue-item[data-phase="failed"] .queue-error');
-    if (await failure.count()) return (await failure.first().textContent()) ?? 'failed';
-    return (await page.locator('.queue-item[data-phase="done"]').count()) >= expected ? true : null;
-  }, 150_000, 'generation');
+  return until(
+    async () => {
+      const failure = page.locator('.queue-item[data-phase="failed"] .queue-error');
+      if (await failure.count()) return (await failure.first().textContent()) ?? 'failed';
+      return (await page.locator('.queue-item[data-phase="done"]').count()) >= expected ? true : null;
+    },
+    150_000,
+    'generation',
+  );
 }
 
 /**
@@ -35,16 +43,28 @@ export function finishedRuns(page: Page, expected: number): Promise<void> {
  * at once with its text) and returns to the workspace. `enterFolder` puts TINY_MODEL in the Folder field (default:
  * typed in; the projects suite goes through the Browse… dialog instead).
  */
-export async function importTinyModel(page: Page, enterFolder = () => page.getByLabel('Folder').fill(TINY_MODEL)): Promise<void> {
+export async function importTinyModel(
+  page: Page,
+  enterFolder = () => page.getByLabel('Folder').fill(TINY_MODEL),
+): Promise<void> {
   await page.keyboard.press('Control+3');
   await enterFolder();
   await page.getByLabel(/Repository id/).fill(TINY_REPO);
   await page.getByRole('button', { name: 'Import', exact: true }).click();
   const card = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: TINY_REPO }) });
-  await until(async () => {
-    const alert = page.getByRole('alert');
-    if (await alert.count()) return (await alert.first().textContent()) ?? 'error';
-    return (await card.getByTestId('model-state').textContent().catch(() => null)) === 'Ready' ? true : null;
-  }, 60_000, 'import');
+  await until(
+    async () => {
+      const alert = page.getByRole('alert');
+      if (await alert.count()) return (await alert.first().textContent()) ?? 'error';
+      return (await card
+        .getByTestId('model-state')
+        .textContent()
+        .catch(() => null)) === 'Ready'
+        ? true
+        : null;
+    },
+    60_000,
+    'import',
+  );
   await page.keyboard.press('Control+1');
 }

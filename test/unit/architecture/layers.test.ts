@@ -15,26 +15,38 @@ function sources(dir: string): string[] {
 function imports(file: string): { spec: string; typeOnly: boolean }[] {
   const text = readFileSync(file, 'utf8');
   const found: { spec: string; typeOnly: boolean }[] = [];
-  for (const m of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]/gm)) found.push({ spec: m[3]!, typeOnly: Boolean(m[2]) });
+  for (const m of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]/gm))
+    found.push({ spec: m[3]!, typeOnly: Boolean(m[2]) });
   for (const m of text.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm)) found.push({ spec: m[1]!, typeOnly: false });
-  for (const m of text.matchAll(/(?:import|require)\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push({ spec: m[1]!, typeOnly: false });
+  for (const m of text.matchAll(/(?:import|require)\(\s*['"]([^'"]+)['"]\s*\)/g))
+    found.push({ spec: m[1]!, typeOnly: false });
   return found;
 }
 
 const rel = (p: string) => relative(repoRoot, p);
 
 describe('layering rules (ARCHITECTURE.md)', () => {
-  const plainNode = [...sources(join(repoRoot, 'src-main/engine')), ...sources(join(repoRoot, 'src-main/services')), ...sources(join(repoRoot, 'src-main/cli')), join(repoRoot, 'src-main/cli.ts')];
+  const plainNode = [
+    ...sources(join(repoRoot, 'src-main/engine')),
+    ...sources(join(repoRoot, 'src-main/services')),
+    ...sources(join(repoRoot, 'src-main/cli')),
+    join(repoRoot, 'src-main/cli.ts'),
+  ];
 
   test('engine/, services/ and the CLI never import electron', () => {
     expect(plainNode.length).toBeGreaterThan(10);
-    const offenders = plainNode.filter((f) => imports(f).some((i) => i.spec === 'electron' || i.spec.startsWith('electron/')));
+    const offenders = plainNode.filter((f) =>
+      imports(f).some((i) => i.spec === 'electron' || i.spec.startsWith('electron/')),
+    );
     expect(offenders.map(rel)).toEqual([]);
   });
 
   test('engine/ does not reach up into services/, ipc/ or the renderer', () => {
     const offenders = sources(join(repoRoot, 'src-main/engine')).flatMap((f) =>
-      imports(f).filter((i) => /\/(services|ipc|electron)\//.test(`/${i.spec}`) || i.spec.includes('src-renderer')).map((i) => `${rel(f)} → ${i.spec}`));
+      imports(f)
+        .filter((i) => /\/(services|ipc|electron)\//.test(`/${i.spec}`) || i.spec.includes('src-renderer'))
+        .map((i) => `${rel(f)} → ${i.spec}`),
+    );
     expect(offenders).toEqual([]);
   });
 
@@ -48,21 +60,36 @@ describe('layering rules (ARCHITECTURE.md)', () => {
   test('graph builders and their building blocks never import the pipeline or the host', () => {
     const files = lowerLayers.flatMap((layer) => sources(join(engineDir, layer)));
     expect(files.some((f) => f.includes('/models/qwen-text/'))).toBe(true);
-    const offenders = files.flatMap((f) => engineImportsOf(f).filter((i) => inside(i.target, 'pipeline') || inside(i.target, 'host')).map((i) => `${rel(f)} → ${i.spec}`));
+    const offenders = files.flatMap((f) =>
+      engineImportsOf(f)
+        .filter((i) => inside(i.target, 'pipeline') || inside(i.target, 'host'))
+        .map((i) => `${rel(f)} → ${i.spec}`),
+    );
     expect(offenders).toEqual([]);
   });
 
   test('the pipeline uses the host only for types (the host runs the pipeline, not the other way round)', () => {
-    const offenders = sources(join(engineDir, 'pipeline')).flatMap((f) => engineImportsOf(f).filter((i) => inside(i.target, 'host') && !i.typeOnly).map((i) => `${rel(f)} → ${i.spec}`));
+    const offenders = sources(join(engineDir, 'pipeline')).flatMap((f) =>
+      engineImportsOf(f)
+        .filter((i) => inside(i.target, 'host') && !i.typeOnly)
+        .map((i) => `${rel(f)} → ${i.spec}`),
+    );
     expect(offenders).toEqual([]);
   });
 
   test('the renderer never touches Node and imports only types from the contract', () => {
     const files = sources(join(repoRoot, 'src-renderer'));
     expect(files.length).toBeGreaterThan(3);
-    const offenders = files.flatMap((f) => imports(f).filter((i) =>
-      i.spec === 'electron' || i.spec.startsWith('node:') ||
-      (i.spec.includes('src-main/') && !(i.spec.endsWith('src-main/ipc/contract.ts') && i.typeOnly))).map((i) => `${rel(f)} → ${i.spec}`));
+    const offenders = files.flatMap((f) =>
+      imports(f)
+        .filter(
+          (i) =>
+            i.spec === 'electron' ||
+            i.spec.startsWith('node:') ||
+            (i.spec.includes('src-main/') && !(i.spec.endsWith('src-main/ipc/contract.ts') && i.typeOnly)),
+        )
+        .map((i) => `${rel(f)} → ${i.spec}`),
+    );
     expect(offenders).toEqual([]);
   });
 

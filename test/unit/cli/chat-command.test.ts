@@ -14,14 +14,21 @@ async function atelier(argv: string[], signal = new AbortController().signal, st
   const stdout: string[] = [];
   const stderr: string[] = [];
   const code = await runCli(argv, {
-    stdout: (t) => stdout.push(t), stderr: (t) => stderr.push(t), interactive: false, env: { ATELIER_USER_DATA: join(dir, 'user-data') }, cwd: dir, signal,
+    stdout: (t) => stdout.push(t),
+    stderr: (t) => stderr.push(t),
+    interactive: false,
+    env: { ATELIER_USER_DATA: join(dir, 'user-data') },
+    cwd: dir,
+    signal,
     ...(stdin !== undefined ? { stdin: async () => stdin } : {}),
   });
   return { code, stdout, stderr: stderr.join('') };
 }
 
 let dir: string;
-beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'atelier-chat-cli-')); });
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'atelier-chat-cli-'));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('atelier chat', () => {
@@ -35,7 +42,20 @@ describe('atelier chat', () => {
   });
 
   test('sampled answers stream in several writes, reproducibly for one seed', async () => {
-    const args = ['chat', '--model', modelDir, '--temperature', '1', '--top-p', '0.95', '--seed', '3', '--max-tokens', '16', 'hello'];
+    const args = [
+      'chat',
+      '--model',
+      modelDir,
+      '--temperature',
+      '1',
+      '--top-p',
+      '0.95',
+      '--seed',
+      '3',
+      '--max-tokens',
+      '16',
+      'hello',
+    ];
     const first = await atelier(args);
     expect(first.code).toBe(0);
     expect(first.stdout.length).toBeGreaterThan(3);
@@ -45,8 +65,19 @@ describe('atelier chat', () => {
   test('asks about an image file', async () => {
     const png = join(dir, 'picture.png');
     const pixels = Buffer.from(Array.from({ length: 70 * 42 * 3 }, (_, i) => (i * 53) % 256));
-    await sharp(pixels, { raw: { width: 70, height: 42, channels: 3 } }).png().toFile(png);
-    const { code, stdout, stderr } = await atelier(['chat', '--model', modelDir, '--image', 'picture.png', '--max-tokens', '4', 'Describe <img1>.']);
+    await sharp(pixels, { raw: { width: 70, height: 42, channels: 3 } })
+      .png()
+      .toFile(png);
+    const { code, stdout, stderr } = await atelier([
+      'chat',
+      '--model',
+      modelDir,
+      '--image',
+      'picture.png',
+      '--max-tokens',
+      '4',
+      'Describe <img1>.',
+    ]);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(stdout.join('').length).toBeGreaterThan(1);
   });
@@ -54,30 +85,111 @@ describe('atelier chat', () => {
   test('multi-turn from a file or stdin: each line answered in turn, the earlier turns in context', async () => {
     writeFileSync(join(dir, 'conversation.txt'), 'What is in image 1?\n\nAnd its colour?\n');
     const png = join(dir, 'turns.png');
-    await sharp(Buffer.alloc(56 * 56 * 3, 90), { raw: { width: 56, height: 56, channels: 3 } }).png().toFile(png);
-    const fromFile = await atelier(['chat', '--model', modelDir, '--image', 'turns.png', '--max-tokens', '3', '--input', 'conversation.txt']);
+    await sharp(Buffer.alloc(56 * 56 * 3, 90), { raw: { width: 56, height: 56, channels: 3 } })
+      .png()
+      .toFile(png);
+    const fromFile = await atelier([
+      'chat',
+      '--model',
+      modelDir,
+      '--image',
+      'turns.png',
+      '--max-tokens',
+      '3',
+      '--input',
+      'conversation.txt',
+    ]);
     expect({ code: fromFile.code, stderr: fromFile.stderr }).toEqual({ code: 0, stderr: '' });
     const out = fromFile.stdout.join('');
     expect(out.startsWith('> What is in image 1?\n')).toBe(true);
     expect(out).toContain('\n> And its colour?\n');
-    const fromStdin = await atelier(['chat', '--model', modelDir, '--image', 'turns.png', '--max-tokens', '3', '--input', '-'], undefined, 'What is in image 1?\nAnd its colour?\n');
+    const fromStdin = await atelier(
+      ['chat', '--model', modelDir, '--image', 'turns.png', '--max-tokens', '3', '--input', '-'],
+      undefined,
+      'What is in image 1?\nAnd its colour?\n',
+    );
     expect(fromStdin.stdout.join('')).toBe(out);
     // The second answer depends on the first turn: alone, the same question is answered from a shorter prompt.
-    const alone = await atelier(['chat', '--model', modelDir, '--image', 'turns.png', '--max-tokens', '3', '--temperature', '1', '--seed', '1', '--input', '-'], undefined, 'And its colour?\n');
-    const inContext = await atelier(['chat', '--model', modelDir, '--image', 'turns.png', '--max-tokens', '3', '--temperature', '1', '--seed', '1', '--input', '-'], undefined, 'What is in image 1?\nAnd its colour?\n');
-    expect(inContext.stdout.join('').split('> And its colour?\n')[1]).not.toBe(alone.stdout.join('').split('> And its colour?\n')[1] ?? alone.stdout.join(''));
+    const alone = await atelier(
+      [
+        'chat',
+        '--model',
+        modelDir,
+        '--image',
+        'turns.png',
+        '--max-tokens',
+        '3',
+        '--temperature',
+        '1',
+        '--seed',
+        '1',
+        '--input',
+        '-',
+      ],
+      undefined,
+      'And its colour?\n',
+    );
+    const inContext = await atelier(
+      [
+        'chat',
+        '--model',
+        modelDir,
+        '--image',
+        'turns.png',
+        '--max-tokens',
+        '3',
+        '--temperature',
+        '1',
+        '--seed',
+        '1',
+        '--input',
+        '-',
+      ],
+      undefined,
+      'What is in image 1?\nAnd its colour?\n',
+    );
+    expect(inContext.stdout.join('').split('> And its colour?\n')[1]).not.toBe(
+      alone.stdout.join('').split('> And its colour?\n')[1] ?? alone.stdout.join(''),
+    );
     expect((await atelier(['chat', '--model', modelDir, '--input', '-'], undefined, '\n\n')).code).toBe(2);
   });
 
   test('--draw answers the last message with a picture that carries its recipe, conversation included', async () => {
-    const { code, stdout, stderr } = await atelier(['chat', '--model', modelDir, '--max-tokens', '2', '--draw', '--steps', '2', '--width', '64', '--height', '48', '--seed', '5',
-      '--out', 'drawn.png', '--input', '-'], undefined, 'What is a cube?\nDraw a red cube.\n');
+    const { code, stdout, stderr } = await atelier(
+      [
+        'chat',
+        '--model',
+        modelDir,
+        '--max-tokens',
+        '2',
+        '--draw',
+        '--steps',
+        '2',
+        '--width',
+        '64',
+        '--height',
+        '48',
+        '--seed',
+        '5',
+        '--out',
+        'drawn.png',
+        '--input',
+        '-',
+      ],
+      undefined,
+      'What is a cube?\nDraw a red cube.\n',
+    );
     expect(code).toBe(0);
     expect(stderr).not.toMatch(/error|cannot/i);
     expect(stdout.join('')).toContain(`<|img|> ${join(dir, 'drawn.png')}\n`);
     expect(await sharp(join(dir, 'drawn.png')).metadata()).toMatchObject({ format: 'png', width: 64, height: 48 });
     const recipe = readRecipe(readFileSync(join(dir, 'drawn.png')));
-    expect(recipe).toMatchObject({ prompt: 'Draw a red cube.', seed: 5, steps: 2, chat: { history: [{ role: 'user', text: 'What is a cube?' }, { role: 'assistant' }] } });
+    expect(recipe).toMatchObject({
+      prompt: 'Draw a red cube.',
+      seed: 5,
+      steps: 2,
+      chat: { history: [{ role: 'user', text: 'What is a cube?' }, { role: 'assistant' }] },
+    });
   });
 
   test('a model folder without mllm/ or processor/ is a one-line error', async () => {
@@ -89,7 +201,9 @@ describe('atelier chat', () => {
       }
       const { code, stderr } = await atelier(['chat', '--model', partial, 'hi']);
       expect(code).toBe(1);
-      expect(stderr).toBe(`atelier chat: the model folder ${partial} has no ${missing}/ folder; chat needs the multimodal model (mllm/) and its tokenizer (processor/)\n`);
+      expect(stderr).toBe(
+        `atelier chat: the model folder ${partial} has no ${missing}/ folder; chat needs the multimodal model (mllm/) and its tokenizer (processor/)\n`,
+      );
     }
     expect((await atelier(['chat', '--model', join(dir, 'nowhere'), 'hi'])).stderr).toMatch(/no model folder at/);
   });

@@ -23,8 +23,12 @@ async function atelier(h: { userData: string; cwd: string }, argv: string[]) {
   let stdout = '';
   let stderr = '';
   const code = await runCli(argv, {
-    stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), interactive: false,
-    env: { ATELIER_USER_DATA: h.userData }, cwd: h.cwd, signal: new AbortController().signal,
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    interactive: false,
+    env: { ATELIER_USER_DATA: h.userData },
+    cwd: h.cwd,
+    signal: new AbortController().signal,
   });
   return { code, stdout, stderr };
 }
@@ -70,7 +74,9 @@ describe('--model finds models the way the app does', () => {
   test('an id that is neither installed nor a folder says both, in one line', async () => {
     const r = await atelier(one, [...ESTIMATE, '--model', 'acme/other']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^atelier estimate: acme\/other is not installed in .*models, and there is no folder .*acme\/other; install it \(atelier models download acme\/other\) or give a model folder\n$/);
+    expect(r.stderr).toMatch(
+      /^atelier estimate: acme\/other is not installed in .*models, and there is no folder .*acme\/other; install it \(atelier models download acme\/other\) or give a model folder\n$/,
+    );
   });
 
   test('a model that is not ready is refused by its id, with what to do', async () => {
@@ -81,9 +87,17 @@ describe('--model finds models the way the app does', () => {
     data.models[0]!.state = 'paused';
     writeFileSync(registry, JSON.stringify(data));
     const named = await atelier(h, [...ESTIMATE, '--model', 'acme/paused']);
-    expect(named).toMatchObject({ code: 1, stderr: expect.stringMatching(/acme\/paused in .* is not completely downloaded \(paused\); resume it with atelier models download acme\/paused\n$/) });
+    expect(named).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(
+        /acme\/paused in .* is not completely downloaded \(paused\); resume it with atelier models download acme\/paused\n$/,
+      ),
+    });
     const unnamed = await atelier(h, ESTIMATE);
-    expect(unnamed).toMatchObject({ code: 1, stderr: expect.stringMatching(/no model in .* is ready to run \(acme\/paused, paused\)/) });
+    expect(unnamed).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/no model in .* is ready to run \(acme\/paused, paused\)/),
+    });
   });
 });
 
@@ -94,7 +108,9 @@ describe('the default model', () => {
     await importAs(h, 'acme/two');
     const ambiguous = await atelier(h, ESTIMATE);
     expect(ambiguous.code).toBe(1);
-    expect(ambiguous.stderr).toMatch(/^atelier estimate: 2 models are installed in .* \(acme\/one, acme\/two\); choose one with --model REPO\n$/);
+    expect(ambiguous.stderr).toMatch(
+      /^atelier estimate: 2 models are installed in .* \(acme\/one, acme\/two\); choose one with --model REPO\n$/,
+    );
     const official = await importAs(h, 'OmniGen2/OmniGen2');
     const r = await atelier(h, ESTIMATE);
     expect(r.code, r.stderr).toBe(0);
@@ -109,6 +125,10 @@ describe('the default model', () => {
   ])('%s with nothing installed says how to get a model, in one line', async (command, argv) => {
     const r = await atelier(home(), argv);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`^atelier ${command}: no model is installed in .*models; download one \\(atelier models download OmniGen2/OmniGen2\\), import a folder \\(atelier models import FOLDER\\), or give --model DIR\\n$`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^atelier ${command}: no model is installed in .*models; download one \\(atelier models download OmniGen2/OmniGen2\\), import a folder \\(atelier models import FOLDER\\), or give --model DIR\\n$`,
+      ),
+    );
   });
 });

@@ -31,12 +31,19 @@ async function cli(...argv: string[]): Promise<{ code: number; stdout: string; s
   return cliWithSignal(new AbortController().signal, ...argv);
 }
 
-async function cliWithSignal(signal: AbortSignal, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cliWithSignal(
+  signal: AbortSignal,
+  ...argv: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(['models', ...argv], {
-    stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), interactive: false,
-    env: { ATELIER_USER_DATA: work }, cwd: work, signal,
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    interactive: false,
+    env: { ATELIER_USER_DATA: work },
+    cwd: work,
+    signal,
   });
   return { code, stdout, stderr };
 }
@@ -44,7 +51,16 @@ async function cliWithSignal(signal: AbortSignal, ...argv: string[]): Promise<{ 
 async function largestPart(): Promise<number> {
   const dir = join(modelsDir, 'OmniGen2--OmniGen2');
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  const sizes = await Promise.all(entries.filter((e) => e.name.endsWith('.part')).map((e) => stat(join(e.parentPath, e.name)).then((s) => s.size, () => 0)));
+  const sizes = await Promise.all(
+    entries
+      .filter((e) => e.name.endsWith('.part'))
+      .map((e) =>
+        stat(join(e.parentPath, e.name)).then(
+          (s) => s.size,
+          () => 0,
+        ),
+      ),
+  );
   return Math.max(0, ...sizes);
 }
 
@@ -61,7 +77,10 @@ describe('atelier models (in process)', () => {
     expect(down.stdout).toMatch(/OmniGen2\/OmniGen2 is ready: .*every file verified/);
     expect(down.stderr).toMatch(/downloading \d+\/\d+ files \[/);
     const folder = join(modelsDir, 'OmniGen2--OmniGen2');
-    expect(await cli('verify', folder)).toMatchObject({ code: 0, stdout: expect.stringMatching(/all 12 files verified/) });
+    expect(await cli('verify', folder)).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/all 12 files verified/),
+    });
     const path = join(folder, WEIGHTS);
     const bytes = await readFile(path);
     bytes[4096]! ^= 0x40;
@@ -69,7 +88,9 @@ describe('atelier models (in process)', () => {
     await writeFile(path, bytes);
     const bad = await cli('verify', folder);
     expect(bad.code).toBe(1);
-    expect(bad.stderr.trim().split('\n').at(-1)).toMatch(/^atelier models: OmniGen2\/OmniGen2 is damaged: 1 file\(s\) missing or altered: transformer\/diffusion_pytorch_model\.safetensors; run atelier models download/);
+    expect(bad.stderr.trim().split('\n').at(-1)).toMatch(
+      /^atelier models: OmniGen2\/OmniGen2 is damaged: 1 file\(s\) missing or altered: transformer\/diffusion_pytorch_model\.safetensors; run atelier models download/,
+    );
     expect(await cli('download', REPO, '--endpoint', hub.url, '--dir', modelsDir)).toMatchObject({ code: 0 });
     expect(await cli('verify', REPO, '--dir', modelsDir)).toMatchObject({ code: 0 });
     expect(await cli('remove', REPO, '--dir', modelsDir)).toMatchObject({ code: 0 });
@@ -92,11 +113,19 @@ describe('atelier models (in process)', () => {
     expect(await cli('download')).toMatchObject({ code: 2, stderr: expect.stringMatching(/exactly one argument/) });
     expect(await cli('fetch')).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown subcommand "fetch"/) });
     expect(await cli('download', 'not a repo', '--dir', modelsDir)).toMatchObject({ code: 2 });
-    expect(await cli('download', REPO, '--token-env', 'NO_SUCH_VAR', '--dir', modelsDir)).toMatchObject({ code: 2, stderr: expect.stringMatching(/NO_SUCH_VAR is empty/) });
+    expect(await cli('download', REPO, '--token-env', 'NO_SUCH_VAR', '--dir', modelsDir)).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/NO_SUCH_VAR is empty/),
+    });
     const missing = await cli('download', 'nobody/nothing', '--endpoint', hub.url, '--dir', modelsDir);
     expect(missing.code).toBe(1);
-    expect(missing.stderr.trim().split('\n').at(-1)).toMatch(/^atelier models: revision "main" of nobody\/nothing was not found \(HTTP 404/);
-    expect(await cli('remove', REPO, '--dir', modelsDir)).toMatchObject({ code: 1, stderr: expect.stringMatching(/not installed/) });
+    expect(missing.stderr.trim().split('\n').at(-1)).toMatch(
+      /^atelier models: revision "main" of nobody\/nothing was not found \(HTTP 404/,
+    );
+    expect(await cli('remove', REPO, '--dir', modelsDir)).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/not installed/),
+    });
   });
 });
 
@@ -107,9 +136,14 @@ describe('atelier models download as a process', () => {
   });
 
   function start(): { child: ChildProcess; exit: Promise<number | null>; output: () => string } {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'atelier.js'), 'models', 'download', REPO, '--endpoint', hub.url, '--dir', modelsDir], {
-      env: { PATH: process.env.PATH, ATELIER_USER_DATA: work }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot, 'bin', 'atelier.js'), 'models', 'download', REPO, '--endpoint', hub.url, '--dir', modelsDir],
+      {
+        env: { PATH: process.env.PATH, ATELIER_USER_DATA: work },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     children.add(child);
     let output = '';
     child.stdout!.on('data', (d: Buffer) => (output += d));

@@ -10,7 +10,9 @@ const BIN = join(import.meta.dirname, '../../../bin/atelier.js');
 
 async function atelier(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, ATELIER_DEBUG: '' } });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ATELIER_DEBUG: '' },
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -44,9 +46,27 @@ describe('atelier project info', () => {
   });
 
   test.each([
-    ['truncated file', (b: Buffer) => b.subarray(0, b.length - 7), /is damaged: it has \d+ bytes but was written with \d+; the end is missing/],
-    ['corrupt file', (b: Buffer) => flipByte(b, -3, 0x40), /is damaged: image [0-9a-f]{64} .* does not match its checksum/],
-    ['file from a newer version', (b: Buffer) => { const c = Buffer.from(b); c.writeUInt32LE(FORMAT_VERSION + 1, 12); return c; }, new RegExp(`saved by a newer Atelier \\(project format ${FORMAT_VERSION + 1}\\); this version reads format ${FORMAT_VERSION}`)],
+    [
+      'truncated file',
+      (b: Buffer) => b.subarray(0, b.length - 7),
+      /is damaged: it has \d+ bytes but was written with \d+; the end is missing/,
+    ],
+    [
+      'corrupt file',
+      (b: Buffer) => flipByte(b, -3, 0x40),
+      /is damaged: image [0-9a-f]{64} .* does not match its checksum/,
+    ],
+    [
+      'file from a newer version',
+      (b: Buffer) => {
+        const c = Buffer.from(b);
+        c.writeUInt32LE(FORMAT_VERSION + 1, 12);
+        return c;
+      },
+      new RegExp(
+        `saved by a newer Atelier \\(project format ${FORMAT_VERSION + 1}\\); this version reads format ${FORMAT_VERSION}`,
+      ),
+    ],
   ])('rejects a %s with one line and exit 1, leaving it unchanged', async (kind, damage, message) => {
     const bad = join(dir, `${kind.replaceAll(' ', '-')}.atelier`);
     const bytes = damage(await readFile(project));
@@ -61,7 +81,10 @@ describe('atelier project info', () => {
   });
 
   test('a missing file exits 1; a wrong subcommand exits 2', async () => {
-    expect(await atelier('project', 'info', join(dir, 'nope.atelier'))).toMatchObject({ code: 1, stderr: expect.stringMatching(/no file at/) });
+    expect(await atelier('project', 'info', join(dir, 'nope.atelier'))).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/no file at/),
+    });
     expect(await atelier('project', 'frobnicate')).toMatchObject({ code: 2 });
   });
 });

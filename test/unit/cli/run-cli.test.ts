@@ -7,8 +7,18 @@ import { repoRoot } from '../../helpers/golden.ts';
 
 function capture(): CliContext & { out: string; err: string } {
   const ctx = {
-    out: '', err: '', interactive: false, env: {}, cwd: repoRoot, signal: new AbortController().signal,
-    stdout(t: string) { ctx.out += t; }, stderr(t: string) { ctx.err += t; },
+    out: '',
+    err: '',
+    interactive: false,
+    env: {},
+    cwd: repoRoot,
+    signal: new AbortController().signal,
+    stdout(t: string) {
+      ctx.out += t;
+    },
+    stderr(t: string) {
+      ctx.err += t;
+    },
   };
   return ctx;
 }

@@ -7,7 +7,9 @@ const fromSource = { cwd: '/home/ada', fromSource: true };
 
 describe('projectPathFromArgv', () => {
   test('the packaged app: the file after the executable', () => {
-    expect(projectPathFromArgv(['/opt/Atelier/atelier', '/home/ada/work.atelier'], packaged)).toBe('/home/ada/work.atelier');
+    expect(projectPathFromArgv(['/opt/Atelier/atelier', '/home/ada/work.atelier'], packaged)).toBe(
+      '/home/ada/work.atelier',
+    );
   });
 
   test('run from source: the app folder is not a project', () => {
@@ -16,7 +18,12 @@ describe('projectPathFromArgv', () => {
   });
 
   test('Chromium switches among the arguments are skipped, the extension is matched in any case', () => {
-    const argv = ['/opt/Atelier/atelier', '--allow-file-access-from-files', '/p/Plan.ATELIER', '--original-process-start-time=1'];
+    const argv = [
+      '/opt/Atelier/atelier',
+      '--allow-file-access-from-files',
+      '/p/Plan.ATELIER',
+      '--original-process-start-time=1',
+    ];
     expect(projectPathFromArgv(argv, packaged)).toBe('/p/Plan.ATELIER');
   });
 
@@ -26,7 +33,9 @@ describe('projectPathFromArgv', () => {
   });
 
   test('relative paths resolve against the launching folder; the last project named wins', () => {
-    expect(projectPathFromArgv(['/opt/Atelier/atelier', 'a.atelier', 'sub/b.atelier'], { cwd: '/w', fromSource: false })).toBe('/w/sub/b.atelier');
+    expect(
+      projectPathFromArgv(['/opt/Atelier/atelier', 'a.atelier', 'sub/b.atelier'], { cwd: '/w', fromSource: false }),
+    ).toBe('/w/sub/b.atelier');
   });
 
   test('no project: other files and an empty command line', () => {

@@ -6,7 +6,10 @@ import { repoGoldenDir } from '../../helpers/golden.ts';
 import setup, { guardedRoots, watchGolden } from '../../helpers/golden-guard.ts';
 
 const saved = process.env.ATELIER_GOLDEN_DIR;
-afterEach(() => { if (saved === undefined) delete process.env.ATELIER_GOLDEN_DIR; else process.env.ATELIER_GOLDEN_DIR = saved; });
+afterEach(() => {
+  if (saved === undefined) delete process.env.ATELIER_GOLDEN_DIR;
+  else process.env.ATELIER_GOLDEN_DIR = saved;
+});
 
 describe('golden guard', () => {
   test('passes when nothing changed and names a file a test wrote into the golden folder', () => {

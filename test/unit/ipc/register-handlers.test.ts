@@ -1,28 +1,69 @@
 import { describe, expect, expectTypeOf, test } from 'vitest';
-import { METHODS, invokeChannel, makeApi, type AtelierApi, type Contract, type Result, type Settings } from '../../../src-main/ipc/contract.ts';
+import {
+  METHODS,
+  invokeChannel,
+  makeApi,
+  type AtelierApi,
+  type Contract,
+  type Result,
+  type Settings,
+} from '../../../src-main/ipc/contract.ts';
 import { PARSERS } from '../../../src-main/ipc/parsers/index.ts';
 import { registerHandlers } from '../../../src-main/ipc/register-handlers.ts';
 
 type Handler = (event: unknown, ...args: unknown[]) => unknown;
 const ok = <T>(value: T) => ({ ok: true as const, value });
-const settings: Settings = { theme: 'system', language: 'system', modelsDir: '/m', cacheDir: '/c', hubEndpoint: 'https://huggingface.co', provider: 'auto', memoryMode: 'one-at-a-time', autosaveSeconds: 30, recentProjects: [], downloadConnections: 8 };
+const settings: Settings = {
+  theme: 'system',
+  language: 'system',
+  modelsDir: '/m',
+  cacheDir: '/c',
+  hubEndpoint: 'https://huggingface.co',
+  provider: 'auto',
+  memoryMode: 'one-at-a-time',
+  autosaveSeconds: 30,
+  recentProjects: [],
+  downloadConnections: 8,
+};
 
 /** Every method records its call, except a few that fail in the ways the tests need. */
 function fakeServices(calls: string[]): Contract {
   const services: Record<string, Record<string, (...a: unknown[]) => Promise<unknown>>> = {};
   for (const [ns, methods] of Object.entries(METHODS)) {
-    services[ns] = Object.fromEntries(Object.keys(methods).map((m) => [m, async (...a: unknown[]) => { calls.push(`${ns}.${m}:${JSON.stringify(a)}`); return ok(undefined); }]));
+    services[ns] = Object.fromEntries(
+      Object.keys(methods).map((m) => [
+        m,
+        async (...a: unknown[]) => {
+          calls.push(`${ns}.${m}:${JSON.stringify(a)}`);
+          return ok(undefined);
+        },
+      ]),
+    );
   }
   services.settings!.get = async () => ok(settings);
-  services.settings!.update = async () => { throw Object.assign(new Error('disk went away'), { code: 'EROFS' }); };
-  services.jobs!.list = async () => { throw new Error('boom'); };
+  services.settings!.update = async () => {
+    throw Object.assign(new Error('disk went away'), { code: 'EROFS' });
+  };
+  services.jobs!.list = async () => {
+    throw new Error('boom');
+  };
   return services as unknown as Contract;
 }
 
 function register(calls: string[] = [], unexpected: unknown[] = []) {
   const handlers = new Map<string, Handler>();
   const registered: string[] = [];
-  registerHandlers({ handle: (ch, fn) => { registered.push(ch); handlers.set(ch, fn); } }, fakeServices(calls), PARSERS, (e) => unexpected.push(e));
+  registerHandlers(
+    {
+      handle: (ch, fn) => {
+        registered.push(ch);
+        handlers.set(ch, fn);
+      },
+    },
+    fakeServices(calls),
+    PARSERS,
+    (e) => unexpected.push(e),
+  );
   return { handlers, registered };
 }
 
@@ -53,7 +94,10 @@ describe('registerHandlers', () => {
     const { handlers } = register(calls);
     const r = (await handlers.get(invokeChannel(ns, method))!({}, ...args)) as Result<unknown>;
     expect(r.ok).toBe(false);
-    if (!r.ok) { expect(r.error.code).toBe('invalid-request'); expect(r.error.message).toMatch(message); }
+    if (!r.ok) {
+      expect(r.error.code).toBe('invalid-request');
+      expect(r.error.message).toMatch(message);
+    }
     expect(calls).toEqual([]);
   });
 
@@ -77,13 +121,22 @@ describe('makeApi', () => {
     const invoked: [string, unknown[]][] = [];
     const subscribed: string[] = [];
     const api = makeApi({
-      invoke: async (channel, args) => { invoked.push([channel, args]); return ok(null); },
-      subscribe: (channel) => { subscribed.push(channel); return () => {}; },
+      invoke: async (channel, args) => {
+        invoked.push([channel, args]);
+        return ok(null);
+      },
+      subscribe: (channel) => {
+        subscribed.push(channel);
+        return () => {};
+      },
     });
     await api.jobs.cancel('j1');
     await api.settings.update({ theme: 'dark' });
     api.on('job.progress', () => {});
-    expect(invoked).toEqual([['atelier:jobs.cancel', ['j1']], ['atelier:settings.update', [{ theme: 'dark' }]]]);
+    expect(invoked).toEqual([
+      ['atelier:jobs.cancel', ['j1']],
+      ['atelier:settings.update', [{ theme: 'dark' }]],
+    ]);
     expect(subscribed).toEqual(['atelier:event:job.progress']);
   });
 

@@ -16,13 +16,29 @@ const CONFIG = 'build/electron-builder.yml';
 
 type Stat = { isDirectory(): boolean; moduleFullFilePath?: string };
 type Filter = (file: string, stat: Stat) => boolean;
-interface Matcher { from: string; createFilter(): Filter }
+interface Matcher {
+  from: string;
+  createFilter(): Filter;
+}
 // Internal to app-builder-lib (no typings): the matchers its packager builds for the app's files, for
 // node_modules and for asarUnpack. Used exactly as platformPackager.js does.
 const fileMatcher = createRequire(import.meta.url)('app-builder-lib/out/fileMatcher.js') as {
-  getMainFileMatchers(appDir: string, destination: string, expand: (s: string) => string, platform: PlatformSpecificBuildOptions,
-    packager: unknown, outDir: string, isElectronCompile: boolean): Matcher[];
-  getNodeModuleFileMatcher(appDir: string, destination: string, expand: (s: string) => string, platform: PlatformSpecificBuildOptions, info: unknown): Matcher;
+  getMainFileMatchers(
+    appDir: string,
+    destination: string,
+    expand: (s: string) => string,
+    platform: PlatformSpecificBuildOptions,
+    packager: unknown,
+    outDir: string,
+    isElectronCompile: boolean,
+  ): Matcher[];
+  getNodeModuleFileMatcher(
+    appDir: string,
+    destination: string,
+    expand: (s: string) => string,
+    platform: PlatformSpecificBuildOptions,
+    info: unknown,
+  ): Matcher;
   getFileMatchers(config: Configuration, name: 'asarUnpack', destination: string, options: object): Matcher[] | null;
 };
 
@@ -39,11 +55,30 @@ beforeAll(async () => {
 function packing(os: Os) {
   const platform = (config[os] ?? {}) as PlatformSpecificBuildOptions;
   const expand = (s: string) => s.replaceAll('${platform}', TARGETS[os]).replaceAll('${os}', os);
-  const info = { isPrepackedAppAsar: false, config, projectDir: root, buildResourcesDir: config.directories?.buildResources ?? 'build', debugLogger: new DebugLogger(false) };
-  const [main] = fileMatcher.getMainFileMatchers(root, DEST, expand, platform, { info }, join(root, config.directories?.output ?? 'dist'), false);
+  const info = {
+    isPrepackedAppAsar: false,
+    config,
+    projectDir: root,
+    buildResourcesDir: config.directories?.buildResources ?? 'build',
+    debugLogger: new DebugLogger(false),
+  };
+  const [main] = fileMatcher.getMainFileMatchers(
+    root,
+    DEST,
+    expand,
+    platform,
+    { info },
+    join(root, config.directories?.output ?? 'dist'),
+    false,
+  );
   const appFilter = main!.createFilter();
   const moduleFilter = fileMatcher.getNodeModuleFileMatcher(root, DEST, expand, platform, info).createFilter();
-  const unpack = fileMatcher.getFileMatchers(config, 'asarUnpack', DEST, { macroExpander: expand, customBuildOptions: platform, globalOutDir: join(root, 'dist'), defaultSrc: root });
+  const unpack = fileMatcher.getFileMatchers(config, 'asarUnpack', DEST, {
+    macroExpander: expand,
+    customBuildOptions: platform,
+    globalOutDir: join(root, 'dist'),
+    defaultSrc: root,
+  });
   const unpackFilter = unpack![0]!.createFilter();
   const file = { isDirectory: () => false };
   const dir = { isDirectory: () => true };
@@ -51,7 +86,9 @@ function packing(os: Os) {
     /** An app file and every folder above it (the copier walks down from the root). */
     packs(rel: string): boolean {
       const parts = rel.split('/');
-      return parts.every((_, i) => appFilter(join(root, ...parts.slice(0, i + 1)), i === parts.length - 1 ? file : dir));
+      return parts.every((_, i) =>
+        appFilter(join(root, ...parts.slice(0, i + 1)), i === parts.length - 1 ? file : dir),
+      );
     },
     /** A file of a production dependency, as NodeModuleCopyHelper asks about it. */
     packsModuleFile(rel: string): boolean {
@@ -70,7 +107,12 @@ describe('build/electron-builder.yml', () => {
   });
 
   test('a broken configuration fails the same check (it is not vacuous)', async () => {
-    await expect(validateConfiguration({ ...config, linux: { ...config.linux, targets: ['AppImage'] } } as Configuration, new DebugLogger(false))).rejects.toThrow(/does not match the API schema/);
+    await expect(
+      validateConfiguration(
+        { ...config, linux: { ...config.linux, targets: ['AppImage'] } } as Configuration,
+        new DebugLogger(false),
+      ),
+    ).rejects.toThrow(/does not match the API schema/);
   });
 
   test('targets: AppImage and .deb, NSIS, an Apple-silicon dmg; `.atelier` files belong to Atelier', () => {
@@ -81,9 +123,17 @@ describe('build/electron-builder.yml', () => {
   });
 
   test('package.json: the scripts build with this file, and main is the main bundle', () => {
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main: string; scripts: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      main: string;
+      scripts: Record<string, string>;
+    };
     expect(pkg.main.replace(/^\.\//, '')).toBe(APP_FILES.main);
-    for (const [script, flag] of [['dist', ''], ['dist:linux', '--linux'], ['dist:win', '--win'], ['dist:mac', '--mac']] as const) {
+    for (const [script, flag] of [
+      ['dist', ''],
+      ['dist:linux', '--linux'],
+      ['dist:win', '--win'],
+      ['dist:mac', '--mac'],
+    ] as const) {
       expect(pkg.scripts[script]).toMatch(/^electron-vite build && electron-builder /);
       expect(pkg.scripts[script]).toContain(`--config ${CONFIG}`);
       expect(pkg.scripts[script]).toContain(flag);
@@ -105,18 +155,29 @@ describe('build/electron-builder.yml', () => {
         expect(p.packs('out/main/chunks/services-x1.js'), 'a shared chunk of the main build').toBe(true);
         expect(p.packs('out/renderer/assets/index-x1.js'), 'a renderer asset').toBe(true);
         expect(p.packs('package.json')).toBe(true);
-        for (const rel of ['src-main/index.ts', 'test/unit/packaging/icons.test.ts', 'scripts/icons.ts', 'resources/icon.svg', CONFIG, 'README.md']) {
+        for (const rel of [
+          'src-main/index.ts',
+          'test/unit/packaging/icons.test.ts',
+          'scripts/icons.ts',
+          'resources/icon.svg',
+          CONFIG,
+          'README.md',
+        ]) {
           expect(p.packs(rel), rel).toBe(false);
         }
       });
 
-      test.skipIf(!existsSync(join(root, 'out/main/index.js')))('every file of the build in out/ is packed (needs `npm run build` first)', () => {
-        const p = packing(os);
-        const built = readdirSync(join(root, 'out'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
-          .map((e) => relative(root, join(e.parentPath, e.name)).split(sep).join('/'));
-        expect(built.length).toBeGreaterThan(4);
-        expect(built.filter((rel) => !p.packs(rel))).toEqual([]);
-      });
+      test.skipIf(!existsSync(join(root, 'out/main/index.js')))(
+        'every file of the build in out/ is packed (needs `npm run build` first)',
+        () => {
+          const p = packing(os);
+          const built = readdirSync(join(root, 'out'), { recursive: true, withFileTypes: true })
+            .filter((e) => e.isFile())
+            .map((e) => relative(root, join(e.parentPath, e.name)).split(sep).join('/'));
+          expect(built.length).toBeGreaterThan(4);
+          expect(built.filter((rel) => !p.packs(rel))).toEqual([]);
+        },
+      );
 
       test('the native parts of onnxruntime-node and sharp are unpacked from the asar', () => {
         const p = packing(os);
@@ -124,7 +185,8 @@ describe('build/electron-builder.yml', () => {
           `node_modules/onnxruntime-node/bin/napi-v6/${TARGETS[os]}/x64/onnxruntime_binding.node`,
           'node_modules/sharp/lib/sharp.js',
           `node_modules/@img/sharp-${TARGETS[os]}-x64/lib/sharp-${TARGETS[os]}-x64.node`,
-        ]) expect(p.unpacks(rel), rel).toBe(true);
+        ])
+          expect(p.unpacks(rel), rel).toBe(true);
         expect(p.unpacks('node_modules/electron-store/index.js')).toBe(false);
       });
 

@@ -4,7 +4,15 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { describe, expect, test } from 'vitest';
 import { readIcns, readIco, writeIcns, writeIco } from '../../../scripts/icons/containers.ts';
-import { ICNS_FILE, ICNS_TYPES, ICO_FILE, ICO_SIZES, ICON_MASTER, PNG_SIZES, pngPath } from '../../../scripts/icons/icon-set.ts';
+import {
+  ICNS_FILE,
+  ICNS_TYPES,
+  ICO_FILE,
+  ICO_SIZES,
+  ICON_MASTER,
+  PNG_SIZES,
+  pngPath,
+} from '../../../scripts/icons/icon-set.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const read = (p: string) => readFileSync(join(root, p));
@@ -24,8 +32,15 @@ describe('the committed icon set (npm run icons)', () => {
 
   test('the PNGs are rendered from the current SVG master', async () => {
     for (const size of [32, 256]) {
-      const fresh = await sharp(read(ICON_MASTER), { density: (72 * size) / 1024 }).resize(size, size).ensureAlpha().raw().toBuffer();
-      const committed = await sharp(read(pngPath(size))).ensureAlpha().raw().toBuffer();
+      const fresh = await sharp(read(ICON_MASTER), { density: (72 * size) / 1024 })
+        .resize(size, size)
+        .ensureAlpha()
+        .raw()
+        .toBuffer();
+      const committed = await sharp(read(pngPath(size)))
+        .ensureAlpha()
+        .raw()
+        .toBuffer();
       expect(committed.length).toBe(fresh.length);
       const worst = committed.reduce((m, v, i) => Math.max(m, Math.abs(v - fresh[i]!)), 0);
       expect(worst, `${pngPath(size)} differs from ${ICON_MASTER}: run npm run icons`).toBeLessThanOrEqual(2);
@@ -56,11 +71,17 @@ describe('icon containers', () => {
   const b = Uint8Array.from([4, 5, 6, 7, 8]);
 
   test('ICO: header, entry sizes (256 stored as 0) and data offsets round-trip', () => {
-    const file = writeIco([{ size: 16, png: a }, { size: 256, png: b }]);
+    const file = writeIco([
+      { size: 16, png: a },
+      { size: 256, png: b },
+    ]);
     expect([...file.subarray(0, 6)]).toEqual([0, 0, 1, 0, 2, 0]);
     expect(file[6 + 16]).toBe(0);
     expect(file.length).toBe(6 + 2 * 16 + a.length + b.length);
-    expect(readIco(file).map((e) => [e.size, [...e.png]])).toEqual([[16, [1, 2, 3]], [256, [4, 5, 6, 7, 8]]]);
+    expect(readIco(file).map((e) => [e.size, [...e.png]])).toEqual([
+      [16, [1, 2, 3]],
+      [256, [4, 5, 6, 7, 8]],
+    ]);
   });
 
   test('ICO refuses what it cannot hold', () => {
@@ -70,11 +91,17 @@ describe('icon containers', () => {
   });
 
   test('ICNS: big-endian lengths that count their own headers round-trip', () => {
-    const file = writeIcns([{ type: 'icp4', png: a }, { type: 'ic10', png: b }]);
+    const file = writeIcns([
+      { type: 'icp4', png: a },
+      { type: 'ic10', png: b },
+    ]);
     expect(file.toString('latin1', 0, 4)).toBe('icns');
     expect(file.readUInt32BE(4)).toBe(file.length);
     expect(file.readUInt32BE(12)).toBe(8 + a.length);
-    expect(readIcns(file).map((e) => [e.type, [...e.png]])).toEqual([['icp4', [1, 2, 3]], ['ic10', [4, 5, 6, 7, 8]]]);
+    expect(readIcns(file).map((e) => [e.type, [...e.png]])).toEqual([
+      ['icp4', [1, 2, 3]],
+      ['ic10', [4, 5, 6, 7, 8]],
+    ]);
   });
 
   test('ICNS refuses bad types and truncated files', () => {

@@ -4,14 +4,25 @@ import { ChatState } from '../../../src-renderer/src/lib/chat/chat-state.svelte.
 import { ImageStore } from '../../../src-renderer/src/lib/workspace/image-store.ts';
 import { fakeApi, fakeCodec, fakePng } from './fakes.ts';
 
-const answer = (text: string) => ({ text, wantsImage: text.startsWith('<|img|>'), stopReason: 'stop-token' as const, promptTokens: 9, newTokens: 3, firstTokenMs: 1, decodeMs: 2 });
+const answer = (text: string) => ({
+  text,
+  wantsImage: text.startsWith('<|img|>'),
+  stopReason: 'stop-token' as const,
+  promptTokens: 9,
+  newTokens: 3,
+  firstTokenMs: 1,
+  decodeMs: 2,
+});
 
 async function setup() {
   const requests: ChatRequest[] = [];
   let next = 0;
   const fake = fakeApi({
     jobs: {
-      chat: async (req) => { requests.push(req); return { ok: true, value: `chat-${++next}` }; },
+      chat: async (req) => {
+        requests.push(req);
+        return { ok: true, value: `chat-${++next}` };
+      },
       cancel: async () => ({ ok: true, value: undefined }),
     },
   });
@@ -38,7 +49,10 @@ describe('ChatState', () => {
     expect(chat.announcement).toBe('');
     fake.emit('job.finished', { jobId: 'chat-1', images: [], chat: answer('A red ball.') });
     expect(chat.busy).toBe(false);
-    expect(chat.current!.messages.map((m) => [m.role, m.text])).toEqual([['user', 'What is in image 1?'], ['assistant', 'A red ball.']]);
+    expect(chat.current!.messages.map((m) => [m.role, m.text])).toEqual([
+      ['user', 'What is in image 1?'],
+      ['assistant', 'A red ball.'],
+    ]);
     expect(chat.announcement).toBe('Answer: A red ball.');
     expect(chat.current!.images).toEqual([image.hash]);
   });
@@ -48,7 +62,11 @@ describe('ChatState', () => {
     await chat.send('tiny', 'Hi', []);
     fake.emit('job.finished', { jobId: 'chat-1', images: [], chat: answer('Hello.') });
     await chat.send('tiny', 'And now?', []);
-    expect(requests[1]!.turns).toEqual([{ role: 'user', text: 'Hi' }, { role: 'assistant', text: 'Hello.' }, { role: 'user', text: 'And now?' }]);
+    expect(requests[1]!.turns).toEqual([
+      { role: 'user', text: 'Hi' },
+      { role: 'assistant', text: 'Hello.' },
+      { role: 'user', text: 'And now?' },
+    ]);
   });
 
   test('stop keeps what was written and marks the answer stopped; a stop before the id is known waits for it', async () => {
@@ -60,7 +78,12 @@ describe('ChatState', () => {
     fake.emit('chat.text', { jobId: 'chat-1', piece: 'Once upon' });
     fake.emit('job.failed', { jobId: 'chat-1', error: { code: 'cancelled', message: 'the answer was cancelled' } });
     const last = chat.current!.messages.at(-1)!;
-    expect([last.text, last.stopped, chat.busy, chat.announcement]).toEqual(['Once upon', true, false, 'The answer was stopped.']);
+    expect([last.text, last.stopped, chat.busy, chat.announcement]).toEqual([
+      'Once upon',
+      true,
+      false,
+      'The answer was stopped.',
+    ]);
   });
 
   test('regenerate replaces the last answer with a new one to the same question', async () => {
@@ -78,8 +101,19 @@ describe('ChatState', () => {
     await chat.send('tiny', 'What is in image 2?', []);
     fake.emit('job.finished', { jobId: 'chat-1', images: [], chat: answer('A sofa.') });
     const asked: unknown[] = [];
-    await chat.draw('Put the cat on it.', [], async (history, request) => { asked.push({ history, request }); return 'job-7'; });
-    expect(asked).toEqual([{ history: [{ role: 'user', text: 'What is in image 2?' }, { role: 'assistant', text: 'A sofa.' }], request: 'Put the cat on it.' }]);
+    await chat.draw('Put the cat on it.', [], async (history, request) => {
+      asked.push({ history, request });
+      return 'job-7';
+    });
+    expect(asked).toEqual([
+      {
+        history: [
+          { role: 'user', text: 'What is in image 2?' },
+          { role: 'assistant', text: 'A sofa.' },
+        ],
+        request: 'Put the cat on it.',
+      },
+    ]);
     expect(chat.pending).toMatchObject({ kind: 'draw', drawKey: 'job-7' });
     chat.drawSettled('job-8', { resultId: 'x' }); // another job: ignored
     expect(chat.busy).toBe(true);
@@ -89,7 +123,7 @@ describe('ChatState', () => {
     expect(changes.at(-1)).toBe(true);
   });
 
-  test('the model\'s own <|img|> answer is handed to the studio to draw; a cancelled picture leaves the question in context', async () => {
+  test("the model's own <|img|> answer is handed to the studio to draw; a cancelled picture leaves the question in context", async () => {
     const { chat, fake, requests } = await setup();
     const wanted: string[] = [];
     chat.onWantsPicture = (id) => wanted.push(id);
@@ -100,13 +134,19 @@ describe('ChatState', () => {
     chat.drawSettled('job-1', { error: { code: 'cancelled', message: 'cancelled' } });
     expect(chat.current!.messages.at(-1)).toMatchObject({ stopped: true, resultId: null });
     await chat.send('tiny', 'Never mind', []);
-    expect(requests[1]!.turns).toEqual([{ role: 'user', text: 'Draw a cube' }, { role: 'user', text: 'Never mind' }]);
+    expect(requests[1]!.turns).toEqual([
+      { role: 'user', text: 'Draw a cube' },
+      { role: 'user', text: 'Never mind' },
+    ]);
   });
 
   test('a failed answer says why and leaves no empty message; a project replaces the conversations', async () => {
     const { chat, fake } = await setup();
     await chat.send('tiny', 'Hello', []);
-    fake.emit('job.failed', { jobId: 'chat-1', error: { code: 'model-missing', message: 'the model folder has no mllm/ folder' } });
+    fake.emit('job.failed', {
+      jobId: 'chat-1',
+      error: { code: 'model-missing', message: 'the model folder has no mllm/ folder' },
+    });
     expect(chat.current!.messages.map((m) => m.role)).toEqual(['user']);
     expect(chat.notice).not.toBe(null);
     chat.replace([]);

@@ -53,19 +53,23 @@ export function fakeApi(methods: { [N in keyof AtelierApi]?: Partial<AtelierApi[
           return () => listeners.get(event)!.delete(fn);
         };
       }
-      return new Proxy({}, {
-        get(_u, m: string) {
-          return (...args: unknown[]) => {
-            calls.push({ method: `${ns}.${m}`, args });
-            const impl = (methods as Record<string, Record<string, (...a: unknown[]) => unknown>>)[ns]?.[m];
-            if (!impl) throw new Error(`fake api: ${ns}.${m} was not expected`);
-            return impl(...args);
-          };
+      return new Proxy(
+        {},
+        {
+          get(_u, m: string) {
+            return (...args: unknown[]) => {
+              calls.push({ method: `${ns}.${m}`, args });
+              const impl = (methods as Record<string, Record<string, (...a: unknown[]) => unknown>>)[ns]?.[m];
+              if (!impl) throw new Error(`fake api: ${ns}.${m} was not expected`);
+              return impl(...args);
+            };
+          },
         },
-      });
+      );
     },
   });
-  const emit = <E extends keyof Events>(event: E, payload: Events[E]) => listeners.get(event)?.forEach((fn) => fn(payload as never));
+  const emit = <E extends keyof Events>(event: E, payload: Events[E]) =>
+    listeners.get(event)?.forEach((fn) => fn(payload as never));
   const listenerCount = () => [...listeners.values()].reduce((n, s) => n + s.size, 0);
   return { api, emit, calls, listenerCount };
 }
@@ -73,14 +77,34 @@ export function fakeApi(methods: { [N in keyof AtelierApi]?: Partial<AtelierApi[
 /** What projects.create answers: a new project with nothing in it. */
 export function emptyDocument(id = 'project-1'): ProjectDocument {
   return {
-    id, createdAt: '2026-11-26T12:00:00.000Z', modifiedAt: '2026-11-26T12:00:00.000Z', appVersion: '0.1.0',
+    id,
+    createdAt: '2026-11-26T12:00:00.000Z',
+    modifiedAt: '2026-11-26T12:00:00.000Z',
+    appVersion: '0.1.0',
     workspace: {
-      inputs: [], prompt: '', negativePrompt: '', model: '', canvas: { view: 'single', zoom: 1, pan: [0, 0], selectedResultIds: [] },
+      inputs: [],
+      prompt: '',
+      negativePrompt: '',
+      model: '',
+      canvas: { view: 'single', zoom: 1, pan: [0, 0], selectedResultIds: [] },
       parameters: {
-        seed: 0, steps: 50, textGuidance: 5, imageGuidance: 2, cfgRange: [0, 1], scheduler: 'euler', width: 1024, height: 1024,
-        maxPixels: 1024 * 1024, maxSideLength: 1024, numImages: 1, acceleration: 'none',
+        seed: 0,
+        steps: 50,
+        textGuidance: 5,
+        imageGuidance: 2,
+        cfgRange: [0, 1],
+        scheduler: 'euler',
+        width: 1024,
+        height: 1024,
+        maxPixels: 1024 * 1024,
+        maxSideLength: 1024,
+        numImages: 1,
+        acceleration: 'none',
       },
     },
-    results: [], history: [], reflections: [], conversations: [],
+    results: [],
+    history: [],
+    reflections: [],
+    conversations: [],
   };
 }

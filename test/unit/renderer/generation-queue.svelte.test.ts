@@ -15,7 +15,10 @@ let generated: unknown[];
 function setup(answer?: () => Result<JobId>) {
   const fake = fakeApi({
     jobs: {
-      generate: async (req) => { generated.push(req); return answer?.() ?? { ok: true, value: ids.shift()! }; },
+      generate: async (req) => {
+        generated.push(req);
+        return answer?.() ?? { ok: true, value: ids.shift()! };
+      },
       cancel: async () => ({ ok: true, value: undefined }),
     },
   });
@@ -24,8 +27,19 @@ function setup(answer?: () => Result<JobId>) {
   return { ...fake, queue, off };
 }
 
-const image = (recipe: Recipe, tag: number): GeneratedImage => ({ png: fakePng(recipe.width, recipe.height, tag), width: recipe.width, height: recipe.height, recipe });
-const recipeOf = (spec: ReturnType<WorkspaceState['spec']>): Recipe => ({ ...spec.recipe, inputImages: spec.inputs, modelId: 'OmniGen2/OmniGen2', precision: 'fp32', appVersion: '0.1.0' });
+const image = (recipe: Recipe, tag: number): GeneratedImage => ({
+  png: fakePng(recipe.width, recipe.height, tag),
+  width: recipe.width,
+  height: recipe.height,
+  recipe,
+});
+const recipeOf = (spec: ReturnType<WorkspaceState['spec']>): Recipe => ({
+  ...spec.recipe,
+  inputImages: spec.inputs,
+  modelId: 'OmniGen2/OmniGen2',
+  precision: 'fp32',
+  appVersion: '0.1.0',
+});
 
 beforeEach(async () => {
   store = new ImageStore(fakeCodec);
@@ -42,11 +56,22 @@ describe('GenerationQueue', () => {
     const { queue, emit } = setup();
     const spec = ws.spec();
     await queue.submit('/models/OmniGen2', spec);
-    expect(generated[0]).toMatchObject({ model: '/models/OmniGen2', recipe: { prompt: 'Make the cat blue', seed: ws.seed }, images: [store.get(spec.inputs[0]!)!.bytes] });
+    expect(generated[0]).toMatchObject({
+      model: '/models/OmniGen2',
+      recipe: { prompt: 'Make the cat blue', seed: ws.seed },
+      images: [store.get(spec.inputs[0]!)!.bytes],
+    });
     expect(queue.jobs[0]).toMatchObject({ jobId: 'job-a', phase: 'queued', label: 'Make the cat blue' });
 
     emit('job.started', { jobId: 'job-a' });
-    emit('job.progress', { jobId: 'job-a', step: 3, total: 50, etaMs: 41_000, stage: 'denoising', preview: fakePng(8, 8) });
+    emit('job.progress', {
+      jobId: 'job-a',
+      step: 3,
+      total: 50,
+      etaMs: 41_000,
+      stage: 'denoising',
+      preview: fakePng(8, 8),
+    });
     expect(queue.running).toMatchObject({ step: 3, total: 50, etaMs: 41_000, stage: 'denoising' });
     expect(queue.running!.previewUrl).toMatch(/^blob:/);
 
@@ -55,13 +80,26 @@ describe('GenerationQueue', () => {
     expect(queue.jobs[0]).toMatchObject({ phase: 'done', previewUrl: null });
     expect(queue.active).toEqual([]);
     expect(history.items).toHaveLength(1);
-    expect(history.selected).toMatchObject({ jobId: 'job-a', mode: 'edit', inputs: spec.inputs, model: '/models/OmniGen2', createdAt: '2026-11-26T12:00:00.000Z' });
+    expect(history.selected).toMatchObject({
+      jobId: 'job-a',
+      mode: 'edit',
+      inputs: spec.inputs,
+      model: '/models/OmniGen2',
+      createdAt: '2026-11-26T12:00:00.000Z',
+    });
     expect(store.get(history.selected!.image)).toBeDefined();
   });
 
   test('events that arrive before generate() answers are not lost', async () => {
     let release!: () => void;
-    const fake = fakeApi({ jobs: { generate: () => new Promise((r) => { release = () => r({ ok: true, value: 'job-early' }); }) } });
+    const fake = fakeApi({
+      jobs: {
+        generate: () =>
+          new Promise((r) => {
+            release = () => r({ ok: true, value: 'job-early' });
+          }),
+      },
+    });
     const queue = new GenerationQueue(fake.api, store, history);
     queue.connect();
     const pending = queue.submit('m', ws.spec());
@@ -72,12 +110,18 @@ describe('GenerationQueue', () => {
     expect(queue.jobs[0]).toMatchObject({ phase: 'running', step: 2, total: 4 });
   });
 
-  test('a refused request fails with the plain-language notice; other jobs\' events are ignored', async () => {
-    const { queue, emit } = setup(() => ({ ok: false, error: { code: 'model-missing', message: 'transformer weights not found' } }));
+  test("a refused request fails with the plain-language notice; other jobs' events are ignored", async () => {
+    const { queue, emit } = setup(() => ({
+      ok: false,
+      error: { code: 'model-missing', message: 'transformer weights not found' },
+    }));
     emit('job.finished', { jobId: 'probe-1', images: [] });
     await queue.submit('m', ws.spec());
     expect(queue.jobs[0]).toMatchObject({ phase: 'failed', error: { code: 'model-missing' } });
-    expect(queue.notice).toMatchObject({ title: 'Generating: the model is not installed', detail: 'Transformer weights not found.' });
+    expect(queue.notice).toMatchObject({
+      title: 'Generating: the model is not installed',
+      detail: 'Transformer weights not found.',
+    });
     expect(history.items).toEqual([]);
   });
 
@@ -122,7 +166,10 @@ describe('GenerationQueue when a finished image cannot be read', () => {
     queue.connect();
     await queue.submit('m', ws.spec());
     const spec = ws.spec();
-    fake.emit('job.finished', { jobId: 'job-x', images: [{ png: new Uint8Array([1, 2, 3]), width: 1, height: 1, recipe: recipeOf(spec) }] });
+    fake.emit('job.finished', {
+      jobId: 'job-x',
+      images: [{ png: new Uint8Array([1, 2, 3]), width: 1, height: 1, recipe: recipeOf(spec) }],
+    });
     await expect.poll(() => queue.jobs[0]!.phase).toBe('failed');
     expect(queue.notice?.detail).toMatch(/The finished image could not be shown/);
     expect(history.items).toEqual([]);

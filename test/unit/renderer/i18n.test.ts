@@ -4,7 +4,12 @@ import { en } from '../../../src-renderer/src/lib/i18n/messages/en.ts';
 import { zhCN } from '../../../src-renderer/src/lib/i18n/messages/zh-CN.ts';
 import { formatMessage, resolveLocale, type Message } from '../../../src-renderer/src/lib/i18n/translator.ts';
 
-const holes = (m: Message) => new Set((typeof m === 'string' ? [m] : Object.values(m)).flatMap((s) => [...(s ?? '').matchAll(/\{(\w+)\}/g)].map((x) => x[1])));
+const holes = (m: Message) =>
+  new Set(
+    (typeof m === 'string' ? [m] : Object.values(m)).flatMap((s) =>
+      [...(s ?? '').matchAll(/\{(\w+)\}/g)].map((x) => x[1]),
+    ),
+  );
 
 describe('translator', () => {
   afterEach(() => setLocale('en'));
@@ -64,7 +69,8 @@ describe('catalogues', () => {
 
   test('plural messages have the "other" form in every language, and no catalogue has keys English lacks', () => {
     for (const catalogue of [en, zhCN] as Record<string, Message>[]) {
-      for (const message of Object.values(catalogue)) if (typeof message !== 'string') expect(message.other).toBeTruthy();
+      for (const message of Object.values(catalogue))
+        if (typeof message !== 'string') expect(message.other).toBeTruthy();
       expect(Object.keys(catalogue).filter((k) => !(k in en))).toEqual([]);
     }
   });

@@ -2,20 +2,46 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { goldenDir } from '../../helpers/golden.ts';
-import { ASPECT_PRESETS, clampTo, LIMITS, presetFor, presetSize, preprocessedSize } from '../../../src-renderer/src/lib/workspace/parameters.ts';
+import {
+  ASPECT_PRESETS,
+  clampTo,
+  LIMITS,
+  presetFor,
+  presetSize,
+  preprocessedSize,
+} from '../../../src-renderer/src/lib/workspace/parameters.ts';
 import { referencedImages } from '../../../src-renderer/src/lib/workspace/prompt-guide.ts';
-import { centredAspect, dragRect, MIN_SIDE, roundRect } from '../../../src-renderer/src/lib/workspace/inputs/crop-geometry.ts';
+import {
+  centredAspect,
+  dragRect,
+  MIN_SIDE,
+  roundRect,
+} from '../../../src-renderer/src/lib/workspace/inputs/crop-geometry.ts';
 
 describe('preprocessedSize (§5.1) agrees with the official image processor', () => {
-  const golden = JSON.parse(readFileSync(join(goldenDir(), 'preprocess/preprocess.json'), 'utf8')) as { sizes_w_h_seed: number[][]; shapes: Record<string, number[]> };
+  const golden = JSON.parse(readFileSync(join(goldenDir(), 'preprocess/preprocess.json'), 'utf8')) as {
+    sizes_w_h_seed: number[][];
+    shapes: Record<string, number[]>;
+  };
   const cases = Object.entries(golden.shapes).flatMap(([key, shape]) => {
     const m = /^img(\d+)_vae_(\d+)_(\d+)$/.exec(key);
     if (!m) return [];
     const [w, h] = golden.sizes_w_h_seed[Number(m[1])]!;
-    return [{ key, w: w!, h: h!, maxPixels: Number(m[2]), maxSide: Number(m[3]), want: { width: shape[3], height: shape[2] } }];
+    return [
+      {
+        key,
+        w: w!,
+        h: h!,
+        maxPixels: Number(m[2]),
+        maxSide: Number(m[3]),
+        want: { width: shape[3], height: shape[2] },
+      },
+    ];
   });
   test('the golden file has VAE cases', () => expect(cases.length).toBeGreaterThanOrEqual(10));
-  test.each(cases)('$key', ({ w, h, maxPixels, maxSide, want }) => expect(preprocessedSize(w, h, maxPixels, maxSide)).toEqual(want));
+  test.each(cases)('$key', ({ w, h, maxPixels, maxSide, want }) =>
+    expect(preprocessedSize(w, h, maxPixels, maxSide)).toEqual(want),
+  );
 });
 
 describe('aspect presets', () => {
@@ -71,6 +97,11 @@ describe('crop geometry', () => {
 
   test('a preset starts centred and as large as fits; rounding keeps it inside', () => {
     expect(centredAspect(bounds, 1)).toEqual({ x: 100, y: 0, width: 600, height: 600 });
-    expect(roundRect({ x: 799.6, y: -3, width: 10, height: 700 }, bounds)).toEqual({ x: 784, y: 0, width: 16, height: 600 });
+    expect(roundRect({ x: 799.6, y: -3, width: 10, height: 700 }, bounds)).toEqual({
+      x: 784,
+      y: 0,
+      width: 16,
+      height: 600,
+    });
   });
 });

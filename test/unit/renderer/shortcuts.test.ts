@@ -1,7 +1,15 @@
 import { describe, expect, test } from 'vitest';
 import { commandFor, type KeyPress } from '../../../src-renderer/src/lib/shell/shortcuts.ts';
 
-const press = (key: string, mods: Partial<KeyPress> = {}): KeyPress => ({ key, code: '', ctrlKey: false, metaKey: false, altKey: false, shiftKey: false, ...mods });
+const press = (key: string, mods: Partial<KeyPress> = {}): KeyPress => ({
+  key,
+  code: '',
+  ctrlKey: false,
+  metaKey: false,
+  altKey: false,
+  shiftKey: false,
+  ...mods,
+});
 const outside = { inTextField: false, inDialog: false };
 const typing = { inTextField: true, inDialog: false };
 const dialog = { inTextField: false, inDialog: true };
@@ -31,7 +39,10 @@ describe('commandFor', () => {
     expect(commandFor(press('n', { ctrlKey: true }), outside)).toEqual({ kind: 'project', action: 'new' });
     expect(commandFor(press('o', { metaKey: true }), outside)).toEqual({ kind: 'project', action: 'open' });
     expect(commandFor(press('s', { ctrlKey: true }), typing)).toEqual({ kind: 'project', action: 'save' });
-    expect(commandFor(press('S', { ctrlKey: true, shiftKey: true }), typing)).toEqual({ kind: 'project', action: 'save-as' });
+    expect(commandFor(press('S', { ctrlKey: true, shiftKey: true }), typing)).toEqual({
+      kind: 'project',
+      action: 'save-as',
+    });
     expect(commandFor(press('N', { ctrlKey: true, shiftKey: true }), outside)).toBeNull();
     expect(commandFor(press('s', { ctrlKey: true }), dialog)).toBeNull();
   });

@@ -4,8 +4,18 @@ import { Studio } from '../../../src-renderer/src/lib/shell/studio.svelte.ts';
 import { emptyDocument, fakeApi, fakeCodec, fakeFile, fakePng } from './fakes.ts';
 
 const READY: InstalledModel = {
-  repo: 'OmniGen2/OmniGen2', state: 'ready', revision: 'main', commit: 'c0ffee', folder: '/models/OmniGen2--OmniGen2', source: 'download',
-  checksums: 'hub', totalBytes: 16e9, doneBytes: 16e9, fileCount: 20, verifiedFiles: 20, updatedAt: '2026-11-26T12:00:00Z',
+  repo: 'OmniGen2/OmniGen2',
+  state: 'ready',
+  revision: 'main',
+  commit: 'c0ffee',
+  folder: '/models/OmniGen2--OmniGen2',
+  source: 'download',
+  checksums: 'hub',
+  totalBytes: 16e9,
+  doneBytes: 16e9,
+  fileCount: 20,
+  verifiedFiles: 20,
+  updatedAt: '2026-11-26T12:00:00Z',
 };
 const SETTINGS = { theme: 'system' } as Settings;
 
@@ -15,13 +25,21 @@ function setup(installed: InstalledModel[]) {
     app: { info: async () => ({ ok: false, error: { code: 'internal', message: 'not needed here' } }) },
     settings: { get: async () => ({ ok: true, value: SETTINGS }) },
     models: { catalogue: async () => ({ ok: true, value: [] }), list: async () => ({ ok: true, value: installed }) },
-    jobs: { generate: async (req) => { requests.push(req); return { ok: true, value: `job-${requests.length}` }; } },
+    jobs: {
+      generate: async (req) => {
+        requests.push(req);
+        return { ok: true, value: `job-${requests.length}` };
+      },
+    },
     projects: {
       recoverable: async () => ({ ok: true, value: [] }),
       create: async () => ({ ok: true, value: { path: null, source: 'new', document: emptyDocument(), images: [] } }),
       recent: async () => ({ ok: true, value: [] }),
       autosave: async () => ({ ok: true, value: { lastAutosavedAt: null, pending: true } }),
-      open: async (path) => ({ ok: true, value: { path, source: 'file', document: emptyDocument('opened'), images: [] } }),
+      open: async (path) => ({
+        ok: true,
+        value: { path, source: 'file', document: emptyDocument('opened'), images: [] },
+      }),
     },
   });
   const studio = new Studio(fake.api, fakeCodec);
@@ -66,7 +84,10 @@ describe('Studio', () => {
     studio.workspace.setPrompt('Make the cat wear a hat');
     const seed = studio.workspace.seed;
     await studio.generate();
-    expect(requests[0]).toMatchObject({ model: READY.folder, recipe: { prompt: 'Make the cat wear a hat', seed, width: 640, height: 480, imageGuidance: 2 } });
+    expect(requests[0]).toMatchObject({
+      model: READY.folder,
+      recipe: { prompt: 'Make the cat wear a hat', seed, width: 640, height: 480, imageGuidance: 2 },
+    });
     expect(requests[0]!.images).toHaveLength(1);
     expect(studio.canvas).toBe('result');
     expect(studio.workspace.seed).not.toBe(seed);
@@ -78,7 +99,23 @@ describe('Studio', () => {
     studio.workspace.setPrompt('A red cube');
     await studio.generate();
     const sent = requests[0]!;
-    emit('job.finished', { jobId: 'job-1', images: [{ png: fakePng(64, 48), width: 64, height: 48, recipe: { ...sent.recipe, inputImages: [], modelId: 'OmniGen2/OmniGen2', precision: 'fp32', appVersion: '0.1.0' } }] });
+    emit('job.finished', {
+      jobId: 'job-1',
+      images: [
+        {
+          png: fakePng(64, 48),
+          width: 64,
+          height: 48,
+          recipe: {
+            ...sent.recipe,
+            inputImages: [],
+            modelId: 'OmniGen2/OmniGen2',
+            precision: 'fp32',
+            appVersion: '0.1.0',
+          },
+        },
+      ],
+    });
     await expect.poll(() => studio.history.items.length).toBe(1);
     const item = studio.history.items[0]!;
 

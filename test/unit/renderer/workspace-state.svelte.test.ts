@@ -1,6 +1,10 @@
 import { beforeEach, describe, expect, test } from 'vitest';
 import { ImageStore } from '../../../src-renderer/src/lib/workspace/image-store.ts';
-import { DEFAULT_PARAMETERS, IMAGE_GUIDANCE, OFFICIAL_NEGATIVE_PROMPT } from '../../../src-renderer/src/lib/workspace/parameters.ts';
+import {
+  DEFAULT_PARAMETERS,
+  IMAGE_GUIDANCE,
+  OFFICIAL_NEGATIVE_PROMPT,
+} from '../../../src-renderer/src/lib/workspace/parameters.ts';
 import { WorkspaceState } from '../../../src-renderer/src/lib/workspace/workspace-state.svelte.ts';
 import { fakeCodec, fakeFile, fakePng } from './fakes.ts';
 
@@ -119,7 +123,18 @@ describe('parameters and generation spec', () => {
   test('defaults are the official CLI/demo values (§5.10), negative prompt included', () => {
     expect(ws.doc.params).toEqual(DEFAULT_PARAMETERS);
     expect(ws.doc.negativePrompt).toBe(OFFICIAL_NEGATIVE_PROMPT);
-    expect(DEFAULT_PARAMETERS).toMatchObject({ steps: 50, textGuidance: 5, cfgRange: [0, 1], scheduler: 'euler', width: 1024, height: 1024, maxPixels: 1048576, maxSideLength: 1024, numImages: 1, acceleration: 'none' });
+    expect(DEFAULT_PARAMETERS).toMatchObject({
+      steps: 50,
+      textGuidance: 5,
+      cfgRange: [0, 1],
+      scheduler: 'euler',
+      width: 1024,
+      height: 1024,
+      maxPixels: 1048576,
+      maxSideLength: 1024,
+      numImages: 1,
+      acceleration: 'none',
+    });
   });
 
   test('typed values are clamped to their range and step', () => {
@@ -138,7 +153,13 @@ describe('parameters and generation spec', () => {
     const spec = ws.spec();
     expect(spec.mode).toBe('compose');
     expect(spec.inputs).toEqual(ws.doc.inputs.map((i) => i.image));
-    expect(spec.recipe).toMatchObject({ prompt: 'Edit the first image: add the cat from the second image.', negativePrompt: 'blurry', seed: 42, steps: 50, imageGuidance: 2.5 });
+    expect(spec.recipe).toMatchObject({
+      prompt: 'Edit the first image: add the cat from the second image.',
+      negativePrompt: 'blurry',
+      seed: 42,
+      steps: 50,
+      imageGuidance: 2.5,
+    });
   });
 
   test('an unlocked seed moves on after each submit; a locked one stays', () => {

@@ -5,21 +5,44 @@ import { ProviderError, type ProviderSelection } from '../../../src-main/engine/
 import type { Settings } from '../../../src-main/ipc/contract.ts';
 import { ProviderStatusService } from '../../../src-main/services/runtime/provider-status.ts';
 
-const settings: Settings = { theme: 'system', language: 'system', modelsDir: '/m', cacheDir: '/c', hubEndpoint: 'https://huggingface.co', provider: 'auto', memoryMode: 'one-at-a-time', autosaveSeconds: 30, recentProjects: [], downloadConnections: 8 };
+const settings: Settings = {
+  theme: 'system',
+  language: 'system',
+  modelsDir: '/m',
+  cacheDir: '/c',
+  hubEndpoint: 'https://huggingface.co',
+  provider: 'auto',
+  memoryMode: 'one-at-a-time',
+  autosaveSeconds: 30,
+  recentProjects: [],
+  downloadConnections: 8,
+};
 
 function fakeEngine(answer: (task: EngineTask) => unknown) {
   const tasks: EngineTask[] = [];
   const engine: Engine = {
-    run: async (_id, task) => { tasks.push(task); return answer(task); },
+    run: async (_id, task) => {
+      tasks.push(task);
+      return answer(task);
+    },
     dispose: async () => undefined,
   };
   return { engine, tasks };
 }
 
 const webgpu: ProviderSelection = {
-  provider: 'webgpu', preference: 'auto', reason: 'CUDA provider libraries are not installed',
+  provider: 'webgpu',
+  preference: 'auto',
+  reason: 'CUDA provider libraries are not installed',
   tried: [
-    { provider: 'cuda', ok: false, error: 'CUDA provider libraries are not installed', detail: 'Failed to load shared library', cached: true, cpuOps: [] },
+    {
+      provider: 'cuda',
+      ok: false,
+      error: 'CUDA provider libraries are not installed',
+      detail: 'Failed to load shared library',
+      cached: true,
+      cpuOps: [],
+    },
     { provider: 'webgpu', ok: true, error: null, detail: null, cached: false, cpuOps: [] },
   ],
 };
@@ -28,16 +51,29 @@ describe('the app asks the engine host where jobs run', () => {
   test('once; again on refresh or when the preference changes', async () => {
     const current = { ...settings };
     const { engine, tasks } = fakeEngine(() => webgpu);
-    const service = new ProviderStatusService({ engine, settings: () => current, cacheFile: '/u/provider-cache.json', appVersion: '1.2.3' });
+    const service = new ProviderStatusService({
+      engine,
+      settings: () => current,
+      cacheFile: '/u/provider-cache.json',
+      appVersion: '1.2.3',
+    });
     const status = await service.status(false);
     expect(status).toEqual({
-      provider: 'webgpu', preference: 'auto', reason: 'CUDA provider libraries are not installed',
-      summary: 'Running on WebGPU (CUDA provider libraries are not installed)', tried: webgpu.tried,
+      provider: 'webgpu',
+      preference: 'auto',
+      reason: 'CUDA provider libraries are not installed',
+      summary: 'Running on WebGPU (CUDA provider libraries are not installed)',
+      tried: webgpu.tried,
     });
     await service.status(false);
-    expect(tasks).toEqual([{ kind: 'providers', request: { preference: 'auto', cacheFile: '/u/provider-cache.json', appVersion: '1.2.3' } }]);
+    expect(tasks).toEqual([
+      { kind: 'providers', request: { preference: 'auto', cacheFile: '/u/provider-cache.json', appVersion: '1.2.3' } },
+    ]);
     await service.status(true);
-    expect(tasks.at(-1)).toEqual({ kind: 'providers', request: { preference: 'auto', cacheFile: '/u/provider-cache.json', appVersion: '1.2.3', refresh: true } });
+    expect(tasks.at(-1)).toEqual({
+      kind: 'providers',
+      request: { preference: 'auto', cacheFile: '/u/provider-cache.json', appVersion: '1.2.3', refresh: true },
+    });
     current.provider = 'cpu';
     await service.status(false);
     expect(tasks).toHaveLength(3);
@@ -47,10 +83,18 @@ describe('the app asks the engine host where jobs run', () => {
   test('a requested provider that cannot run is an error each time it is asked, not a remembered answer', async () => {
     let fails = true;
     const { engine, tasks } = fakeEngine(() => {
-      if (fails) throw new ProviderError('CUDA was requested but cannot be used: CUDA provider libraries are not installed.', { provider: 'cuda' });
+      if (fails)
+        throw new ProviderError('CUDA was requested but cannot be used: CUDA provider libraries are not installed.', {
+          provider: 'cuda',
+        });
       return { ...webgpu, provider: 'cuda', preference: 'cuda', reason: 'requested', tried: [] };
     });
-    const service = new ProviderStatusService({ engine, settings: () => ({ ...settings, provider: 'cuda' }), cacheFile: null, appVersion: '1' });
+    const service = new ProviderStatusService({
+      engine,
+      settings: () => ({ ...settings, provider: 'cuda' }),
+      cacheFile: null,
+      appVersion: '1',
+    });
     await expect(service.status(false)).rejects.toMatchObject({ code: 'unsupported' });
     fails = false;
     expect((await service.status(false)).summary).toBe('Running on CUDA (requested)');

@@ -15,14 +15,38 @@ function service() {
   const cwd = mkdtempSync(join(tmpdir(), 'atelier-settings-'));
   dirs.push(cwd);
   const defaults = SETTINGS_DEFAULTS(join(cwd, 'models'), join(cwd, 'cache'));
-  const conf = new Conf<Settings>({ cwd, configName: 'settings', defaults, schema: SETTINGS_SCHEMA as never, projectName: 'atelier-test' });
-  return { cwd, conf, settings: new SettingsService({ get store() { return conf.store; }, set: (p) => conf.set(p) }, defaults) };
+  const conf = new Conf<Settings>({
+    cwd,
+    configName: 'settings',
+    defaults,
+    schema: SETTINGS_SCHEMA as never,
+    projectName: 'atelier-test',
+  });
+  return {
+    cwd,
+    conf,
+    settings: new SettingsService(
+      {
+        get store() {
+          return conf.store;
+        },
+        set: (p) => conf.set(p),
+      },
+      defaults,
+    ),
+  };
 }
 
 describe('SettingsService over conf (what electron-store wraps)', () => {
   test('starts from the defaults', () => {
     const { settings, cwd } = service();
-    expect(settings.get()).toMatchObject({ theme: 'system', language: 'system', provider: 'auto', modelsDir: join(cwd, 'models'), autosaveSeconds: 30 });
+    expect(settings.get()).toMatchObject({
+      theme: 'system',
+      language: 'system',
+      provider: 'auto',
+      modelsDir: join(cwd, 'models'),
+      autosaveSeconds: 30,
+    });
   });
 
   test('persists an update to disk and notifies listeners', () => {
@@ -30,7 +54,11 @@ describe('SettingsService over conf (what electron-store wraps)', () => {
     const seen: string[] = [];
     settings.onChange((s) => seen.push(s.theme));
     settings.update({ theme: 'dark', language: 'zh-CN', autosaveSeconds: 60 });
-    expect(JSON.parse(readFileSync(join(cwd, 'settings.json'), 'utf8'))).toMatchObject({ theme: 'dark', language: 'zh-CN', autosaveSeconds: 60 });
+    expect(JSON.parse(readFileSync(join(cwd, 'settings.json'), 'utf8'))).toMatchObject({
+      theme: 'dark',
+      language: 'zh-CN',
+      autosaveSeconds: 60,
+    });
     expect(seen).toEqual(['dark']);
   });
 

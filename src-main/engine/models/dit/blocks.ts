@@ -20,9 +20,16 @@ export function selfAttention(g: Graph, w: Weights, cfg: DitConfig, u: Value, ro
   const { hiddenSize: D, numHeads: H, numKvHeads: Hkv, headDim: dh } = cfg;
   // q, k: [S, heads·d_h] → RMSNorm per head over d_h → [1, S, heads·d_h] for the rotary/attention ops
   const project = (key: string, heads: number) => g.scope(key, () => g.linear(u, w.linear(key, heads * dh, D)));
-  const normed = (x: Value, heads: number, key: string) => g.scope(key, () =>
-    g.reshape(g.rmsNorm(g.reshape(x, [0, heads, dh]), w.tensor(`${key}.weight`, [dh]), QK_NORM_EPS), [1, -1, heads * dh]));
-  const rotate = (x: Value, heads: number) => g.rotaryEmbedding(x, rope.cos, rope.sin, { numHeads: heads, interleaved: true });
+  const normed = (x: Value, heads: number, key: string) =>
+    g.scope(key, () =>
+      g.reshape(g.rmsNorm(g.reshape(x, [0, heads, dh]), w.tensor(`${key}.weight`, [dh]), QK_NORM_EPS), [
+        1,
+        -1,
+        heads * dh,
+      ]),
+    );
+  const rotate = (x: Value, heads: number) =>
+    g.rotaryEmbedding(x, rope.cos, rope.sin, { numHeads: heads, interleaved: true });
   const q = rotate(normed(project('to_q', H), H, 'norm_q'), H);
   const k = rotate(normed(project('to_k', Hkv), Hkv, 'norm_k'), Hkv);
   const v = g.reshape(project('to_v', Hkv), [1, -1, Hkv * dh]);
@@ -44,10 +51,18 @@ export function swiGlu(g: Graph, w: Weights, cfg: DitConfig, z: Value): Value {
  * `norm1` of a modulated block, §3.3 steps 1–2: the modulation vectors and the modulated input `u`.
  * With layers.0's weights over the joint sequence, `u` is TeaCache's distance input m (§6.1).
  */
-export function modulatedNorm1(g: Graph, w: Weights, cfg: DitConfig, x: Value, temb: Value): { u: Value; gateAttn: Value; scaleFfn: Value; gateFfn: Value } {
+export function modulatedNorm1(
+  g: Graph,
+  w: Weights,
+  cfg: DitConfig,
+  x: Value,
+  temb: Value,
+): { u: Value; gateAttn: Value; scaleFfn: Value; gateFfn: Value } {
   const D = cfg.hiddenSize;
   // 1. [s_a, g_a, s_f, g_f] = split4(W_mod·silu(temb) + b_mod)                 4 × [1, D]
-  const modulation = g.scope('norm1.linear', () => g.linear(g.silu(temb), w.linear('norm1.linear', 4 * D, cfg.tembDim, { bias: true })));
+  const modulation = g.scope('norm1.linear', () =>
+    g.linear(g.silu(temb), w.linear('norm1.linear', 4 * D, cfg.tembDim, { bias: true })),
+  );
   const [scaleAttn, gateAttn, scaleFfn, gateFfn] = g.split(modulation, 4, -1);
   // 2. u = RMSNorm(x)·g_norm1 ∘ (1 + s_a)                                        [S, D]
   const u = g.mul(g.rmsNorm(x, w.tensor('norm1.norm.weight', [D]), cfg.normEps), g.addScalar(scaleAttn, 1));
@@ -64,12 +79,18 @@ export function modulatedBlock(g: Graph, w: Weights, cfg: DitConfig, x: Value, t
   // 1–2. modulation split4 and u = RMSNorm(x)·g_norm1 ∘ (1 + s_a)
   const { u, gateAttn, scaleFfn, gateFfn } = modulatedNorm1(g, w, cfg, x, temb);
   // 3. x ← x + tanh(g_a) ∘ (RMSNorm(Attn(u))·g_norm2)                         (updated x is `h`)
-  const attn = g.tap('attn_out', g.scope('attn', () => selfAttention(g, w.scope('attn'), cfg, u, rope)));
+  const attn = g.tap(
+    'attn_out',
+    g.scope('attn', () => selfAttention(g, w.scope('attn'), cfg, u, rope)),
+  );
   const h = g.add(x, g.mul(g.tanh(gateAttn), norm(attn, 'norm2.weight')));
   // 4. z = RMSNorm(h)·g_ffn_norm1 ∘ (1 + s_f)
   const z = g.mul(norm(h, 'ffn_norm1.weight'), g.addScalar(scaleFfn, 1));
   // 5. x ← h + tanh(g_f) ∘ (RMSNorm(FFN(z))·g_ffn_norm2)
-  const ffn = g.tap('ffn_out', g.scope('feed_forward', () => swiGlu(g, w.scope('feed_forward'), cfg, z)));
+  const ffn = g.tap(
+    'ffn_out',
+    g.scope('feed_forward', () => swiGlu(g, w.scope('feed_forward'), cfg, z)),
+  );
   return g.add(h, g.mul(g.tanh(gateFfn), norm(ffn, 'ffn_norm2.weight')));
 }
 
@@ -85,7 +106,9 @@ export function plainBlock(g: Graph, w: Weights, cfg: DitConfig, x: Value, rope:
 
 /** `temb = W2·silu(W1·e + b1) + b2` on the sinusoidal features e `[1, 256]` → `[1, D_t]` (§3.1). */
 export function timestepEmbedding(g: Graph, w: Weights, cfg: DitConfig, features: Value, featureDim: number): Value {
-  const hidden = g.scope('linear_1', () => g.silu(g.linear(features, w.linear('linear_1', cfg.tembDim, featureDim, { bias: true }))));
+  const hidden = g.scope('linear_1', () =>
+    g.silu(g.linear(features, w.linear('linear_1', cfg.tembDim, featureDim, { bias: true }))),
+  );
   return g.scope('linear_2', () => g.linear(hidden, w.linear('linear_2', cfg.tembDim, cfg.tembDim, { bias: true })));
 }
 

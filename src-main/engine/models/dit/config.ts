@@ -13,7 +13,7 @@ export interface DitConfig {
   readonly patchSize: number;
   readonly inChannels: number;
   readonly outChannels: number;
-  readonly hiddenSize: number;          // D
+  readonly hiddenSize: number; // D
   readonly numLayers: number;
   readonly numRefinerLayers: number;
   readonly numHeads: number;
@@ -23,13 +23,13 @@ export interface DitConfig {
   readonly axesLens: readonly [number, number, number];
   readonly textFeatDim: number;
   readonly timestepScale: number;
-  readonly headDim: number;             // d_h = D / heads = Σ axesDimRope
-  readonly kvGroups: number;            // query heads per KV head
-  readonly ffnDim: number;              // F: 4·D (× ffn_dim_multiplier), rounded up to multiple_of
-  readonly tembDim: number;             // D_t = min(D, 1024)
-  readonly patchDim: number;            // p²·C_in, one token of a patchified latent
-  readonly outPatchDim: number;         // p²·C_out
-  readonly ropePairs: number;           // d_h / 2, columns of the cos/sin tables
+  readonly headDim: number; // d_h = D / heads = Σ axesDimRope
+  readonly kvGroups: number; // query heads per KV head
+  readonly ffnDim: number; // F: 4·D (× ffn_dim_multiplier), rounded up to multiple_of
+  readonly tembDim: number; // D_t = min(D, 1024)
+  readonly patchDim: number; // p²·C_in, one token of a patchified latent
+  readonly outPatchDim: number; // p²·C_out
+  readonly ropePairs: number; // d_h / 2, columns of the cos/sin tables
 }
 
 /** Rows of `image_index_embedding`: the model supports at most this many reference images. */
@@ -45,10 +45,12 @@ export function parseDitConfig(json: unknown, source = 'transformer/config.json'
   const raw = requireJsonObject(json, source, DitConfigError);
   const fail = configFail(source, DitConfigError);
   const num = (key: string, o: { int?: boolean; min?: number } = {}): number => requireNumber(raw[key], key, fail, o);
-  const nullable = (key: string, o: { int?: boolean; min?: number }): number | null => (raw[key] === null ? null : num(key, o));
+  const nullable = (key: string, o: { int?: boolean; min?: number }): number | null =>
+    raw[key] === null ? null : num(key, o);
   const triple = (key: string): [number, number, number] => {
     const v = raw[key];
-    if (!Array.isArray(v) || v.length !== 3 || !v.every((d) => Number.isInteger(d) && d > 0)) return fail(key, `must be three positive integers, got ${JSON.stringify(v)}`);
+    if (!Array.isArray(v) || v.length !== 3 || !v.every((d) => Number.isInteger(d) && d > 0))
+      return fail(key, `must be three positive integers, got ${JSON.stringify(v)}`);
     return v as [number, number, number];
   };
 
@@ -69,15 +71,32 @@ export function parseDitConfig(json: unknown, source = 'transformer/config.json'
   const timestepScale = num('timestep_scale');
 
   if (hiddenSize % numHeads !== 0) fail('num_attention_heads', `(${numHeads}) must divide hidden_size (${hiddenSize})`);
-  if (numHeads % numKvHeads !== 0) fail('num_kv_heads', `(${numKvHeads}) must divide num_attention_heads (${numHeads})`);
+  if (numHeads % numKvHeads !== 0)
+    fail('num_kv_heads', `(${numKvHeads}) must divide num_attention_heads (${numHeads})`);
   const headDim = hiddenSize / numHeads;
-  if (axesDimRope.some((d) => d % 2 !== 0)) fail('axes_dim_rope', `entries must be even, got [${axesDimRope.join(', ')}]`);
-  if (axesDimRope[0] + axesDimRope[1] + axesDimRope[2] !== headDim) fail('axes_dim_rope', `must sum to the head size ${headDim} (hidden_size / num_attention_heads), got [${axesDimRope.join(', ')}]`);
+  if (axesDimRope.some((d) => d % 2 !== 0))
+    fail('axes_dim_rope', `entries must be even, got [${axesDimRope.join(', ')}]`);
+  if (axesDimRope[0] + axesDimRope[1] + axesDimRope[2] !== headDim)
+    fail(
+      'axes_dim_rope',
+      `must sum to the head size ${headDim} (hidden_size / num_attention_heads), got [${axesDimRope.join(', ')}]`,
+    );
 
   const ffnInner = ffnDimMultiplier === null ? 4 * hiddenSize : Math.trunc(ffnDimMultiplier * 4 * hiddenSize);
   return {
-    patchSize, inChannels, outChannels, hiddenSize, numLayers, numRefinerLayers, numHeads, numKvHeads, normEps,
-    axesDimRope, axesLens, textFeatDim, timestepScale,
+    patchSize,
+    inChannels,
+    outChannels,
+    hiddenSize,
+    numLayers,
+    numRefinerLayers,
+    numHeads,
+    numKvHeads,
+    normEps,
+    axesDimRope,
+    axesLens,
+    textFeatDim,
+    timestepScale,
     headDim,
     kvGroups: numHeads / numKvHeads,
     ffnDim: multipleOf * Math.ceil(ffnInner / multipleOf),

@@ -1,6 +1,15 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Checkpoint, OnnxSession, f32, i64, type Feeds, type GraphBuildOptions, type OnnxModel, type SessionOptions } from '../../onnx/index.ts';
+import {
+  Checkpoint,
+  OnnxSession,
+  f32,
+  i64,
+  type Feeds,
+  type GraphBuildOptions,
+  type OnnxModel,
+  type SessionOptions,
+} from '../../onnx/index.ts';
 import type { RopeTable, TokenGrid } from '../../sampling/omni-rope.ts';
 import { timestepFeatures } from '../../sampling/timestep-features.ts';
 import { weightsForPrecision } from '../../weights/precision-weights.ts';
@@ -21,7 +30,7 @@ export interface FloatTensor {
 /** The t-invariant text half of a branch (caption embedding + context refiner); reuse it for every step. */
 export interface TextContext {
   readonly length: number;
-  readonly tokens: Float32Array;   // [L, D]
+  readonly tokens: Float32Array; // [L, D]
 }
 
 export interface DitItemInputs {
@@ -35,9 +44,9 @@ export interface DitItemInputs {
 }
 
 export interface DitBatchInputs {
-  readonly latents: FloatTensor;                       // [B, C, h, w]
-  readonly timestep: ArrayLike<number>;                // [B]
-  readonly textHiddenStates: FloatTensor;              // [B, L, text_feat_dim]
+  readonly latents: FloatTensor; // [B, C, h, w]
+  readonly timestep: ArrayLike<number>; // [B]
+  readonly textHiddenStates: FloatTensor; // [B, L, text_feat_dim]
   /** `[B, L]`, 1 = real token, right padding (the DiT takes the first Σmask tokens, §9.3.13). */
   readonly textMask: ArrayLike<number | bigint>;
   readonly refs?: readonly (readonly FloatTensor[])[]; // per batch item
@@ -77,7 +86,8 @@ interface PreparedCall {
 
 const WEIGHTS_BASE_NAME = 'diffusion_pytorch_model';
 /** Under int8/int4, the linears of every block (all but ~0.1 % of the weights); the patch projections stay float. */
-export const DIT_QUANTIZED_WEIGHTS = (key: string): boolean => /^(layers|noise_refiner|ref_image_refiner|context_refiner)\.\d+\..+\.weight$/.test(key);
+export const DIT_QUANTIZED_WEIGHTS = (key: string): boolean =>
+  /^(layers|noise_refiner|ref_image_refiner|context_refiner)\.\d+\..+\.weight$/.test(key);
 /**
  * Graph sets that hold the main layers' weights. Only one set keeps sessions at a time, so switching
  * between exact and accelerated sampling never holds two prepacked copies of the 32 layers.
@@ -108,10 +118,18 @@ export class DitModel {
     const config = parseDitConfig(readConfigFile(configPath, DitConfigError, 'the transformer config'), configPath);
     const source = Checkpoint.open(componentDir, WEIGHTS_BASE_NAME);
     const w = await weightsForPrecision(source, {
-      modelRoot: root, cacheDir: options.weightCacheDir, component: 'transformer', precision: options.precision, quantize: DIT_QUANTIZED_WEIGHTS, convert: options.convert, onProgress: options.onConvertProgress,
+      modelRoot: root,
+      cacheDir: options.weightCacheDir,
+      component: 'transformer',
+      precision: options.precision,
+      quantize: DIT_QUANTIZED_WEIGHTS,
+      convert: options.convert,
+      onProgress: options.onConvertProgress,
     });
     const graphOptions = { root: w.root, precision: w.precision, quantized: w.quantized };
-    const models = Object.fromEntries(Object.entries(DIT_GRAPHS).map(([name, build]) => [name, build(config, w.checkpoint, graphOptions)]));
+    const models = Object.fromEntries(
+      Object.entries(DIT_GRAPHS).map(([name, build]) => [name, build(config, w.checkpoint, graphOptions)]),
+    );
     return new DitModel(config, models as Record<DitGraphName, OnnxModel>, options);
   }
 
@@ -120,16 +138,21 @@ export class DitModel {
    * from the first step): `exact` = dit_main, `accelerated` = the split main stack for TeaCache/TaylorSeer.
    */
   async prepare(path: 'exact' | 'accelerated' = 'exact'): Promise<void> {
-    for (const name of ['dit_text', 'dit_temb', 'dit_ref', ...(path === 'exact' ? EXACT_STACK : SPLIT_STACK)] as const) await this.session(name);
+    for (const name of ['dit_text', 'dit_temb', 'dit_ref', ...(path === 'exact' ? EXACT_STACK : SPLIT_STACK)] as const)
+      await this.session(name);
   }
 
   /** Caption embedding + context refiner over `length` valid text tokens `[length, text_feat_dim]`. */
   async embedText(hidden: Float32Array, length: number): Promise<TextContext> {
     const F = this.config.textFeatDim;
     if (!Number.isInteger(length) || length < 1) throw new RangeError(`DiT text length must be ≥ 1, got ${length}`);
-    if (hidden.length !== length * F) throw new RangeError(`DiT text states: ${hidden.length} values do not fill [${length}, ${F}]`);
+    if (hidden.length !== length * F)
+      throw new RangeError(`DiT text states: ${hidden.length} values do not fill [${length}, ${F}]`);
     const rope = ditRopeTables(this.config, length, [], { rows: 0, cols: 0 }).text;
-    const out = await this.run('dit_text', { text_hidden_states: f32(hidden, [length, F]), ...ropeFeeds('rope', rope) });
+    const out = await this.run('dit_text', {
+      text_hidden_states: f32(hidden, [length, F]),
+      ...ropeFeeds('rope', rope),
+    });
     return { length, tokens: out.text_tokens! };
   }
 
@@ -139,7 +162,9 @@ export class DitModel {
    */
   async forwardOne(item: DitItemInputs, options: DitForwardOptions = {}): Promise<Float32Array> {
     const call = await this.prepareCall(item);
-    const output = options.cache ? await this.splitStack(call, options.cache, options.step) : (await this.run('dit_main', await call.jointFeeds())).output!;
+    const output = options.cache
+      ? await this.splitStack(call, options.cache, options.step)
+      : (await this.run('dit_main', await call.jointFeeds())).output!;
     return unpatchify(output, { ...call.shape, channels: this.config.outChannels }, this.config.patchSize);
   }
 
@@ -149,18 +174,27 @@ export class DitModel {
     const D = cfg.hiddenSize;
     const shape = this.latentShape('latent', item.latent);
     const refs = item.refs ?? [];
-    if (refs.length > MAX_REFERENCE_IMAGES) throw new RangeError(`OmniGen2 takes at most ${MAX_REFERENCE_IMAGES} reference images, got ${refs.length}`);
+    if (refs.length > MAX_REFERENCE_IMAGES)
+      throw new RangeError(`OmniGen2 takes at most ${MAX_REFERENCE_IMAGES} reference images, got ${refs.length}`);
     const refShapes = refs.map((r, j) => this.latentShape(`reference ${j}`, r));
     const grid = (s: LatentShape): TokenGrid => ({ rows: s.height / cfg.patchSize, cols: s.width / cfg.patchSize });
     const rope = ditRopeTables(cfg, item.text.length, refShapes.map(grid), grid(shape));
-    const { temb } = await this.run('dit_temb', { timestep_features: f32(timestepFeatures(item.timestep, { channels: TIMESTEP_FEATURES, scale: cfg.timestepScale }), [1, TIMESTEP_FEATURES]) });
+    const { temb } = await this.run('dit_temb', {
+      timestep_features: f32(
+        timestepFeatures(item.timestep, { channels: TIMESTEP_FEATURES, scale: cfg.timestepScale }),
+        [1, TIMESTEP_FEATURES],
+      ),
+    });
     const tembFeed = f32(temb!, [1, cfg.tembDim]);
     const jointFeeds = async (): Promise<Feeds> => {
       const refTokens: Float32Array[] = [];
       for (const [j, ref] of refs.entries()) {
         const patches = patchify(ref.data, refShapes[j]!, cfg.patchSize);
         const out = await this.run('dit_ref', {
-          ref_patches: f32(patches, [patches.length / cfg.patchDim, cfg.patchDim]), image_index: i64([j]), temb: tembFeed, ...ropeFeeds('rope', rope.refs[j]!),
+          ref_patches: f32(patches, [patches.length / cfg.patchDim, cfg.patchDim]),
+          image_index: i64([j]),
+          temb: tembFeed,
+          ...ropeFeeds('rope', rope.refs[j]!),
         });
         refTokens.push(out.ref_tokens!);
       }
@@ -187,7 +221,14 @@ export class DitModel {
         const out = await this.run('dit_joint_in', await call.jointFeeds());
         return { joint: out.joint!, modulated: out.modulated! };
       },
-      layers: async (joint) => (await this.run('dit_layers', { joint: f32(joint, [rope.joint.tokens, D]), temb: tembFeed, ...ropeFeeds('rope', rope.joint) })).hidden!,
+      layers: async (joint) =>
+        (
+          await this.run('dit_layers', {
+            joint: f32(joint, [rope.joint.tokens, D]),
+            temb: tembFeed,
+            ...ropeFeeds('rope', rope.joint),
+          })
+        ).hidden!,
     });
     return (await this.run('dit_final', { hidden: f32(hidden, [rope.image.tokens, D]), temb: tembFeed })).output!;
   }
@@ -196,9 +237,14 @@ export class DitModel {
   async forward(inputs: DitBatchInputs): Promise<FloatTensor> {
     const [B, C, h, w] = inputs.latents.dims;
     const [tb, L, F] = inputs.textHiddenStates.dims;
-    if (inputs.latents.dims.length !== 4 || B === undefined || C === undefined || h === undefined || w === undefined) throw new RangeError(`latents must be [B, C, h, w], got [${inputs.latents.dims.join(', ')}]`);
-    if (tb !== B || L === undefined || F !== this.config.textFeatDim) throw new RangeError(`textHiddenStates must be [${B}, L, ${this.config.textFeatDim}], got [${inputs.textHiddenStates.dims.join(', ')}]`);
-    if (inputs.timestep.length !== B || inputs.textMask.length !== B * L) throw new RangeError(`timestep must have ${B} entries and textMask ${B}×${L}`);
+    if (inputs.latents.dims.length !== 4 || B === undefined || C === undefined || h === undefined || w === undefined)
+      throw new RangeError(`latents must be [B, C, h, w], got [${inputs.latents.dims.join(', ')}]`);
+    if (tb !== B || L === undefined || F !== this.config.textFeatDim)
+      throw new RangeError(
+        `textHiddenStates must be [${B}, L, ${this.config.textFeatDim}], got [${inputs.textHiddenStates.dims.join(', ')}]`,
+      );
+    if (inputs.timestep.length !== B || inputs.textMask.length !== B * L)
+      throw new RangeError(`timestep must have ${B} entries and textMask ${B}×${L}`);
     const Cout = this.config.outChannels;
     const out = new Float32Array(B * Cout * h * w);
     for (let b = 0; b < B; b++) {
@@ -220,8 +266,19 @@ export class DitModel {
   private latentShape(what: string, t: FloatTensor): LatentShape {
     const [channels, height, width] = t.dims;
     const p = this.config.patchSize;
-    if (t.dims.length !== 3 || channels !== this.config.inChannels || height === undefined || width === undefined || height % p !== 0 || width % p !== 0 || height === 0 || width === 0) {
-      throw new RangeError(`${what} must be [${this.config.inChannels}, h, w] with h, w positive multiples of ${p}, got [${t.dims.join(', ')}]`);
+    if (
+      t.dims.length !== 3 ||
+      channels !== this.config.inChannels ||
+      height === undefined ||
+      width === undefined ||
+      height % p !== 0 ||
+      width % p !== 0 ||
+      height === 0 ||
+      width === 0
+    ) {
+      throw new RangeError(
+        `${what} must be [${this.config.inChannels}, h, w] with h, w positive multiples of ${p}, got [${t.dims.join(', ')}]`,
+      );
     }
     return { channels, height, width };
   }
@@ -245,10 +302,19 @@ export class DitModel {
   private async releaseOtherStacks(name: DitGraphName): Promise<void> {
     const own = STACKS.find((set) => set.includes(name));
     if (!own) return;
-    const others = STACKS.filter((set) => set !== own).flat().filter((n) => this.sessions.has(n));
+    const others = STACKS.filter((set) => set !== own)
+      .flat()
+      .filter((n) => this.sessions.has(n));
     const pending = others.map((n) => this.sessions.get(n)!);
     for (const n of others) this.sessions.delete(n);
-    await Promise.all(pending.map((p) => p.then((s) => s.release(), () => undefined)));
+    await Promise.all(
+      pending.map((p) =>
+        p.then(
+          (s) => s.release(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 }
 
@@ -259,7 +325,10 @@ function ropeFeeds(prefix: string, t: RopeTable): Feeds {
 function concatFloat32(parts: readonly Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
@@ -268,7 +337,8 @@ function validTextLength(mask: ArrayLike<number | bigint>, b: number, L: number)
   let length = 0;
   for (let i = 0; i < L; i++) {
     const on = Number(mask[b * L + i]) !== 0;
-    if (on && length !== i) throw new RangeError(`textMask row ${b} is not right-padded (token ${i} is valid after padding)`);
+    if (on && length !== i)
+      throw new RangeError(`textMask row ${b} is not right-padded (token ${i} is valid after padding)`);
     if (on) length++;
   }
   return length;

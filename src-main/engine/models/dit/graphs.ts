@@ -1,5 +1,21 @@
-import { Graph, Weights, type Checkpoint, type GraphBuildOptions, type OnnxModel, type Value, type WeightsOptions } from '../../onnx/index.ts';
-import { captionEmbedding, finalLayer, modulatedBlock, modulatedNorm1, plainBlock, timestepEmbedding, type Rope } from './blocks.ts';
+import {
+  Graph,
+  Weights,
+  type Checkpoint,
+  type GraphBuildOptions,
+  type OnnxModel,
+  type Value,
+  type WeightsOptions,
+} from '../../onnx/index.ts';
+import {
+  captionEmbedding,
+  finalLayer,
+  modulatedBlock,
+  modulatedNorm1,
+  plainBlock,
+  timestepEmbedding,
+  type Rope,
+} from './blocks.ts';
 import { MAX_REFERENCE_IMAGES, TIMESTEP_FEATURES, type DitConfig } from './config.ts';
 
 /**
@@ -23,7 +39,8 @@ import { MAX_REFERENCE_IMAGES, TIMESTEP_FEATURES, type DitConfig } from './confi
  *
  * Patchify, RoPE tables and timestep features are computed in TypeScript. P = d_h / 2.
  */
-export type DitGraphName = 'dit_text' | 'dit_temb' | 'dit_ref' | 'dit_main' | 'dit_joint_in' | 'dit_layers' | 'dit_final';
+export type DitGraphName =
+  'dit_text' | 'dit_temb' | 'dit_ref' | 'dit_main' | 'dit_joint_in' | 'dit_layers' | 'dit_final';
 
 export interface DitGraphOptions {
   /** Folder the sessions resolve weight locations against (contains the safetensors files). */
@@ -67,7 +84,9 @@ export function buildTextGraph(cfg: DitConfig, ckpt: Checkpoint, o: DitGraphOpti
   const { g, w } = b;
   const text = g.input('text_hidden_states', 'float32', ['text_tokens', cfg.textFeatDim]);
   const rope = ropeInputs(g, cfg, 'rope', 'text_tokens');
-  let x = g.scope('time_caption_embed.caption_embedder', () => captionEmbedding(g, w.scope('time_caption_embed.caption_embedder'), cfg, text));
+  let x = g.scope('time_caption_embed.caption_embedder', () =>
+    captionEmbedding(g, w.scope('time_caption_embed.caption_embedder'), cfg, text),
+  );
   for (let i = 0; i < cfg.numRefinerLayers; i++) {
     const p = `context_refiner.${i}`;
     const h = x;
@@ -81,7 +100,10 @@ export function buildTembGraph(cfg: DitConfig, ckpt: Checkpoint, o: DitGraphOpti
   const { g, w } = start('dit_temb', ckpt, o);
   const features = g.input('timestep_features', 'float32', [1, TIMESTEP_FEATURES]);
   const p = 'time_caption_embed.timestep_embedder';
-  g.output(g.scope(p, () => timestepEmbedding(g, w.scope(p), cfg, features, TIMESTEP_FEATURES)), 'temb');
+  g.output(
+    g.scope(p, () => timestepEmbedding(g, w.scope(p), cfg, features, TIMESTEP_FEATURES)),
+    'temb',
+  );
   return g.build();
 }
 
@@ -94,7 +116,9 @@ export function buildRefGraph(cfg: DitConfig, ckpt: Checkpoint, o: DitGraphOptio
   const index = g.input('image_index', 'int64', [1]);
   const temb = g.input('temb', 'float32', [1, cfg.tembDim]);
   const rope = ropeInputs(g, cfg, 'rope', 'ref_tokens');
-  const embedded = g.scope('ref_image_patch_embedder', () => g.linear(patches, w.linear('ref_image_patch_embedder', D, cfg.patchDim, { bias: true })));
+  const embedded = g.scope('ref_image_patch_embedder', () =>
+    g.linear(patches, w.linear('ref_image_patch_embedder', D, cfg.patchDim, { bias: true })),
+  );
   const indexRow = g.gather(w.tensor('image_index_embedding', [MAX_REFERENCE_IMAGES, D]), index, 0); // [1, D]
   const x = g.add(embedded, indexRow);
   g.output(refinerStack(b, cfg, 'ref_image_refiner', x, temb, rope), 'ref_tokens');
@@ -102,7 +126,10 @@ export function buildRefGraph(cfg: DitConfig, ckpt: Checkpoint, o: DitGraphOptio
 }
 
 /** Joint sequence j = text ‖ refs ‖ noise_refiner(x_embedder(patches)), the input of layers.0 (§3.7). */
-function jointSequence(b: Builder, cfg: DitConfig): { joint: Value; temb: Value; rope: Rope; imageTail: (x: Value, axis: number) => Value } {
+function jointSequence(
+  b: Builder,
+  cfg: DitConfig,
+): { joint: Value; temb: Value; rope: Rope; imageTail: (x: Value, axis: number) => Value } {
   const { g, w } = b;
   const D = cfg.hiddenSize;
   const text = g.input('text_tokens', 'float32', ['text_tokens', D]);
@@ -113,7 +140,8 @@ function jointSequence(b: Builder, cfg: DitConfig): { joint: Value; temb: Value;
 
   // The image tokens are the tail of the joint sequence, so their rotation is the tail of the joint table.
   const imageTokens = g.slice(g.shapeOf(patches), { starts: [0], ends: [1], axes: [0] });
-  const imageTail = (x: Value, axis: number) => g.sliceDynamic(x, { starts: g.neg(imageTokens), ends: g.int64s([Number.MAX_SAFE_INTEGER]), axes: [axis] });
+  const imageTail = (x: Value, axis: number) =>
+    g.sliceDynamic(x, { starts: g.neg(imageTokens), ends: g.int64s([Number.MAX_SAFE_INTEGER]), axes: [axis] });
   const imageRope: Rope = { cos: imageTail(rope.cos, 1), sin: imageTail(rope.sin, 1) };
 
   const x = g.scope('x_embedder', () => g.linear(patches, w.linear('x_embedder', D, cfg.patchDim, { bias: true })));

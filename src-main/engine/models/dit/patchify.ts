@@ -10,8 +10,10 @@ export interface LatentShape {
 }
 
 function checkShape(what: string, data: Float32Array, s: LatentShape, p: number): void {
-  if (s.height % p !== 0 || s.width % p !== 0) throw new RangeError(`${what}: latent ${s.height}×${s.width} is not a multiple of the patch size ${p}`);
-  if (data.length !== s.channels * s.height * s.width) throw new RangeError(`${what}: ${data.length} values do not fill [${s.channels}, ${s.height}, ${s.width}]`);
+  if (s.height % p !== 0 || s.width % p !== 0)
+    throw new RangeError(`${what}: latent ${s.height}×${s.width} is not a multiple of the patch size ${p}`);
+  if (data.length !== s.channels * s.height * s.width)
+    throw new RangeError(`${what}: ${data.length} values do not fill [${s.channels}, ${s.height}, ${s.width}]`);
 }
 
 export function patchify(latent: Float32Array, s: LatentShape, p: number): Float32Array {
@@ -22,9 +24,11 @@ export function patchify(latent: Float32Array, s: LatentShape, p: number): Float
   const out = new Float32Array(latent.length);
   for (let ch = 0; ch < C; ch++) {
     for (let y = 0; y < h; y++) {
-      const r = Math.floor(y / p), p1 = y % p;
+      const r = Math.floor(y / p),
+        p1 = y % p;
       for (let x = 0; x < w; x++) {
-        const c = Math.floor(x / p), p2 = x % p;
+        const c = Math.floor(x / p),
+          p2 = x % p;
         out[(r * cols + c) * dim + (p1 * p + p2) * C + ch] = latent[(ch * h + y) * w + x]!;
       }
     }
@@ -40,9 +44,11 @@ export function unpatchify(tokens: Float32Array, s: LatentShape, p: number): Flo
   const out = new Float32Array(tokens.length);
   for (let ch = 0; ch < C; ch++) {
     for (let y = 0; y < h; y++) {
-      const r = Math.floor(y / p), p1 = y % p;
+      const r = Math.floor(y / p),
+        p1 = y % p;
       for (let x = 0; x < w; x++) {
-        const c = Math.floor(x / p), p2 = x % p;
+        const c = Math.floor(x / p),
+          p2 = x % p;
         out[(ch * h + y) * w + x] = tokens[(r * cols + c) * dim + (p1 * p + p2) * C + ch]!;
       }
     }

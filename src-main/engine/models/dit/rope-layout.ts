@@ -1,4 +1,10 @@
-import { concatRopeTables, omniRopeIds, omniRopeTable, type RopeTable, type TokenGrid } from '../../sampling/omni-rope.ts';
+import {
+  concatRopeTables,
+  omniRopeIds,
+  omniRopeTable,
+  type RopeTable,
+  type TokenGrid,
+} from '../../sampling/omni-rope.ts';
 import type { DitConfig } from './config.ts';
 
 /** The rotation tables of one DiT call (§4): per token run, and joined as text ‖ refs ‖ image. */
@@ -9,7 +15,12 @@ export interface DitRopeTables {
   readonly joint: RopeTable;
 }
 
-export function ditRopeTables(cfg: DitConfig, textLength: number, refGrids: readonly TokenGrid[], outputGrid: TokenGrid): DitRopeTables {
+export function ditRopeTables(
+  cfg: DitConfig,
+  textLength: number,
+  refGrids: readonly TokenGrid[],
+  outputGrid: TokenGrid,
+): DitRopeTables {
   const ids = omniRopeIds(textLength, refGrids, outputGrid);
   const table = (p: Int32Array) => omniRopeTable(p, cfg.axesDimRope);
   const text = table(ids.text);

@@ -3,8 +3,7 @@ import { TEACACHE_DEFAULT_THRESHOLD, TeaCache } from '../../sampling/teacache.ts
 
 /** The optional accelerations of model-notes.md §6 (off unless the caller asks). */
 export type DitAcceleration =
-  | { readonly kind: 'teacache'; readonly threshold?: number }
-  | { readonly kind: 'taylorseer' };
+  { readonly kind: 'teacache'; readonly threshold?: number } | { readonly kind: 'taylorseer' };
 
 /** What the runner hands the cache for one transformer call: the pieces around the main layers. */
 export interface MainStackCall {
@@ -38,9 +37,14 @@ export class DitStepCache {
   #computed = 0;
 
   /** `steps`: the schedule length of the image being sampled (TeaCache's last step always computes). */
-  constructor(readonly acceleration: DitAcceleration, readonly steps: number) {
-    if (!Number.isSafeInteger(steps) || steps < 1) throw new RangeError(`DitStepCache needs the number of steps (≥ 1), got ${steps}`);
-    this.#tea = acceleration.kind === 'teacache' ? new TeaCache(acceleration.threshold ?? TEACACHE_DEFAULT_THRESHOLD) : null;
+  constructor(
+    readonly acceleration: DitAcceleration,
+    readonly steps: number,
+  ) {
+    if (!Number.isSafeInteger(steps) || steps < 1)
+      throw new RangeError(`DitStepCache needs the number of steps (≥ 1), got ${steps}`);
+    this.#tea =
+      acceleration.kind === 'teacache' ? new TeaCache(acceleration.threshold ?? TEACACHE_DEFAULT_THRESHOLD) : null;
     this.#seer = acceleration.kind === 'taylorseer' ? new TaylorSeer() : null;
   }
 
@@ -51,16 +55,21 @@ export class DitStepCache {
   /** Layer 31's output over the image tokens `[N, D]`: computed, or TeaCache's j + R, or TaylorSeer's extrapolation. */
   async mainStack(call: MainStackCall): Promise<Float32Array> {
     const out = this.#tea ? await this.#teaCache(this.#tea, call) : await this.#taylorSeer(this.#seer!, call);
-    if (out.length !== call.imageValues) throw new RangeError(`${this.acceleration.kind}: the cached feature has ${out.length} values, this call needs ${call.imageValues} (the image size changed within one branch)`);
+    if (out.length !== call.imageValues)
+      throw new RangeError(
+        `${this.acceleration.kind}: the cached feature has ${out.length} values, this call needs ${call.imageValues} (the image size changed within one branch)`,
+      );
     this.#calls++;
     return out;
   }
 
   /** §6.1, over the whole joint sequence as specified; the final layer then reads the image tokens. */
   async #teaCache(tea: TeaCache, call: MainStackCall): Promise<Float32Array> {
-    if (call.step === undefined) throw new RangeError('TeaCache needs the scheduler step index of every call (forwardOne options.step)');
+    if (call.step === undefined)
+      throw new RangeError('TeaCache needs the scheduler step index of every call (forwardOne options.step)');
     const { joint, modulated } = await call.joint();
-    if (!tea.shouldCompute(modulated, call.step, this.steps)) return tail(tea.applyResidual(joint, joint), call.imageValues); // j is ours to overwrite
+    if (!tea.shouldCompute(modulated, call.step, this.steps))
+      return tail(tea.applyResidual(joint, joint), call.imageValues); // j is ours to overwrite
     const hidden = await call.layers(joint);
     tea.recordResidual(joint, hidden);
     this.#computed++;
@@ -82,6 +91,7 @@ export class DitStepCache {
 }
 
 function tail(x: Float32Array, values: number): Float32Array {
-  if (values > x.length) throw new RangeError(`the joint sequence holds ${x.length} values, fewer than the ${values} of the image tokens`);
+  if (values > x.length)
+    throw new RangeError(`the joint sequence holds ${x.length} values, fewer than the ${values} of the image tokens`);
   return x.subarray(x.length - values);
 }

@@ -1,4 +1,11 @@
-import { ModelConfigError, configFail, isJsonObject, requireJsonObject, requireNumber, type JsonObject } from '../config-error.ts';
+import {
+  ModelConfigError,
+  configFail,
+  isJsonObject,
+  requireJsonObject,
+  requireNumber,
+  type JsonObject,
+} from '../config-error.ts';
 
 /** An mllm/config.json that cannot describe a Qwen2.5-VL text decoder, naming the offending key. */
 export class QwenConfigError extends ModelConfigError {
@@ -11,13 +18,13 @@ export class QwenConfigError extends ModelConfigError {
  */
 export interface QwenTextConfig {
   readonly vocabSize: number;
-  readonly hiddenSize: number;          // D
+  readonly hiddenSize: number; // D
   readonly intermediateSize: number;
   readonly numLayers: number;
   readonly numHeads: number;
   readonly numKvHeads: number;
-  readonly headDim: number;             // D / heads
-  readonly kvGroups: number;            // query heads per KV head (§9.3.15: head i ↔ KV head ⌊i/groups⌋)
+  readonly headDim: number; // D / heads
+  readonly kvGroups: number; // query heads per KV head (§9.3.15: head i ↔ KV head ⌊i/groups⌋)
   readonly rmsNormEps: number;
   readonly ropeTheta: number;
   readonly mropeSection: readonly [number, number, number];
@@ -50,26 +57,36 @@ export function parseQwenTextConfig(json: unknown, source = 'mllm/config.json'):
   const rope = isJsonObject(text[ropeKey]) ? text[ropeKey] : {};
   const section = rope.mrope_section;
   if (!Array.isArray(section) || section.length !== 3 || !section.every((s) => Number.isInteger(s) && s >= 0)) {
-    fail(`${where}${ropeKey}.mrope_section`, `must be three non-negative integers (Qwen2.5-VL uses multimodal RoPE), got ${JSON.stringify(section)}`);
+    fail(
+      `${where}${ropeKey}.mrope_section`,
+      `must be three non-negative integers (Qwen2.5-VL uses multimodal RoPE), got ${JSON.stringify(section)}`,
+    );
   }
   const thetaRaw = text.rope_theta ?? rope.rope_theta;
-  if (typeof thetaRaw !== 'number' || !(thetaRaw > 0)) fail(`${where}rope_theta`, `must be a positive number, got ${JSON.stringify(thetaRaw)}`);
+  if (typeof thetaRaw !== 'number' || !(thetaRaw > 0))
+    fail(`${where}rope_theta`, `must be a positive number, got ${JSON.stringify(thetaRaw)}`);
 
   const hiddenSize = num('hidden_size', { int: true, min: 1 });
   const numHeads = num('num_attention_heads', { int: true, min: 1 });
   const numKvHeads = num('num_key_value_heads', { int: true, min: 1 });
-  if (hiddenSize % numHeads !== 0) fail(`${where}num_attention_heads`, `(${numHeads}) must divide hidden_size (${hiddenSize})`);
-  if (numHeads % numKvHeads !== 0) fail(`${where}num_key_value_heads`, `(${numKvHeads}) must divide num_attention_heads (${numHeads})`);
+  if (hiddenSize % numHeads !== 0)
+    fail(`${where}num_attention_heads`, `(${numHeads}) must divide hidden_size (${hiddenSize})`);
+  if (numHeads % numKvHeads !== 0)
+    fail(`${where}num_key_value_heads`, `(${numKvHeads}) must divide num_attention_heads (${numHeads})`);
   const headDim = hiddenSize / numHeads;
   const mropeSection = section as [number, number, number];
   if (2 * (mropeSection[0] + mropeSection[1] + mropeSection[2]) !== headDim) {
-    fail(`${where}${ropeKey}.mrope_section`, `[${mropeSection.join(', ')}] must sum to half the head size ${headDim} (hidden_size / num_attention_heads)`);
+    fail(
+      `${where}${ropeKey}.mrope_section`,
+      `[${mropeSection.join(', ')}] must sum to half the head size ${headDim} (hidden_size / num_attention_heads)`,
+    );
   }
   const tie = text.tie_word_embeddings ?? root.tie_word_embeddings ?? true;
   if (typeof tie !== 'boolean') fail('tie_word_embeddings', `must be true or false, got ${JSON.stringify(tie)}`);
   const vision = isJsonObject(root.vision_config) ? root.vision_config : {};
   const merge = vision.spatial_merge_size ?? 2;
-  if (!Number.isInteger(merge) || (merge as number) < 1) fail('vision_config.spatial_merge_size', `must be a positive integer, got ${JSON.stringify(merge)}`);
+  if (!Number.isInteger(merge) || (merge as number) < 1)
+    fail('vision_config.spatial_merge_size', `must be a positive integer, got ${JSON.stringify(merge)}`);
 
   return {
     vocabSize: num('vocab_size', { int: true, min: 1 }),

@@ -11,12 +11,26 @@ import { WeightError } from '../../weights/weight-error.ts';
 export class EmbeddingTable {
   private readonly rowBytes: number;
 
-  constructor(private readonly info: TensorInfo, readonly vocabSize: number, readonly hiddenSize: number) {
+  constructor(
+    private readonly info: TensorInfo,
+    readonly vocabSize: number,
+    readonly hiddenSize: number,
+  ) {
     if (info.shape.length !== 2 || info.shape[0] !== vocabSize || info.shape[1] !== hiddenSize) {
-      throw new WeightError('wrong-shape', info.file, `tensor "${info.name}" in ${info.file} has shape [${info.shape.join(', ')}] but the model config expects [${vocabSize}, ${hiddenSize}]`, info.name);
+      throw new WeightError(
+        'wrong-shape',
+        info.file,
+        `tensor "${info.name}" in ${info.file} has shape [${info.shape.join(', ')}] but the model config expects [${vocabSize}, ${hiddenSize}]`,
+        info.name,
+      );
     }
     if (info.dtype !== 'F32' && info.dtype !== 'BF16' && info.dtype !== 'F16') {
-      throw new WeightError('wrong-dtype', info.file, `tensor "${info.name}" in ${info.file} is ${info.dtype}, expected F32, BF16 or F16`, info.name);
+      throw new WeightError(
+        'wrong-dtype',
+        info.file,
+        `tensor "${info.name}" in ${info.file} is ${info.dtype}, expected F32, BF16 or F16`,
+        info.name,
+      );
     }
     this.rowBytes = hiddenSize * DTYPE_BYTES[info.dtype];
   }
@@ -30,9 +44,16 @@ export class EmbeddingTable {
     try {
       for (let i = 0; i < ids.length; i++) {
         const id = ids[i]!;
-        if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new RangeError(`token id ${id} is outside the vocabulary (0 … ${this.vocabSize - 1})`);
+        if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize)
+          throw new RangeError(`token id ${id} is outside the vocabulary (0 … ${this.vocabSize - 1})`);
         const n = readSync(fd, row, 0, this.rowBytes, this.info.dataOffset + id * this.rowBytes);
-        if (n !== this.rowBytes) throw new WeightError('truncated', this.info.file, `${this.info.file} ended while reading embedding row ${id}`, this.info.name);
+        if (n !== this.rowBytes)
+          throw new WeightError(
+            'truncated',
+            this.info.file,
+            `${this.info.file} ended while reading embedding row ${id}`,
+            this.info.name,
+          );
         this.widen(row, out.subarray(i * D, (i + 1) * D));
       }
     } finally {

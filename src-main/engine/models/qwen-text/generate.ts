@@ -28,13 +28,21 @@ export interface GenerateOptions {
  * call per new token at sequence index i, M-RoPE position i + ropeDelta on all components (§2.3).
  * Yields token ids as they are chosen.
  */
-export async function* generateTokens(model: QwenTextModel, prompt: DecoderPrompt, options: GenerateOptions): AsyncGenerator<number, void, undefined> {
-  if (!Number.isInteger(options.maxNewTokens) || options.maxNewTokens < 1) throw new RangeError(`max new tokens must be a positive integer, got ${options.maxNewTokens}`);
-  if (prompt.ids.length < 1 || prompt.positions.length !== prompt.ids.length) throw new RangeError(`the prompt has ${prompt.ids.length} ids but ${prompt.positions.length} positions`);
+export async function* generateTokens(
+  model: QwenTextModel,
+  prompt: DecoderPrompt,
+  options: GenerateOptions,
+): AsyncGenerator<number, void, undefined> {
+  if (!Number.isInteger(options.maxNewTokens) || options.maxNewTokens < 1)
+    throw new RangeError(`max new tokens must be a positive integer, got ${options.maxNewTokens}`);
+  if (prompt.ids.length < 1 || prompt.positions.length !== prompt.ids.length)
+    throw new RangeError(`the prompt has ${prompt.ids.length} ids but ${prompt.positions.length} positions`);
   const sampler = new TokenSampler(options.sampling, options.seed ?? 0);
   const stops = new Set(options.stopTokenIds);
   const seen = new Set(prompt.ids);
-  const checkCancel = () => { if (options.signal?.aborted) throw new CancelledError('text generation'); };
+  const checkCancel = () => {
+    if (options.signal?.aborted) throw new CancelledError('text generation');
+  };
 
   checkCancel();
   let step = await model.forward({ embeds: prompt.embeds, positions: prompt.positions });

@@ -29,11 +29,13 @@ export function readGenerationDefaults(mllmDir: string): GenerationDefaults {
   };
   const eos = json.eos_token_id;
   const eosTokenIds = eos === undefined || eos === null ? [] : Array.isArray(eos) ? eos : [eos];
-  if (!eosTokenIds.every((id) => Number.isInteger(id) && id >= 0)) fail('eos_token_id', `must be a token id or a list of them, got ${JSON.stringify(eos)}`);
+  if (!eosTokenIds.every((id) => Number.isInteger(id) && id >= 0))
+    fail('eos_token_id', `must be a token id or a list of them, got ${JSON.stringify(eos)}`);
   const repetitionPenalty = num('repetition_penalty', 1);
-  const sampling: SamplingOptions = json.do_sample === true
-    ? { temperature: num('temperature', 1), topP: num('top_p', 1), topK: num('top_k', 50), repetitionPenalty }
-    : { ...GREEDY, repetitionPenalty };
+  const sampling: SamplingOptions =
+    json.do_sample === true
+      ? { temperature: num('temperature', 1), topP: num('top_p', 1), topK: num('top_k', 50), repetitionPenalty }
+      : { ...GREEDY, repetitionPenalty };
   try {
     checkSamplingOptions(sampling);
   } catch (e) {

@@ -1,4 +1,11 @@
-import { Graph, Weights, type Checkpoint, type GraphBuildOptions, type OnnxModel, type WeightsOptions } from '../../onnx/index.ts';
+import {
+  Graph,
+  Weights,
+  type Checkpoint,
+  type GraphBuildOptions,
+  type OnnxModel,
+  type WeightsOptions,
+} from '../../onnx/index.ts';
 import { WeightError } from '../../weights/weight-error.ts';
 import { decoderLayer, type Rope } from './blocks.ts';
 import type { QwenTextConfig } from './config.ts';
@@ -44,7 +51,12 @@ export const presentValueName = (layer: number) => `present_value.${layer}`;
 function lmHead(w: Weights, ckpt: Checkpoint, cfg: QwenTextConfig): ReturnType<Weights['linear']> {
   if (w.has('lm_head.weight')) return w.linear('lm_head', cfg.vocabSize, cfg.hiddenSize);
   if (!cfg.tieWordEmbeddings) {
-    throw new WeightError('missing-tensor', ckpt.path, `tensor "lm_head.weight" is missing from ${ckpt.path} and the config does not tie it to the embeddings`, 'lm_head.weight');
+    throw new WeightError(
+      'missing-tensor',
+      ckpt.path,
+      `tensor "lm_head.weight" is missing from ${ckpt.path} and the config does not tie it to the embeddings`,
+      'lm_head.weight',
+    );
   }
   return w.linear('model.embed_tokens', cfg.vocabSize, cfg.hiddenSize);
 }
@@ -79,7 +91,8 @@ export function buildQwenTextGraph(cfg: QwenTextConfig, ckpt: Checkpoint, o: Qwe
   const last = g.scope('model.norm', () => g.rmsNorm(x, w.tensor('model.norm.weight', [D]), cfg.rmsNormEps));
   g.output(last, 'last_hidden');
 
-  const headInput = (o.logits ?? 'last') === 'all' ? last : g.slice(last, { starts: [-1], ends: [Number.MAX_SAFE_INTEGER], axes: [1] });
+  const headInput =
+    (o.logits ?? 'last') === 'all' ? last : g.slice(last, { starts: [-1], ends: [Number.MAX_SAFE_INTEGER], axes: [1] });
   const logits = g.scope('lm_head', () => g.linear(headInput, lmHead(w, ckpt, cfg)));
   g.output(logits, 'logits');
   return g.build();

@@ -1,6 +1,15 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Checkpoint, OnnxSession, f32, graphPrecision, type Feeds, type GraphBuildOptions, type OnnxModel, type SessionOptions } from '../../onnx/index.ts';
+import {
+  Checkpoint,
+  OnnxSession,
+  f32,
+  graphPrecision,
+  type Feeds,
+  type GraphBuildOptions,
+  type OnnxModel,
+  type SessionOptions,
+} from '../../onnx/index.ts';
 import { weightsForPrecision } from '../../weights/precision-weights.ts';
 import { mropeRopeTable, type MropePositions } from '../../sampling/mrope.ts';
 import { readConfigFile } from '../config-error.ts';
@@ -52,7 +61,8 @@ export interface QwenTextLoadOptions {
 }
 
 /** Under int8/int4: the attention and MLP projections of every decoder layer. */
-export const QWEN_QUANTIZED_WEIGHTS = (key: string): boolean => /^model\.layers\.\d+\.(self_attn|mlp)\.\w+\.weight$/.test(key);
+export const QWEN_QUANTIZED_WEIGHTS = (key: string): boolean =>
+  /^model\.layers\.\d+\.(self_attn|mlp)\.\w+\.weight$/.test(key);
 
 /** float32's lowest value, the masked-key bias transformers uses (`torch.finfo(float32).min`). */
 const MASKED = -3.4028234663852886e38;
@@ -82,9 +92,20 @@ export class QwenTextModel {
     const precision = graphPrecision(options.precision);
     // fp32 and int keep today's in-graph casts of the (small) float tensors; fp16 needs the converted copy.
     const w = await weightsForPrecision(ckpt, {
-      modelRoot: dir, cacheDir: options.weightCacheDir, component: 'mllm', precision, quantize: QWEN_QUANTIZED_WEIGHTS, convert: precision.policy.matmul === 'float16' ? 'cache' : 'cast',
+      modelRoot: dir,
+      cacheDir: options.weightCacheDir,
+      component: 'mllm',
+      precision,
+      quantize: QWEN_QUANTIZED_WEIGHTS,
+      convert: precision.policy.matmul === 'float16' ? 'cache' : 'cast',
     });
-    const model = buildQwenTextGraph(config, w.checkpoint, { root: w.root, taps: options.taps ?? false, logits: options.logits ?? 'last', precision, quantized: w.quantized });
+    const model = buildQwenTextGraph(config, w.checkpoint, {
+      root: w.root,
+      taps: options.taps ?? false,
+      logits: options.logits ?? 'last',
+      precision,
+      quantized: w.quantized,
+    });
     const embeddings = new EmbeddingTable(ckpt.info('model.embed_tokens.weight'), config.vocabSize, config.hiddenSize);
     return new QwenTextModel(config, model, embeddings, options);
   }
@@ -99,8 +120,13 @@ export class QwenTextModel {
     const S = input.positions.length;
     const P = input.cache?.length ?? 0;
     const kvWidth = numKvHeads * headDim;
-    if (S < 1 || input.embeds.length !== S * D) throw new RangeError(`inputs_embeds: ${input.embeds.length} values for ${S} positions do not fill [${S}, ${D}]`);
-    const rope = mropeRopeTable(input.positions, { headDim, theta: this.config.ropeTheta, section: this.config.mropeSection });
+    if (S < 1 || input.embeds.length !== S * D)
+      throw new RangeError(`inputs_embeds: ${input.embeds.length} values for ${S} positions do not fill [${S}, ${D}]`);
+    const rope = mropeRopeTable(input.positions, {
+      headDim,
+      theta: this.config.ropeTheta,
+      section: this.config.mropeSection,
+    });
     const feeds: Feeds = {
       inputs_embeds: f32(input.embeds, [1, S, D]),
       rope_cos: f32(rope.cos, [S, rope.pairs]),
@@ -117,7 +143,11 @@ export class QwenTextModel {
     return {
       lastHidden: data('last_hidden'),
       logits: data('logits'),
-      cache: { length: P + S, keys: layers.map((i) => data(presentKeyName(i))), values: layers.map((i) => data(presentValueName(i))) },
+      cache: {
+        length: P + S,
+        keys: layers.map((i) => data(presentKeyName(i))),
+        values: layers.map((i) => data(presentValueName(i))),
+      },
       ...(this.options.taps ? { layerHidden: layers.map((i) => data(`model.layers.${i}/hidden`)) } : {}),
     };
   }
@@ -131,7 +161,9 @@ export class QwenTextModel {
   private ready(): Promise<OnnxSession> {
     if (!this.session) {
       const created = OnnxSession.create(this.model, this.options.session);
-      created.catch(() => { if (this.session === created) this.session = null; });
+      created.catch(() => {
+        if (this.session === created) this.session = null;
+      });
       this.session = created;
     }
     return this.session;
@@ -144,7 +176,8 @@ export class QwenTextModel {
  */
 function attentionBias(S: number, P: number, mask: ArrayLike<number> | undefined): Float32Array {
   const T = P + S;
-  if (mask !== undefined && mask.length !== T) throw new RangeError(`attention mask covers ${mask.length} tokens, expected ${T} (past ${P} + new ${S})`);
+  if (mask !== undefined && mask.length !== T)
+    throw new RangeError(`attention mask covers ${mask.length} tokens, expected ${T} (past ${P} + new ${S})`);
   const bias = new Float32Array(S * T);
   for (let i = 0; i < S; i++) {
     for (let j = 0; j < T; j++) {

@@ -20,17 +20,23 @@ export const GREEDY: SamplingOptions = Object.freeze({ temperature: 0, topP: 1, 
 const NEGLIGIBLE = 40;
 
 export function checkSamplingOptions(o: SamplingOptions): void {
-  if (!(o.temperature >= 0) || !Number.isFinite(o.temperature)) throw new RangeError(`temperature must be ≥ 0, got ${o.temperature}`);
+  if (!(o.temperature >= 0) || !Number.isFinite(o.temperature))
+    throw new RangeError(`temperature must be ≥ 0, got ${o.temperature}`);
   if (!(o.topP > 0 && o.topP <= 1)) throw new RangeError(`top-p must be in (0, 1], got ${o.topP}`);
-  if (!Number.isInteger(o.topK) || o.topK < 0) throw new RangeError(`top-k must be a non-negative integer, got ${o.topK}`);
-  if (!(o.repetitionPenalty > 0) || !Number.isFinite(o.repetitionPenalty)) throw new RangeError(`repetition penalty must be > 0, got ${o.repetitionPenalty}`);
+  if (!Number.isInteger(o.topK) || o.topK < 0)
+    throw new RangeError(`top-k must be a non-negative integer, got ${o.topK}`);
+  if (!(o.repetitionPenalty > 0) || !Number.isFinite(o.repetitionPenalty))
+    throw new RangeError(`repetition penalty must be > 0, got ${o.repetitionPenalty}`);
 }
 
 /** Picks tokens one at a time; sampled draws come from the seeded stream, so a seed fixes the reply. */
 export class TokenSampler {
   private readonly rng: SeededRng;
 
-  constructor(readonly options: SamplingOptions, seed: number | bigint = 0) {
+  constructor(
+    readonly options: SamplingOptions,
+    seed: number | bigint = 0,
+  ) {
     checkSamplingOptions(options);
     this.rng = new SeededRng(seed);
   }
@@ -64,7 +70,8 @@ export class TokenSampler {
     const total = weights.reduce((a, b) => a + b, 0);
     if (topP < 1) {
       // Keep the smallest prefix whose probability reaches topP (the token that crosses it included).
-      let mass = 0, n = 0;
+      let mass = 0,
+        n = 0;
       while (n < kept.length && mass < topP * total) mass += weights[n++]!;
       kept = kept.slice(0, Math.max(n, 1));
       weights.length = kept.length;

@@ -12,24 +12,24 @@ export class QwenVisionConfigError extends ModelConfigError {
  */
 export interface QwenVisionConfig {
   readonly depth: number;
-  readonly hiddenSize: number;            // D
+  readonly hiddenSize: number; // D
   readonly intermediateSize: number;
   readonly numHeads: number;
   readonly inChannels: number;
-  readonly outHiddenSize: number;         // width of the merged tokens = the text model's hidden size
+  readonly outHiddenSize: number; // width of the merged tokens = the text model's hidden size
   readonly patchSize: number;
   readonly temporalPatchSize: number;
-  readonly spatialMergeSize: number;      // m: m×m patches become one output token
-  readonly windowSize: number;            // in pixels
+  readonly spatialMergeSize: number; // m: m×m patches become one output token
+  readonly windowSize: number; // in pixels
   readonly fullAttentionBlocks: ReadonlySet<number>;
   readonly ropeTheta: number;
   readonly normEps: number;
-  readonly headDim: number;               // D / heads
-  readonly rotaryPairs: number;           // headDim / 2: columns of the cos/sin tables
-  readonly patchDim: number;              // C·T·P·P, one row of pixel_values (1176)
-  readonly mergeUnit: number;             // m², patches per output token
-  readonly mergedDim: number;             // D·m², the merger's input width
-  readonly windowUnits: number;           // merged units per window side: window_size // m // P (§2.4 step 3)
+  readonly headDim: number; // D / heads
+  readonly rotaryPairs: number; // headDim / 2: columns of the cos/sin tables
+  readonly patchDim: number; // C·T·P·P, one row of pixel_values (1176)
+  readonly mergeUnit: number; // m², patches per output token
+  readonly mergedDim: number; // D·m², the merger's input width
+  readonly windowUnits: number; // merged units per window side: window_size // m // P (§2.4 step 3)
 }
 
 /** Qwen2RMSNorm of the vision tower is built with eps 1e-6 in the reference, whatever the config says (§2.4). */
@@ -66,7 +66,10 @@ export function parseQwenVisionConfig(json: unknown, source = 'mllm/config.json'
   const windowSize = int('window_size', { fallback: 112 });
   const inChannels = int(raw.in_channels !== undefined ? 'in_channels' : 'in_chans', { fallback: 3 });
   if (raw.in_chans !== undefined && raw.in_channels !== undefined && raw.in_chans !== raw.in_channels) {
-    fail('in_channels', `(${JSON.stringify(raw.in_channels)}) disagrees with "in_chans" (${JSON.stringify(raw.in_chans)})`);
+    fail(
+      'in_channels',
+      `(${JSON.stringify(raw.in_channels)}) disagrees with "in_chans" (${JSON.stringify(raw.in_chans)})`,
+    );
   }
 
   const act = raw.hidden_act ?? 'silu';
@@ -78,19 +81,36 @@ export function parseQwenVisionConfig(json: unknown, source = 'mllm/config.json'
   }
 
   const ropeParameters = raw.rope_parameters;
-  const theta = isJsonObject(ropeParameters) && ropeParameters.rope_theta !== undefined ? ropeParameters.rope_theta : raw.rope_theta ?? DEFAULT_ROPE_THETA;
-  if (typeof theta !== 'number' || !(theta > 0)) fail('rope_parameters.rope_theta', `must be a positive number, got ${JSON.stringify(theta)}`);
+  const theta =
+    isJsonObject(ropeParameters) && ropeParameters.rope_theta !== undefined
+      ? ropeParameters.rope_theta
+      : (raw.rope_theta ?? DEFAULT_ROPE_THETA);
+  if (typeof theta !== 'number' || !(theta > 0))
+    fail('rope_parameters.rope_theta', `must be a positive number, got ${JSON.stringify(theta)}`);
 
   if (hiddenSize % numHeads !== 0) fail('num_heads', `(${numHeads}) must divide hidden_size (${hiddenSize})`);
   const headDim = hiddenSize / numHeads;
   // The rotary half of each head is split evenly between row and column frequencies (§2.4 step 2).
   if (headDim % 4 !== 0) fail('num_heads', `gives a head size of ${headDim}; the 2-D rotary needs a multiple of 4`);
   const windowUnits = Math.floor(windowSize / spatialMergeSize / patchSize);
-  if (windowUnits < 1) fail('window_size', `(${windowSize}) must span at least one ${spatialMergeSize}×${spatialMergeSize} merge unit of ${patchSize}-px patches`);
+  if (windowUnits < 1)
+    fail(
+      'window_size',
+      `(${windowSize}) must span at least one ${spatialMergeSize}×${spatialMergeSize} merge unit of ${patchSize}-px patches`,
+    );
 
   const mergeUnit = spatialMergeSize * spatialMergeSize;
   return {
-    depth, hiddenSize, intermediateSize, numHeads, inChannels, outHiddenSize, patchSize, temporalPatchSize, spatialMergeSize, windowSize,
+    depth,
+    hiddenSize,
+    intermediateSize,
+    numHeads,
+    inChannels,
+    outHiddenSize,
+    patchSize,
+    temporalPatchSize,
+    spatialMergeSize,
+    windowSize,
     fullAttentionBlocks: new Set(full as number[]),
     ropeTheta: theta as number,
     normEps: VISION_NORM_EPS,

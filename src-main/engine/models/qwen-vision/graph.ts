@@ -39,7 +39,8 @@ interface Rotary {
 function rotaryAttention(g: Graph, cfg: QwenVisionConfig, qkv: Value, rotary: Rotary, attentionBias?: Value): Value {
   // The reference reshapes qkv to (S, 3, heads, d): q, k, v are the three consecutive D-wide thirds.
   const [q, k, v] = g.split(qkv, 3, -1);
-  const rotate = (x: Value) => g.rotaryEmbedding(x, rotary.cos, rotary.sin, { numHeads: cfg.numHeads, interleaved: false });
+  const rotate = (x: Value) =>
+    g.rotaryEmbedding(x, rotary.cos, rotary.sin, { numHeads: cfg.numHeads, interleaved: false });
   return g.multiHeadAttention(rotate(q), rotate(k), v, { numHeads: cfg.numHeads, attentionBias });
 }
 
@@ -98,13 +99,19 @@ export function buildQwenVisionGraph(cfg: QwenVisionConfig, ckpt: Checkpoint, o:
     const windowRotary: Rotary = { cos: g.gather(cos, gather, 0), sin: g.gather(sin, gather, 0) };
     windowAttention = (qkv: Value) => {
       const perWindow = rotaryAttention(g, cfg, g.gather(qkv, gather, 0), windowRotary, bias); // [windows, width, D]
-      return g.gather(g.reshape(perWindow, [-1, D]), scatter, 0);                             // [N, D]
+      return g.gather(g.reshape(perWindow, [-1, D]), scatter, 0); // [N, D]
     };
   }
 
   // §2.4 step 1: the Conv3d with kernel = stride = patch is a linear map of each flattened patch.
   const embedded = g.scope('patch_embed', () => {
-    const proj = w.tensor('patch_embed.proj.weight', [D, cfg.inChannels, cfg.temporalPatchSize, cfg.patchSize, cfg.patchSize]);
+    const proj = w.tensor('patch_embed.proj.weight', [
+      D,
+      cfg.inChannels,
+      cfg.temporalPatchSize,
+      cfg.patchSize,
+      cfg.patchSize,
+    ]);
     return g.linear(pixels, { weight: g.reshape(proj, [D, cfg.patchDim]), bias: null });
   });
   let x = embedded;
@@ -114,6 +121,9 @@ export function buildQwenVisionGraph(cfg: QwenVisionConfig, ckpt: Checkpoint, o:
     const attend = cfg.fullAttentionBlocks.has(i) ? fullAttention : windowAttention;
     x = g.scope(p, () => visionBlock(g, w.scope(p), cfg, h, attend));
   }
-  g.output(g.scope('merger', () => patchMerger(g, w.scope('merger'), cfg, x)), 'vision_embeds');
+  g.output(
+    g.scope('merger', () => patchMerger(g, w.scope('merger'), cfg, x)),
+    'vision_embeds',
+  );
   return g.build();
 }

@@ -56,7 +56,9 @@ export const MASKED_KEY_BIAS = -65504;
 function checkGrid(grid: PatchGrid, mergeSize: number): void {
   const ok = (v: number) => Number.isInteger(v) && v > 0 && v % mergeSize === 0;
   if (!ok(grid.rows) || !ok(grid.cols)) {
-    throw new RangeError(`a vision patch grid must be positive multiples of the merge size ${mergeSize}, got ${grid.rows}×${grid.cols}`);
+    throw new RangeError(
+      `a vision patch grid must be positive multiples of the merge size ${mergeSize}, got ${grid.rows}×${grid.cols}`,
+    );
   }
 }
 
@@ -76,10 +78,15 @@ export function patchPosition(n: number, grid: PatchGrid, mergeSize: number): [n
  * p = pairs = head_dim/2, used in the rotate-half layout (head_dim/2 pairs (j, j + head_dim/2)).
  * The reference builds f and the angles in float32 (`Qwen2_5_VisionRotaryEmbedding`); so does this.
  */
-export function visionRotaryTable(grid: PatchGrid, o: { mergeSize: number; pairs: number; theta: number }): VisionRotaryTable {
+export function visionRotaryTable(
+  grid: PatchGrid,
+  o: { mergeSize: number; pairs: number; theta: number },
+): VisionRotaryTable {
   checkGrid(grid, o.mergeSize);
   const half = o.pairs / 2;
-  const invFreq = Float32Array.from({ length: half }, (_, j) => Math.fround(1 / Math.fround(o.theta ** Math.fround((2 * j) / o.pairs))));
+  const invFreq = Float32Array.from({ length: half }, (_, j) =>
+    Math.fround(1 / Math.fround(o.theta ** Math.fround((2 * j) / o.pairs))),
+  );
   const tokens = grid.rows * grid.cols;
   const cos = new Float32Array(tokens * o.pairs);
   const sin = new Float32Array(tokens * o.pairs);
@@ -127,7 +134,8 @@ export function invertPermutation(p: Int32Array): Int32Array {
   const inverse = new Int32Array(p.length).fill(-1);
   for (let k = 0; k < p.length; k++) {
     const v = p[k]!;
-    if (!(v >= 0 && v < p.length) || inverse[v] !== -1) throw new RangeError(`not a permutation: entry ${k} is ${v} (n = ${p.length})`);
+    if (!(v >= 0 && v < p.length) || inverse[v] !== -1)
+      throw new RangeError(`not a permutation: entry ${k} is ${v} (n = ${p.length})`);
     inverse[v] = k;
   }
   return inverse;

@@ -1,5 +1,13 @@
 import { join, resolve } from 'node:path';
-import { Checkpoint, OnnxSession, f32, i64, type Feeds, type OnnxModel, type SessionOptions } from '../../onnx/index.ts';
+import {
+  Checkpoint,
+  OnnxSession,
+  f32,
+  i64,
+  type Feeds,
+  type OnnxModel,
+  type SessionOptions,
+} from '../../onnx/index.ts';
 import { readConfigFile } from '../config-error.ts';
 import { QwenVisionConfigError, parseQwenVisionConfig, type QwenVisionConfig } from './config.ts';
 import { buildQwenVisionGraph } from './graph.ts';
@@ -43,10 +51,17 @@ export class QwenVisionModel {
    * @param mllmDir the `mllm/` folder (config.json + model weights)
    * @param modelRoot folder the session resolves weight files against; must contain `mllmDir` (default: `mllmDir`)
    */
-  static async load(mllmDir: string, modelRoot: string = mllmDir, options: QwenVisionLoadOptions = {}): Promise<QwenVisionModel> {
+  static async load(
+    mllmDir: string,
+    modelRoot: string = mllmDir,
+    options: QwenVisionLoadOptions = {},
+  ): Promise<QwenVisionModel> {
     const dir = resolve(mllmDir);
     const configPath = join(dir, 'config.json');
-    const config = parseQwenVisionConfig(readConfigFile(configPath, QwenVisionConfigError, 'the MLLM config'), configPath);
+    const config = parseQwenVisionConfig(
+      readConfigFile(configPath, QwenVisionConfigError, 'the MLLM config'),
+      configPath,
+    );
     const ckpt = Checkpoint.open(dir, WEIGHTS_BASE_NAME);
     // With neither prefix present, building with the released one reports its missing patch-embed tensor.
     const prefix = TOWER_PREFIXES.find((p) => ckpt.has(`${p}.patch_embed.proj.weight`)) ?? TOWER_PREFIXES[0];
@@ -68,7 +83,9 @@ export class QwenVisionModel {
     const { patchDim, outHiddenSize } = this.config;
     const patches = gridThw.reduce((n, grid) => n + this.tokenCount(grid) * this.config.mergeUnit, 0);
     if (pixelValues.length !== patches * patchDim) {
-      throw new RangeError(`pixel values hold ${pixelValues.length} values but the grids [${gridThw.map((g) => `[${g.join(', ')}]`).join(', ')}] need ${patches} patches × ${patchDim}`);
+      throw new RangeError(
+        `pixel values hold ${pixelValues.length} values but the grids [${gridThw.map((g) => `[${g.join(', ')}]`).join(', ')}] need ${patches} patches × ${patchDim}`,
+      );
     }
     const session = await this.ensureSession();
     const out = new Float32Array((patches / this.config.mergeUnit) * outHiddenSize);
@@ -91,8 +108,14 @@ export class QwenVisionModel {
   async embedImages(inputs: readonly VisionInput[]): Promise<Float32Array> {
     const pixels = new Float32Array(inputs.reduce((n, x) => n + x.pixelValues.length, 0));
     let at = 0;
-    for (const x of inputs) { pixels.set(x.pixelValues, at); at += x.pixelValues.length; }
-    return this.embed(pixels, inputs.map((x) => x.gridThw));
+    for (const x of inputs) {
+      pixels.set(x.pixelValues, at);
+      at += x.pixelValues.length;
+    }
+    return this.embed(
+      pixels,
+      inputs.map((x) => x.gridThw),
+    );
   }
 
   async release(): Promise<void> {
@@ -104,10 +127,20 @@ export class QwenVisionModel {
   /** Rotary table and (when some block is windowed) the padded window batch of one frame. */
   private frameFeeds(grid: PatchGrid): Feeds {
     const cfg = this.config;
-    const rope = visionRotaryTable(grid, { mergeSize: cfg.spatialMergeSize, pairs: cfg.rotaryPairs, theta: cfg.ropeTheta });
-    const feeds: Feeds = { rope_cos: f32(rope.cos, [rope.tokens, rope.pairs]), rope_sin: f32(rope.sin, [rope.tokens, rope.pairs]) };
+    const rope = visionRotaryTable(grid, {
+      mergeSize: cfg.spatialMergeSize,
+      pairs: cfg.rotaryPairs,
+      theta: cfg.ropeTheta,
+    });
+    const feeds: Feeds = {
+      rope_cos: f32(rope.cos, [rope.tokens, rope.pairs]),
+      rope_sin: f32(rope.sin, [rope.tokens, rope.pairs]),
+    };
     if (cfg.fullAttentionBlocks.size === cfg.depth) return feeds;
-    const batch = windowBatch(visionWindowLayout(grid, { mergeSize: cfg.spatialMergeSize, windowUnits: cfg.windowUnits }), cfg.mergeUnit);
+    const batch = windowBatch(
+      visionWindowLayout(grid, { mergeSize: cfg.spatialMergeSize, windowUnits: cfg.windowUnits }),
+      cfg.mergeUnit,
+    );
     feeds.window_gather = i64(Array.from(batch.gather), [batch.windows, batch.width]);
     feeds.window_scatter = i64(Array.from(batch.scatter));
     feeds.window_bias = f32(batch.bias, [batch.windows, 1, batch.width, batch.width]);
@@ -118,13 +151,18 @@ export class QwenVisionModel {
     const m = this.config.spatialMergeSize;
     const [t, h, w] = grid;
     const ok = grid.length === 3 && [t, h, w].every((v) => Number.isInteger(v) && v > 0) && h % m === 0 && w % m === 0;
-    if (!ok) throw new RangeError(`image_grid_thw must be [t, h, w] positive integers with h and w multiples of ${m}, got [${grid.join(', ')}]`);
+    if (!ok)
+      throw new RangeError(
+        `image_grid_thw must be [t, h, w] positive integers with h and w multiples of ${m}, got [${grid.join(', ')}]`,
+      );
   }
 
   private ensureSession(): Promise<OnnxSession> {
     if (!this.session) {
       const created = OnnxSession.create(this.model, this.options.session);
-      created.catch(() => { if (this.session === created) this.session = null; });
+      created.catch(() => {
+        if (this.session === created) this.session = null;
+      });
       this.session = created;
     }
     return this.session;

@@ -44,13 +44,15 @@ export function parseVaeConfig(json: unknown, source = 'vae/config.json'): VaeCo
   const int = (key: string, min: number): number => {
     const v = raw[key];
     if (v === undefined) fail(key, 'is missing');
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) return fail(key, `must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+      return fail(key, `must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
     return v;
   };
   const positive = (key: string): number => {
     const v = raw[key];
     if (v === undefined) fail(key, 'is missing');
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) return fail(key, `must be a positive number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+      return fail(key, `must be a positive number, got ${JSON.stringify(v)}`);
     return v;
   };
   const flag = (key: string, absent: boolean): boolean => {
@@ -66,14 +68,20 @@ export function parseVaeConfig(json: unknown, source = 'vae/config.json'): VaeCo
   const blockOutChannels = blocks as number[];
   const normNumGroups = int('norm_num_groups', 1);
   for (const c of blockOutChannels) {
-    if (c % normNumGroups !== 0) fail('block_out_channels', `entry ${c} is not divisible by norm_num_groups (${normNumGroups}): GroupNorm needs whole groups`);
+    if (c % normNumGroups !== 0)
+      fail(
+        'block_out_channels',
+        `entry ${c} is not divisible by norm_num_groups (${normNumGroups}): GroupNorm needs whole groups`,
+      );
   }
   blockTypes(raw, 'down_block_types', 'DownEncoderBlock2D', blockOutChannels.length, fail);
   blockTypes(raw, 'up_block_types', 'UpDecoderBlock2D', blockOutChannels.length, fail);
   const act = raw.act_fn ?? 'silu';
-  if (act !== 'silu') fail('act_fn', `must be "silu" (the only activation this engine builds), got ${JSON.stringify(act)}`);
+  if (act !== 'silu')
+    fail('act_fn', `must be "silu" (the only activation this engine builds), got ${JSON.stringify(act)}`);
   const shift = raw.shift_factor ?? 0;
-  if (typeof shift !== 'number' || !Number.isFinite(shift)) fail('shift_factor', `must be a number or null, got ${JSON.stringify(shift)}`);
+  if (typeof shift !== 'number' || !Number.isFinite(shift))
+    fail('shift_factor', `must be a number or null, got ${JSON.stringify(shift)}`);
 
   return {
     inChannels: int('in_channels', 1),
@@ -95,7 +103,8 @@ export function parseVaeConfig(json: unknown, source = 'vae/config.json'): VaeCo
 function blockTypes(raw: JsonObject, key: string, kind: string, count: number, fail: ConfigFail): void {
   const v = raw[key];
   if (v === undefined) return;
-  if (!Array.isArray(v) || v.length !== count) fail(key, `must list ${count} blocks (one per block_out_channels entry), got ${JSON.stringify(v)}`);
+  if (!Array.isArray(v) || v.length !== count)
+    fail(key, `must list ${count} blocks (one per block_out_channels entry), got ${JSON.stringify(v)}`);
   const other = (v as unknown[]).find((t) => t !== kind);
   if (other !== undefined) fail(key, `may only contain "${kind}", got ${JSON.stringify(other)}`);
 }

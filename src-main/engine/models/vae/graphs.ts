@@ -1,5 +1,21 @@
-import { Graph, Weights, type Checkpoint, type GraphBuildOptions, type OnnxModel, type Value } from '../../onnx/index.ts';
-import { conv1x1, conv3x3, downsample, groupNorm, midBlock, resnetBlock, upsample, type VaeAttentionOptions } from './blocks.ts';
+import {
+  Graph,
+  Weights,
+  type Checkpoint,
+  type GraphBuildOptions,
+  type OnnxModel,
+  type Value,
+} from '../../onnx/index.ts';
+import {
+  conv1x1,
+  conv3x3,
+  downsample,
+  groupNorm,
+  midBlock,
+  resnetBlock,
+  upsample,
+  type VaeAttentionOptions,
+} from './blocks.ts';
 import { LOGVAR_RANGE, type VaeConfig } from './config.ts';
 
 /**
@@ -48,10 +64,13 @@ export function buildEncoderGraph(cfg: VaeConfig, ckpt: Checkpoint, o: VaeGraphO
     const p = `down_blocks.${i}`;
     for (let j = 0; j < cfg.layersPerBlock; j++) {
       const inp = channels;
-      h = g.scope(`encoder.${p}.resnets.${j}`, () => resnetBlock(g, enc.scope(`${p}.resnets.${j}`), cfg, h, { inp, out }));
+      h = g.scope(`encoder.${p}.resnets.${j}`, () =>
+        resnetBlock(g, enc.scope(`${p}.resnets.${j}`), cfg, h, { inp, out }),
+      );
       channels = out;
     }
-    if (i < blocks.length - 1) h = g.scope(`encoder.${p}.downsamplers.0`, () => downsample(g, enc.scope(`${p}.downsamplers.0`), h, out));
+    if (i < blocks.length - 1)
+      h = g.scope(`encoder.${p}.downsamplers.0`, () => downsample(g, enc.scope(`${p}.downsamplers.0`), h, out));
   });
   h = g.scope('encoder.mid_block', () => midBlock(g, enc.scope('mid_block'), cfg, h, o.attention));
   let moments = g.scope('encoder', () => outputHead(g, enc, cfg, h, { channels, out: 2 * L }));
@@ -80,11 +99,17 @@ export function buildDecoderGraph(cfg: VaeConfig, ckpt: Checkpoint, o: VaeGraphO
     const p = `up_blocks.${i}`;
     for (let j = 0; j <= cfg.layersPerBlock; j++) {
       const inp = channels;
-      h = g.scope(`decoder.${p}.resnets.${j}`, () => resnetBlock(g, dec.scope(`${p}.resnets.${j}`), cfg, h, { inp, out }));
+      h = g.scope(`decoder.${p}.resnets.${j}`, () =>
+        resnetBlock(g, dec.scope(`${p}.resnets.${j}`), cfg, h, { inp, out }),
+      );
       channels = out;
     }
-    if (i < reversed.length - 1) h = g.scope(`decoder.${p}.upsamplers.0`, () => upsample(g, dec.scope(`${p}.upsamplers.0`), h, out));
+    if (i < reversed.length - 1)
+      h = g.scope(`decoder.${p}.upsamplers.0`, () => upsample(g, dec.scope(`${p}.upsamplers.0`), h, out));
   });
-  g.output(g.scope('decoder', () => outputHead(g, dec, cfg, h, { channels, out: cfg.outChannels })), 'image');
+  g.output(
+    g.scope('decoder', () => outputHead(g, dec, cfg, h, { channels, out: cfg.outChannels })),
+    'image',
+  );
   return g.build();
 }

@@ -23,7 +23,9 @@ export const DEFAULT_VAE_TILES: VaeTileOptions = { tile: 64, overlap: 16 };
  */
 export function tileStarts(length: number, tile: number, overlap: number): number[] {
   if (![length, tile, overlap].every(Number.isInteger) || length < 1 || tile < 1 || overlap < 0 || overlap >= tile) {
-    throw new RangeError(`tiles need integers 0 ≤ overlap < tile and length ≥ 1, got length ${length}, tile ${tile}, overlap ${overlap}`);
+    throw new RangeError(
+      `tiles need integers 0 ≤ overlap < tile and length ≥ 1, got length ${length}, tile ${tile}, overlap ${overlap}`,
+    );
   }
   if (length <= tile) return [0];
   const n = Math.ceil((length - overlap) / (tile - overlap));
@@ -39,7 +41,9 @@ export function axisWeights(starts: readonly number[], size: number, index: numb
   const s = starts[index]!;
   const before = index > 0 ? starts[index - 1]! + size - s : 0;
   const after = index < starts.length - 1 ? s + size - starts[index + 1]! : 0;
-  return Float32Array.from({ length: size }, (_, p) => Math.min(1, before > 0 ? (p + 0.5) / before : 1, after > 0 ? (size - p - 0.5) / after : 1));
+  return Float32Array.from({ length: size }, (_, p) =>
+    Math.min(1, before > 0 ? (p + 0.5) / before : 1, after > 0 ? (size - p - 0.5) / after : 1),
+  );
 }
 
 /** One tile of a grid, in input pixels. */
@@ -51,8 +55,17 @@ export interface Tile {
 }
 
 /** The tile grid over an H×W input (`tile`, `overlap` in input pixels, starts on multiples of `align`). */
-export function tileGrid(height: number, width: number, tile: number, overlap: number, align = 1): { rows: number[]; cols: number[]; height: number; width: number } {
-  if ([height, width, tile, overlap].some((v) => v % align !== 0)) throw new RangeError(`tile grid: ${height}×${width}, tile ${tile} and overlap ${overlap} must be multiples of ${align}`);
+export function tileGrid(
+  height: number,
+  width: number,
+  tile: number,
+  overlap: number,
+  align = 1,
+): { rows: number[]; cols: number[]; height: number; width: number } {
+  if ([height, width, tile, overlap].some((v) => v % align !== 0))
+    throw new RangeError(
+      `tile grid: ${height}×${width}, tile ${tile} and overlap ${overlap} must be multiples of ${align}`,
+    );
   const axis = (length: number) => tileStarts(length / align, tile / align, overlap / align).map((s) => s * align);
   return { rows: axis(height), cols: axis(width), height: Math.min(tile, height), width: Math.min(tile, width) };
 }
@@ -71,12 +84,17 @@ export interface TiledRunOptions {
  * Runs `run` on every tile of `input` ([B, C, H, W]) and blends its outputs ([B, C_k, h·up/down, w·up/down] each)
  * into whole-size tensors: Σ weight·tile / Σ weight per output pixel. The tiles run one at a time.
  */
-export async function runTiled(input: VaeTensor, o: TiledRunOptions, run: (tile: VaeTensor) => Promise<readonly VaeTensor[]>): Promise<VaeTensor[]> {
+export async function runTiled(
+  input: VaeTensor,
+  o: TiledRunOptions,
+  run: (tile: VaeTensor) => Promise<readonly VaeTensor[]>,
+): Promise<VaeTensor[]> {
   const [B, C, H, W] = input.dims as [number, number, number, number];
   const grid = tileGrid(H, W, o.tile, o.overlap, o.align ?? 1);
   const scale = (v: number) => (v * o.up) / o.down;
   const [OH, OW, th, tw] = [scale(H), scale(W), scale(grid.height), scale(grid.width)];
-  const outRows = grid.rows.map(scale), outCols = grid.cols.map(scale);
+  const outRows = grid.rows.map(scale),
+    outCols = grid.cols.map(scale);
   const weightSum = new Float32Array(OH * OW);
   let outputs: { data: Float32Array; channels: number }[] | null = null;
   const crop = new Float32Array(B * C * grid.height * grid.width);
@@ -92,16 +110,22 @@ export async function runTiled(input: VaeTensor, o: TiledRunOptions, run: (tile:
       }
       const results = await run({ data: crop, dims: [B, C, grid.height, grid.width] });
       outputs ??= results.map((r) => ({ channels: r.dims[1]!, data: new Float32Array(B * r.dims[1]! * OH * OW) }));
-      const oy = outRows[i]!, ox = outCols[j]!;
+      const oy = outRows[i]!,
+        ox = outCols[j]!;
       for (let y = 0; y < th; y++) {
         for (let x = 0; x < tw; x++) weightSum[(oy + y) * OW + ox + x]! += wy[y]! * wx[x]!;
       }
       results.forEach((r, k) => {
         const { data, channels } = outputs![k]!;
-        if (r.dims.join() !== [B, channels, th, tw].join()) throw new RangeError(`tiled run: tile output [${r.dims.join(', ')}] is not [${[B, channels, th, tw].join(', ')}]`);
+        if (r.dims.join() !== [B, channels, th, tw].join())
+          throw new RangeError(
+            `tiled run: tile output [${r.dims.join(', ')}] is not [${[B, channels, th, tw].join(', ')}]`,
+          );
         for (let bc = 0; bc < B * channels; bc++) {
           for (let y = 0; y < th; y++) {
-            const row = (bc * OH + oy + y) * OW + ox, src = (bc * th + y) * tw, w = wy[y]!;
+            const row = (bc * OH + oy + y) * OW + ox,
+              src = (bc * th + y) * tw,
+              w = wy[y]!;
             for (let x = 0; x < tw; x++) data[row + x]! += w * wx[x]! * r.data[src + x]!;
           }
         }

@@ -1,5 +1,13 @@
 import { join, resolve } from 'node:path';
-import { Checkpoint, OnnxSession, f32, type Feeds, type GraphBuildOptions, type OnnxModel, type SessionOptions } from '../../onnx/index.ts';
+import {
+  Checkpoint,
+  OnnxSession,
+  f32,
+  type Feeds,
+  type GraphBuildOptions,
+  type OnnxModel,
+  type SessionOptions,
+} from '../../onnx/index.ts';
 import { readConfigFile } from '../config-error.ts';
 import type { VaeAttentionOptions } from './blocks.ts';
 import { VaeConfigError, parseVaeConfig, type VaeConfig } from './config.ts';
@@ -36,7 +44,9 @@ export interface VaeLoadOptions {
  * unchunked); the WebGPU EP's fused kernel held 55 GiB of GPU memory at the FLUX size vs 26 GiB explicit
  * (H100). Queries go in 4 pieces either way, capping a materialised score matrix at (S/4)×S (256 MiB at 1024²).
  */
-export function defaultVaeAttention(executionProviders: SessionOptions['executionProviders'] = ['cpu']): VaeAttentionOptions {
+export function defaultVaeAttention(
+  executionProviders: SessionOptions['executionProviders'] = ['cpu'],
+): VaeAttentionOptions {
   const first = executionProviders[0];
   const name = typeof first === 'string' ? first : first?.name;
   return { kernel: name === 'webgpu' ? 'explicit' : 'fused', queryChunks: 4 };
@@ -61,16 +71,35 @@ export class VaeModel {
    * `componentDir` holds config.json and diffusion_pytorch_model.safetensors; `modelRoot` is the folder the
    * sessions resolve weight locations against (the whole model folder, so all graphs of a run share it).
    */
-  static async load(componentDir: string, modelRoot: string = componentDir, options: VaeLoadOptions = {}): Promise<VaeModel> {
+  static async load(
+    componentDir: string,
+    modelRoot: string = componentDir,
+    options: VaeLoadOptions = {},
+  ): Promise<VaeModel> {
     const configPath = join(resolve(componentDir), 'config.json');
     const config = parseVaeConfig(readConfigFile(configPath, VaeConfigError, 'the VAE config'), configPath);
     const ckpt = Checkpoint.open(componentDir, WEIGHTS_BASE_NAME);
     // A quant conv the config switches off would be silently skipped: refuse the mismatch instead.
-    for (const [key, flag, used] of [['quant_conv', 'use_quant_conv', config.useQuantConv], ['post_quant_conv', 'use_post_quant_conv', config.usePostQuantConv]] as const) {
-      if (!used && ckpt.has(`${key}.weight`)) throw new VaeConfigError(flag, configPath, `${configPath}: "${flag}" is false but ${ckpt.path} holds "${key}.weight"; the config and the weights disagree`);
+    for (const [key, flag, used] of [
+      ['quant_conv', 'use_quant_conv', config.useQuantConv],
+      ['post_quant_conv', 'use_post_quant_conv', config.usePostQuantConv],
+    ] as const) {
+      if (!used && ckpt.has(`${key}.weight`))
+        throw new VaeConfigError(
+          flag,
+          configPath,
+          `${configPath}: "${flag}" is false but ${ckpt.path} holds "${key}.weight"; the config and the weights disagree`,
+        );
     }
-    const graphOptions = { root: modelRoot, attention: options.attention ?? defaultVaeAttention(options.session?.executionProviders), precision: options.precision };
-    const models = { vae_encoder: buildEncoderGraph(config, ckpt, graphOptions), vae_decoder: buildDecoderGraph(config, ckpt, graphOptions) };
+    const graphOptions = {
+      root: modelRoot,
+      attention: options.attention ?? defaultVaeAttention(options.session?.executionProviders),
+      precision: options.precision,
+    };
+    const models = {
+      vae_encoder: buildEncoderGraph(config, ckpt, graphOptions),
+      vae_decoder: buildDecoderGraph(config, ckpt, graphOptions),
+    };
     return new VaeModel(config, models, options.session ?? {});
   }
 
@@ -82,10 +111,14 @@ export class VaeModel {
     const [B, H, W] = this.checkDims('image', image, this.config.inChannels, this.config.downscaleFactor);
     if (tiles) {
       const f = this.config.downscaleFactor;
-      const [mean, logvar] = await runTiled(image, { tile: tiles.tile * f, overlap: tiles.overlap * f, align: f, up: 1, down: f }, async (t) => {
-        const p = await this.encode(t);
-        return [p.mean, p.logvar];
-      });
+      const [mean, logvar] = await runTiled(
+        image,
+        { tile: tiles.tile * f, overlap: tiles.overlap * f, align: f, up: 1, down: f },
+        async (t) => {
+          const p = await this.encode(t);
+          return [p.mean, p.logvar];
+        },
+      );
       return { mean: mean!, logvar: logvar! };
     }
     const out = await this.run('vae_encoder', { image: f32(image.data, image.dims) });
@@ -101,7 +134,9 @@ export class VaeModel {
   async decode(latent: VaeTensor, tiles?: VaeTileOptions): Promise<VaeTensor> {
     const [B, h, w] = this.checkDims('latent', latent, this.config.latentChannels, 1);
     if (tiles) {
-      const [image] = await runTiled(latent, { ...tiles, up: this.config.downscaleFactor, down: 1 }, async (t) => [await this.decode(t)]);
+      const [image] = await runTiled(latent, { ...tiles, up: this.config.downscaleFactor, down: 1 }, async (t) => [
+        await this.decode(t),
+      ]);
       return image!;
     }
     const out = await this.run('vae_decoder', { latent: f32(latent.data, latent.dims) });
@@ -111,13 +146,15 @@ export class VaeModel {
 
   /** The DiT's latent for a reference image (§5.2 with the mean): (μ − shift)·scale, in fp32 steps as torch does. */
   latentFromMean(mean: VaeTensor): VaeTensor {
-    const shift = Math.fround(this.config.shiftFactor), scale = Math.fround(this.config.scalingFactor);
+    const shift = Math.fround(this.config.shiftFactor),
+      scale = Math.fround(this.config.scalingFactor);
     return { data: mean.data.map((m) => Math.fround(m - shift) * scale), dims: mean.dims };
   }
 
   /** Decodes the sampler's final latent (§5.9): decode(x / scale + shift). */
   async decodeScaled(x: VaeTensor, tiles?: VaeTileOptions): Promise<VaeTensor> {
-    const shift = Math.fround(this.config.shiftFactor), scale = Math.fround(this.config.scalingFactor);
+    const shift = Math.fround(this.config.shiftFactor),
+      scale = Math.fround(this.config.scalingFactor);
     return this.decode({ data: x.data.map((v) => Math.fround(v / scale) + shift), dims: x.dims }, tiles);
   }
 
@@ -135,9 +172,18 @@ export class VaeModel {
   /** Requires `[B, channels, H, W]` with positive H, W divisible by `multiple` and matching data; returns [B, H, W]. */
   private checkDims(what: string, t: VaeTensor, channels: number, multiple: number): [number, number, number] {
     const [B, C, H, W] = t.dims;
-    const ok = t.dims.length === 4 && C === channels && [B, H, W].every((d) => Number.isInteger(d) && d! > 0) && H! % multiple === 0 && W! % multiple === 0;
-    if (!ok) throw new RangeError(`VAE ${what} must be [B, ${channels}, H, W] with H, W positive multiples of ${multiple}, got [${t.dims.join(', ')}]`);
-    if (t.data.length !== B! * C! * H! * W!) throw new RangeError(`VAE ${what}: ${t.data.length} values do not fill [${t.dims.join(', ')}]`);
+    const ok =
+      t.dims.length === 4 &&
+      C === channels &&
+      [B, H, W].every((d) => Number.isInteger(d) && d! > 0) &&
+      H! % multiple === 0 &&
+      W! % multiple === 0;
+    if (!ok)
+      throw new RangeError(
+        `VAE ${what} must be [B, ${channels}, H, W] with H, W positive multiples of ${multiple}, got [${t.dims.join(', ')}]`,
+      );
+    if (t.data.length !== B! * C! * H! * W!)
+      throw new RangeError(`VAE ${what}: ${t.data.length} values do not fill [${t.dims.join(', ')}]`);
     return [B!, H!, W!];
   }
 

@@ -14,12 +14,17 @@ export type CheckSlots =
   | { readonly kind: 'position'; readonly subject: string; readonly relation: Relation; readonly reference: string };
 
 const RELATION_PHRASE: Record<Relation, string> = {
-  'left of': 'to the left of', 'right of': 'to the right of', above: 'above', below: 'below',
+  'left of': 'to the left of',
+  'right of': 'to the right of',
+  above: 'above',
+  below: 'below',
 };
 
 export const objectQuestion = (noun: string) => `Is there ${article(noun)} ${noun} in the picture?`;
-export const countQuestion = (count: number, plural: string) => `Are there exactly ${countWord(count)} ${plural} in the picture?`;
-export const colorQuestion = (noun: string, color: GenevalColor, plural: boolean) => `${plural ? 'Are' : 'Is'} the ${noun} ${color}?`;
+export const countQuestion = (count: number, plural: string) =>
+  `Are there exactly ${countWord(count)} ${plural} in the picture?`;
+export const colorQuestion = (noun: string, color: GenevalColor, plural: boolean) =>
+  `${plural ? 'Are' : 'Is'} the ${noun} ${color}?`;
 export const positionQuestion = (subject: string, relation: Relation, reference: string) =>
   `Is the ${subject} ${RELATION_PHRASE[relation]} the ${reference}?`;
 
@@ -27,7 +32,10 @@ const NOUN = '([a-z][a-z -]*?)';
 const WHERE = '(?: in the (?:picture|image))?';
 const OBJECT = new RegExp(`^is there (?:a|an) ${NOUN}${WHERE}\\?$`, 'i');
 const COUNT = new RegExp(`^are there exactly (\\w+) ${NOUN}${WHERE}\\?$`, 'i');
-const POSITION = new RegExp(`^(?:is|are) the ${NOUN} (to the left of|to the right of|left of|right of|above|below) the ${NOUN}\\?$`, 'i');
+const POSITION = new RegExp(
+  `^(?:is|are) the ${NOUN} (to the left of|to the right of|left of|right of|above|below) the ${NOUN}\\?$`,
+  'i',
+);
 const COLOR = new RegExp(`^(is|are) the ${NOUN} (${GENEVAL_COLORS.join('|')})\\?$`, 'i');
 
 /** The facts of a question in one of the templated forms above (any casing); null for free-form questions. */
@@ -45,7 +53,8 @@ export function readSlots(question: string): CheckSlots | null {
   }
   m = COLOR.exec(q);
   const color = m?.[3]!.toLowerCase() ?? '';
-  if (m && isColor(color)) return { kind: 'color', noun: m[2]!.toLowerCase(), color, plural: m[1]!.toLowerCase() === 'are' };
+  if (m && isColor(color))
+    return { kind: 'color', noun: m[2]!.toLowerCase(), color, plural: m[1]!.toLowerCase() === 'are' };
   return null;
 }
 

@@ -3,7 +3,14 @@
  * prompt gets one text-only MLLM call with a fixed template whose reply is parsed line by line; if that yields
  * nothing, one whole-picture check stands in.
  */
-import { colorQuestion, countQuestion, objectNoun, objectQuestion, positionQuestion, type Relation } from './check-templates.ts';
+import {
+  colorQuestion,
+  countQuestion,
+  objectNoun,
+  objectQuestion,
+  positionQuestion,
+  type Relation,
+} from './check-templates.ts';
 import { CHECK_TAGS, type Check, type CheckSpec, type CheckTag, type ChecklistSource } from './types.ts';
 import { isColor, parseCount, pluralize, singularize, type GenevalColor } from './words.ts';
 
@@ -62,20 +69,30 @@ export function parseTemplatedPrompt(prompt: string): Check[] | null {
   objects.forEach((p, i) => {
     if (p.color) {
       const many = p.count > 1;
-      checks.push({ question: colorQuestion(many ? pluralize(p.noun) : p.noun, p.color, many), tag: 'color', dependsOn: [i] });
+      checks.push({
+        question: colorQuestion(many ? pluralize(p.noun) : p.noun, p.color, many),
+        tag: 'color',
+        dependsOn: [i],
+      });
     }
   });
   if (relation) {
     const rel = relation[2]!.toLowerCase() as Relation;
-    checks.push({ question: positionQuestion(objects[0]!.noun, rel, objects[1]!.noun), tag: 'position', dependsOn: [0, 1] });
+    checks.push({
+      question: positionQuestion(objects[0]!.noun, rel, objects[1]!.noun),
+      tag: 'position',
+      dependsOn: [0, 1],
+    });
   }
   return checks.slice(0, MAX_CHECKS);
 }
 
 /** The fixed text-only request for free-form prompts (§4.2). */
 export function checklistRequest(prompt: string): string {
-  return `List yes/no questions that check whether a picture matches this request. One per line as \`TAG | question\`, `
-    + `where TAG is one of ${CHECK_TAGS.join(', ')}. Only things the request states.\nRequest: "${prompt}"`;
+  return (
+    `List yes/no questions that check whether a picture matches this request. One per line as \`TAG | question\`, ` +
+    `where TAG is one of ${CHECK_TAGS.join(', ')}. Only things the request states.\nRequest: "${prompt}"`
+  );
 }
 
 const CHECK_LINE = /^(object|count|color|attribute|position|text|style)\s*\|\s*(.+\?)$/i;
@@ -84,7 +101,12 @@ const CHECK_LINE = /^(object|count|color|attribute|position|text|style)\s*\|\s*(
 export function parseChecklistReply(raw: string): CheckSpec[] {
   const specs: CheckSpec[] = [];
   for (const line of raw.split(/\r?\n/)) {
-    const m = CHECK_LINE.exec(line.trim().replace(/^(?:[-*•]|\d+[.)])\s*/, '').replace(/`/g, ''));
+    const m = CHECK_LINE.exec(
+      line
+        .trim()
+        .replace(/^(?:[-*•]|\d+[.)])\s*/, '')
+        .replace(/`/g, ''),
+    );
     if (!m) continue;
     const question = m[2]!.trim();
     if (specs.some((s) => s.question.toLowerCase() === question.toLowerCase())) continue;
@@ -125,7 +147,10 @@ export function fallbackChecklist(prompt: string): Check[] {
 export function userChecklist(specs: readonly CheckSpec[]): Check[] {
   const kept = specs
     .map((s) => ({ tag: s.tag, question: s.question.trim() }))
-    .filter((s, i, all) => s.question !== '' && all.findIndex((o) => o.question.toLowerCase() === s.question.toLowerCase()) === i);
+    .filter(
+      (s, i, all) =>
+        s.question !== '' && all.findIndex((o) => o.question.toLowerCase() === s.question.toLowerCase()) === i,
+    );
   if (kept.length === 0) throw new RangeError('the edited checklist has no checks');
   return linkDependencies(kept.slice(0, MAX_CHECKS));
 }
@@ -143,11 +168,18 @@ export interface Checklist {
 }
 
 /** §4.2 in order: the user's checks, the template parser, the MLLM, the fallback. */
-export async function buildChecklist(prompt: string, user: readonly CheckSpec[] | null, writer: ChecklistWriter, signal?: AbortSignal): Promise<Checklist> {
+export async function buildChecklist(
+  prompt: string,
+  user: readonly CheckSpec[] | null,
+  writer: ChecklistWriter,
+  signal?: AbortSignal,
+): Promise<Checklist> {
   if (user) return { checks: userChecklist(user), source: 'user', raw: null };
   const templated = parseTemplatedPrompt(prompt);
   if (templated) return { checks: templated, source: 'template', raw: null };
   const raw = await writer.listChecks(checklistRequest(prompt), signal);
   const specs = parseChecklistReply(raw);
-  return specs.length > 0 ? { checks: linkDependencies(specs), source: 'model', raw } : { checks: fallbackChecklist(prompt), source: 'fallback', raw };
+  return specs.length > 0
+    ? { checks: linkDependencies(specs), source: 'model', raw }
+    : { checks: fallbackChecklist(prompt), source: 'fallback', raw };
 }

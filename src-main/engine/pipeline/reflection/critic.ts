@@ -32,21 +32,27 @@ export interface Critic extends ChecklistWriter {
 }
 
 /** The first line of the user turn after the image(s); shared by every question of a round (the cached prefix). */
-export function critiqueIntro(view: { readonly prompt: string; readonly source: unknown; readonly intro?: string }): string {
+export function critiqueIntro(view: {
+  readonly prompt: string;
+  readonly source: unknown;
+  readonly intro?: string;
+}): string {
   if (view.intro !== undefined) return view.intro;
   return view.source === null
     ? `This picture was generated from the request: "${view.prompt}".\n`
-    : `Image 1 is the original picture. Image 2 is the result of editing it with the request: "${view.prompt}". `
-      + 'The questions are about image 2.\n';
+    : `Image 1 is the original picture. Image 2 is the result of editing it with the request: "${view.prompt}". ` +
+        'The questions are about image 2.\n';
 }
 
 export const questionTurn = (question: string) => `${question} Answer Yes or No.`;
 
 /** §4.4's fix request (after the same system turn, image(s) and intro). */
 export function fixRequest(failed: readonly string[]): string {
-  return `These checks failed:\n${failed.map((q) => `- ${q}`).join('\n')}\n`
-    + 'Write ONE instruction that fixes the picture. Start with Add, Remove, Replace, Change, Move or Make.\n'
-    + 'At most 25 words. Do not mention what is already correct. Reply exactly as:\nEDIT: <instruction>';
+  return (
+    `These checks failed:\n${failed.map((q) => `- ${q}`).join('\n')}\n` +
+    'Write ONE instruction that fixes the picture. Start with Add, Remove, Replace, Change, Move or Make.\n' +
+    'At most 25 words. Do not mention what is already correct. Reply exactly as:\nEDIT: <instruction>'
+  );
 }
 
 /** The first-token ids of the answer forms (§4.3: Yes, yes, No, no), with the image-generation token left out. */
@@ -69,9 +75,16 @@ export function yesProbability(logits: ArrayLike<number>, tokens: AnswerTokens):
  * Scores a checklist against one inspection (§4.3–4.4): object checks first; a check whose object check failed
  * is not asked and counts as failed (DSG, §4.2). A check passes when p_yes ≥ τ.
  */
-export async function scoreChecks(inspection: Inspection, checks: readonly Check[], threshold: number, signal?: AbortSignal): Promise<CheckResult[]> {
+export async function scoreChecks(
+  inspection: Inspection,
+  checks: readonly Check[],
+  threshold: number,
+  signal?: AbortSignal,
+): Promise<CheckResult[]> {
   const results = new Array<CheckResult>(checks.length);
-  const order = [...checks.keys()].sort((a, b) => Number(checks[a]!.dependsOn.length > 0) - Number(checks[b]!.dependsOn.length > 0));
+  const order = [...checks.keys()].sort(
+    (a, b) => Number(checks[a]!.dependsOn.length > 0) - Number(checks[b]!.dependsOn.length > 0),
+  );
   for (const i of order) {
     const check = checks[i]!;
     if (check.dependsOn.some((d) => results[d] !== undefined && !results[d].passed)) {

@@ -19,7 +19,12 @@ export function parseFix(raw: string): string | null {
 /** The failure a fix should address first: a missing object before anything that presumes it (§4.2). */
 export function primaryFailure(results: readonly CheckResult[]): CheckResult | null {
   const failed = results.filter((r) => !r.passed);
-  return failed.find((r) => r.check.tag === 'object' && r.pYes !== null) ?? failed.find((r) => r.pYes !== null) ?? failed[0] ?? null;
+  return (
+    failed.find((r) => r.check.tag === 'object' && r.pYes !== null) ??
+    failed.find((r) => r.pYes !== null) ??
+    failed[0] ??
+    null
+  );
 }
 
 /**
@@ -30,13 +35,16 @@ export function fallbackInstruction(failure: CheckResult, results: readonly Chec
   const q = failure.check.question.trim();
   const s = readSlots(q);
   if (s?.kind === 'object') {
-    const color = results.map((r) => readSlots(r.check.question)).find((c) => c?.kind === 'color' && singularize(c.noun) === s.noun);
+    const color = results
+      .map((r) => readSlots(r.check.question))
+      .find((c) => c?.kind === 'color' && singularize(c.noun) === s.noun);
     const noun = color?.kind === 'color' ? `${color.color} ${s.noun}` : s.noun;
     return `Add ${article(noun)} ${noun}.`;
   }
   if (s?.kind === 'count') return `Make there be exactly ${countWord(s.count)} ${s.plural}.`;
   if (s?.kind === 'color') return `Make the ${s.noun} ${s.color}.`;
-  if (s?.kind === 'position') return `Move the ${s.subject} ${s.relation === 'left of' || s.relation === 'right of' ? `to the ${s.relation}` : s.relation} the ${s.reference}.`;
+  if (s?.kind === 'position')
+    return `Move the ${s.subject} ${s.relation === 'left of' || s.relation === 'right of' ? `to the ${s.relation}` : s.relation} the ${s.reference}.`;
   let m = /^(?:is|are) there (.+?)(?: in the (?:picture|image))?\?$/i.exec(q);
   if (m) return `Add ${m[1]}.`;
   m = /^(?:is|are) (the .+)\?$/i.exec(q);
@@ -74,6 +82,7 @@ export function proposeFix(raw: string, results: readonly CheckResult[], checks:
   const parsed = parseFix(raw);
   const accepted = parsed !== null && !removesRequired(parsed, checks) ? parsed : null;
   const failure = primaryFailure(results);
-  const instruction = accepted ?? (failure ? fallbackInstruction(failure, results) : 'Make the picture match the request.');
+  const instruction =
+    accepted ?? (failure ? fallbackInstruction(failure, results) : 'Make the picture match the request.');
   return { raw, parsed: accepted, instruction };
 }

@@ -36,10 +36,17 @@ export class PipelineGenerator implements RoundGenerator {
     const prompt = await this.model.encodePrompt(request.prompt);
     const negative = request.params.textGuidance > 1 ? await this.model.encodePrompt(request.negative) : null;
     const [dit, vae] = await Promise.all([this.model.dit(), this.model.vae()]);
-    const result = await generateImage(dit, vae, { prompt, negative, images: request.images, params: request.params }, {
-      signal: options.signal,
-      onProgress: (p) => { if (p.stage === 'denoising') options.onStep?.(p.step, p.steps); },
-    });
+    const result = await generateImage(
+      dit,
+      vae,
+      { prompt, negative, images: request.images, params: request.params },
+      {
+        signal: options.signal,
+        onProgress: (p) => {
+          if (p.stage === 'denoising') options.onStep?.(p.step, p.steps);
+        },
+      },
+    );
     const png = await encodePng(result.rgb);
     return { rgb: result.rgb, png: new Uint8Array(png.buffer, png.byteOffset, png.byteLength) };
   }

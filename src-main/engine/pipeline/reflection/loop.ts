@@ -11,8 +11,28 @@ import { buildChecklist } from './checklist.ts';
 import { scoreChecks, scoreOf, type Critic, type Inspection } from './critic.ts';
 import { proposeFix } from './fix.ts';
 import type { GeneratedRound, RoundGenerator } from './generator.ts';
-import { ProgressTracker, bestRound, confirmEdit, planRevision, regenerationPrompt, roundSeed, stopAfter, type PathRound, type Plan } from './policy.ts';
-import type { Check, CheckResult, CheckSpec, ForcedMode, ReflectionEvent, ReflectionOutcome, RoundMode, RoundRecord, StopReason } from './types.ts';
+import {
+  ProgressTracker,
+  bestRound,
+  confirmEdit,
+  planRevision,
+  regenerationPrompt,
+  roundSeed,
+  stopAfter,
+  type PathRound,
+  type Plan,
+} from './policy.ts';
+import type {
+  Check,
+  CheckResult,
+  CheckSpec,
+  ForcedMode,
+  ReflectionEvent,
+  ReflectionOutcome,
+  RoundMode,
+  RoundRecord,
+  StopReason,
+} from './types.ts';
 
 /** §4.6: revisions after round 0. */
 export const MAX_REVISIONS = 5;
@@ -86,11 +106,17 @@ export function checkReflectionParams(p: ReflectionParams): void {
   if (!Number.isInteger(p.maxRevisions) || p.maxRevisions < 0 || p.maxRevisions > MAX_REVISIONS) {
     throw new RangeError(`max revisions must be a whole number from 0 to ${MAX_REVISIONS}, got ${p.maxRevisions}`);
   }
-  if (!(p.threshold >= 0 && p.threshold <= 1)) throw new RangeError(`the threshold must be within [0, 1], got ${p.threshold}`);
+  if (!(p.threshold >= 0 && p.threshold <= 1))
+    throw new RangeError(`the threshold must be within [0, 1], got ${p.threshold}`);
   if (p.prompt.trim() === '') throw new RangeError('reflection needs a prompt to check the image against');
 }
 
-export async function runReflection(params: ReflectionParams, deps: ReflectionDeps, run: ReflectionRun = {}, from: ContinueFrom | null = null): Promise<ReflectionOutcome> {
+export async function runReflection(
+  params: ReflectionParams,
+  deps: ReflectionDeps,
+  run: ReflectionRun = {},
+  from: ContinueFrom | null = null,
+): Promise<ReflectionOutcome> {
   checkReflectionParams(params);
   const loop = new Loop(params, deps, run);
   return loop.run(from);
@@ -102,7 +128,11 @@ class Loop {
   private readonly newId: () => string;
   private readonly now: () => number;
 
-  constructor(private readonly params: ReflectionParams, private readonly deps: ReflectionDeps, private readonly runOptions: ReflectionRun) {
+  constructor(
+    private readonly params: ReflectionParams,
+    private readonly deps: ReflectionDeps,
+    private readonly runOptions: ReflectionRun,
+  ) {
     this.newId = deps.newId ?? randomUUID;
     this.now = deps.now ?? (() => performance.now());
   }
@@ -126,7 +156,14 @@ class Loop {
       compared.push(...path.filter((r) => sameChecks(this.checks, r.results)));
       progress = new ProgressTracker(bestRound(compared)?.score ?? null);
     } else {
-      const round0 = await this.round({ mode: 'generate', text: params.prompt, images: params.sources, params: params.generation, parent: null, escalated: false });
+      const round0 = await this.round({
+        mode: 'generate',
+        text: params.prompt,
+        images: params.sources,
+        params: params.generation,
+        parent: null,
+        escalated: false,
+      });
       if (!round0) return this.outcome(checklist.source, 'user', []);
       path.push(round0);
       compared.push(round0);
@@ -137,18 +174,43 @@ class Loop {
 
     let userFix = from?.fix ?? null;
     for (let revisions = 0; stop === null;) {
-      if (this.runOptions.accept?.aborted) { stop = 'user'; break; }
+      if (this.runOptions.accept?.aborted) {
+        stop = 'user';
+        break;
+      }
       const current = path.at(-1)!;
       const forced = params.force[revisions] ?? 'auto';
-      const plan = userFix !== null ? { mode: 'edit' as const, escalated: false, instruction: userFix } : await this.plan(current, path, forced);
+      const plan =
+        userFix !== null
+          ? { mode: 'edit' as const, escalated: false, instruction: userFix }
+          : await this.plan(current, path, forced);
       userFix = null;
       current.inspection?.release();
       current.inspection = null;
       revisions++;
-      const next = await this.round(plan.mode === 'edit'
-        ? { mode: 'edit', text: plan.instruction!, images: [current.image], params: { ...params.generation, imageGuidance: EDIT_IMAGE_GUIDANCE }, parent: current, escalated: false }
-        : { mode: 'regenerate', text: regenerationPrompt(params.prompt, current.results), images: params.sources, params: params.generation, parent: current, escalated: plan.escalated });
-      if (!next) { stop = 'user'; break; }
+      const next = await this.round(
+        plan.mode === 'edit'
+          ? {
+              mode: 'edit',
+              text: plan.instruction!,
+              images: [current.image],
+              params: { ...params.generation, imageGuidance: EDIT_IMAGE_GUIDANCE },
+              parent: current,
+              escalated: false,
+            }
+          : {
+              mode: 'regenerate',
+              text: regenerationPrompt(params.prompt, current.results),
+              images: params.sources,
+              params: params.generation,
+              parent: current,
+              escalated: plan.escalated,
+            },
+      );
+      if (!next) {
+        stop = 'user';
+        break;
+      }
       path.push(next);
       compared.push(next);
       progress.observe(next.score!);
@@ -159,27 +221,53 @@ class Loop {
   }
 
   /** §4.5 for the next round; an edit writes the fix first (stored on `current`), which may still escalate. */
-  private async plan(current: Current, path: readonly Current[], forced: ForcedMode): Promise<Plan & { instruction?: string }> {
+  private async plan(
+    current: Current,
+    path: readonly Current[],
+    forced: ForcedMode,
+  ): Promise<Plan & { instruction?: string }> {
     const plan = planRevision(current.results, path, forced);
     if (plan.mode !== 'edit') return plan;
     this.emit({ type: 'stage', roundId: current.id, stage: 'writing-fix' });
     const started = this.now();
     current.inspection ??= await this.deps.critic.inspect(this.view(current.image), this.runOptions.signal);
     const failed = current.results.filter((r) => !r.passed).map((r) => r.check.question);
-    const fix = proposeFix(await current.inspection.writeFix(failed, this.runOptions.signal), current.results, this.checks);
+    const fix = proposeFix(
+      await current.inspection.writeFix(failed, this.runOptions.signal),
+      current.results,
+      this.checks,
+    );
     const fixMs = this.now() - started;
     this.update(current.id, (r) => ({ ...r, fix, timings: { ...r.timings, fixMs } }));
     return { ...confirmEdit(fix.instruction, path, forced), instruction: fix.instruction };
   }
 
   /** Generates and critiques one round; null when the user accepted while it was generating. */
-  private async round(spec: { mode: RoundMode; text: string; images: readonly SourceImage[]; params: GenerationParams; parent: Current | null; escalated: boolean }): Promise<Current | null> {
+  private async round(spec: {
+    mode: RoundMode;
+    text: string;
+    images: readonly SourceImage[];
+    params: GenerationParams;
+    parent: Current | null;
+    escalated: boolean;
+  }): Promise<Current | null> {
     const index = spec.parent ? spec.parent.index + 1 : 0;
     const seed = roundSeed(this.params.generation.seed, index);
     const record: RoundRecord = {
-      id: this.newId(), parentId: spec.parent?.id ?? null, index, mode: spec.mode, text: spec.text, seed,
-      params: { ...spec.params, seed }, inputImages: spec.images.map((i) => i.hash), outputImage: null,
-      results: [], score: null, fix: null, escalated: spec.escalated, timings: { generateMs: null, critiqueMs: null, fixMs: null },
+      id: this.newId(),
+      parentId: spec.parent?.id ?? null,
+      index,
+      mode: spec.mode,
+      text: spec.text,
+      seed,
+      params: { ...spec.params, seed },
+      inputImages: spec.images.map((i) => i.hash),
+      outputImage: null,
+      results: [],
+      score: null,
+      fix: null,
+      escalated: spec.escalated,
+      timings: { generateMs: null, critiqueMs: null, fixMs: null },
     };
     this.records.push(record);
     this.emit({ type: 'stage', roundId: record.id, stage: 'generating' });
@@ -189,7 +277,11 @@ class Loop {
     if (!generated) return null;
     const image = { rgb: generated.image.rgb, hash: sha256(generated.image.png) };
     const { rgb, png } = generated.image;
-    this.update(record.id, (r) => ({ ...r, outputImage: image.hash, timings: { ...r.timings, generateMs: generated.ms } }), { png, width: rgb.width, height: rgb.height });
+    this.update(
+      record.id,
+      (r) => ({ ...r, outputImage: image.hash, timings: { ...r.timings, generateMs: generated.ms } }),
+      { png, width: rgb.width, height: rgb.height },
+    );
 
     this.emit({ type: 'stage', roundId: record.id, stage: 'checking' });
     const started = this.now();
@@ -198,17 +290,38 @@ class Loop {
     const score = scoreOf(results);
     const critiqueMs = this.now() - started;
     this.update(record.id, (r) => ({ ...r, results, score, timings: { ...r.timings, critiqueMs } }));
-    return { id: record.id, index, mode: spec.mode, text: spec.text, results, score, escalated: spec.escalated, image, inspection };
+    return {
+      id: record.id,
+      index,
+      mode: spec.mode,
+      text: spec.text,
+      results,
+      score,
+      escalated: spec.escalated,
+      image,
+      inspection,
+    };
   }
 
-  private async generate(record: RoundRecord, images: readonly SourceImage[]): Promise<{ image: GeneratedRound; ms: number } | null> {
+  private async generate(
+    record: RoundRecord,
+    images: readonly SourceImage[],
+  ): Promise<{ image: GeneratedRound; ms: number } | null> {
     const { signal, accept } = this.runOptions;
     const stops = [signal, accept].filter((s) => s !== undefined);
     const started = this.now();
     try {
       const image = await this.deps.generator.generate(
-        { prompt: record.text, negative: this.params.negative, images: images.map((i) => i.rgb), params: record.params },
-        { signal: stops.length > 0 ? AbortSignal.any(stops) : undefined, onStep: (step, steps) => this.emit({ type: 'denoise', roundId: record.id, step, steps }) },
+        {
+          prompt: record.text,
+          negative: this.params.negative,
+          images: images.map((i) => i.rgb),
+          params: record.params,
+        },
+        {
+          signal: stops.length > 0 ? AbortSignal.any(stops) : undefined,
+          onStep: (step, steps) => this.emit({ type: 'denoise', roundId: record.id, step, steps }),
+        },
       );
       return { image, ms: this.now() - started };
     } catch (e) {
@@ -232,7 +345,11 @@ class Loop {
     return { prompt, result: image.rgb, source: sources.length === 1 ? sources[0]!.rgb : null };
   }
 
-  private update(id: string, change: (r: RoundRecord) => RoundRecord, image?: { png: Uint8Array; width: number; height: number }): void {
+  private update(
+    id: string,
+    change: (r: RoundRecord) => RoundRecord,
+    image?: { png: Uint8Array; width: number; height: number },
+  ): void {
     const i = this.records.findIndex((r) => r.id === id);
     if (i < 0) return; // a stored round being continued from: its record is not this run's
     this.records[i] = change(this.records[i]!);
@@ -240,8 +357,18 @@ class Loop {
   }
 
   /** `compared` is in path order (stored rounds, then this run's), so ties go to the earlier round (§4.6). */
-  private outcome(source: ReflectionOutcome['checklistSource'], stopReason: StopReason, compared: readonly Current[]): ReflectionOutcome {
-    return { checks: this.checks, checklistSource: source, rounds: [...this.records], bestRoundId: bestRound(compared)?.id ?? null, stopReason };
+  private outcome(
+    source: ReflectionOutcome['checklistSource'],
+    stopReason: StopReason,
+    compared: readonly Current[],
+  ): ReflectionOutcome {
+    return {
+      checks: this.checks,
+      checklistSource: source,
+      rounds: [...this.records],
+      bestRoundId: bestRound(compared)?.id ?? null,
+      stopReason,
+    };
   }
 
   private emit(event: ReflectionEvent): void {
@@ -251,5 +378,8 @@ class Loop {
 
 /** The checks a round was scored on are the current ones (same questions and tags, same order). */
 function sameChecks(checks: readonly Check[], results: readonly CheckResult[]): boolean {
-  return results.length === checks.length && results.every((r, i) => r.check.question === checks[i]!.question && r.check.tag === checks[i]!.tag);
+  return (
+    results.length === checks.length &&
+    results.every((r, i) => r.check.question === checks[i]!.question && r.check.tag === checks[i]!.tag)
+  );
 }

@@ -15,7 +15,16 @@ import { CHAT_STOP_TOKENS, QWEN_SYSTEM_PROMPT, conversationPrompt, expandImagePa
 import { SPECIAL_TOKENS } from '../../text/special-tokens.ts';
 import type { Tokenizer } from '../../text/tokenizer.ts';
 import { spliceImageRows, type ImageEmbedder } from '../chat.ts';
-import { critiqueIntro, fixRequest, questionTurn, yesProbability, type AnswerTokens, type Critic, type CritiqueView, type Inspection } from './critic.ts';
+import {
+  critiqueIntro,
+  fixRequest,
+  questionTurn,
+  yesProbability,
+  type AnswerTokens,
+  type Critic,
+  type CritiqueView,
+  type Inspection,
+} from './critic.ts';
 
 /** The MLLM parts a critic runs on; the text decoder is the one prompt encoding already holds (model-set.ts). */
 export interface CriticModels {
@@ -71,7 +80,10 @@ export class ModelCritic implements Critic {
   /** A text-only turn (§4.2 checklist request), decoded greedily. */
   async listChecks(request: string, signal?: AbortSignal): Promise<string> {
     const { text: model } = await this.models();
-    const text = conversationPrompt([SYSTEM, { role: 'user', content: request }], { addGenerationPrompt: true, labelImages: false }).text;
+    const text = conversationPrompt([SYSTEM, { role: 'user', content: request }], {
+      addGenerationPrompt: true,
+      labelImages: false,
+    }).text;
     const ids = this.tokenizer.encode(text);
     this.checkCancel(signal);
     const first = await model.forward({ embeds: model.embed(ids), positions: textPositionIds(ids.length) });
@@ -83,15 +95,22 @@ export class ModelCritic implements Critic {
     const models = await this.models();
     const model = models.text;
     const cfg = model.config;
-    const images = (view.source ? [view.source, view.result] : [view.result]).map((image) => downscale(image, this.options.longSide));
+    const images = (view.source ? [view.source, view.result] : [view.result]).map((image) =>
+      downscale(image, this.options.longSide),
+    );
     const inputs = images.map((image) => preprocessForQwen(image, this.options.imageOptions));
     const grids: PatchGrid[] = inputs.map(({ gridThw: [t, h, w] }) => ({ t, h, w }));
     const intro = critiqueIntro(view);
     const parts: PromptPart[] = images.map(() => ({ type: 'image' }));
-    const render = (tail: string) => expandImagePads(conversationPrompt(
-      [SYSTEM, { role: 'user', content: [...parts, { type: 'text', text: intro + tail }] }],
-      { addGenerationPrompt: true, labelImages: view.source !== null },
-    ).text, grids, cfg.spatialMergeSize);
+    const render = (tail: string) =>
+      expandImagePads(
+        conversationPrompt([SYSTEM, { role: 'user', content: [...parts, { type: 'text', text: intro + tail }] }], {
+          addGenerationPrompt: true,
+          labelImages: view.source !== null,
+        }).text,
+        grids,
+        cfg.spatialMergeSize,
+      );
     const sample = render('');
     const afterImages = sample.lastIndexOf(SPECIAL_TOKENS.visionEnd) + SPECIAL_TOKENS.visionEnd.length;
     const prefixIds = tokenizer.encode(sample.slice(0, sample.indexOf(intro, afterImages) + intro.length));
@@ -117,7 +136,11 @@ export class ModelCritic implements Critic {
       this.checkCancel(signal);
       if (prefix && ids.length > P && prefixIds.every((id, i) => ids[i] === id)) {
         const suffix = ids.slice(P);
-        return model.forward({ embeds: model.embed(suffix), positions: continuationPositionIds(P, suffix.length, ropeDelta), cache: prefix.cache });
+        return model.forward({
+          embeds: model.embed(suffix),
+          positions: continuationPositionIds(P, suffix.length, ropeDelta),
+          cache: prefix.cache,
+        });
       }
       return model.forward(prompt(ids));
     };
@@ -125,15 +148,24 @@ export class ModelCritic implements Critic {
     const answer = async (question: string, maxNewTokens: number, callSignal?: AbortSignal) =>
       this.decode(model, await answerStep(question), ropeDelta, maxNewTokens, callSignal ?? signal);
     return {
-      pYes: async (question) => yesProbability(this.masked(model, (await answerStep(questionTurn(question))).logits), this.answers),
+      pYes: async (question) =>
+        yesProbability(this.masked(model, (await answerStep(questionTurn(question))).logits), this.answers),
       writeFix: (failed, fixSignal) => answer(fixRequest(failed), this.options.fixTokens, fixSignal),
       answer,
-      release: () => { prefix = null; },
+      release: () => {
+        prefix = null;
+      },
     };
   }
 
   /** Greedy decoding from a first step, `<|img|>` masked, until a stop token or `max` tokens; special tokens dropped. */
-  private async decode(model: QwenTextModel, first: TextForwardOutput, ropeDelta: number, max: number, signal: AbortSignal | undefined): Promise<string> {
+  private async decode(
+    model: QwenTextModel,
+    first: TextForwardOutput,
+    ropeDelta: number,
+    max: number,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
     const stops = this.stopIds();
     const tokens: number[] = [];
     let step = first;
@@ -145,20 +177,27 @@ export class ModelCritic implements Critic {
       tokens.push(token);
       if (tokens.length >= max) break;
       this.checkCancel(signal);
-      step = await model.forward({ embeds: model.embed([token]), positions: continuationPositionIds(step.cache.length, 1, ropeDelta), cache: step.cache });
+      step = await model.forward({
+        embeds: model.embed([token]),
+        positions: continuationPositionIds(step.cache.length, 1, ropeDelta),
+        cache: step.cache,
+      });
     }
     return tokens.length === 0 ? '' : this.tokenizer.decode(tokens, { skipSpecialTokens: true }).trim();
   }
 
   /** The ids that end a reply: the chat stop strings the tokenizer knows (§7.1). */
   private stopIds(): ReadonlySet<number> {
-    return new Set(CHAT_STOP_TOKENS.filter((t) => this.tokenizer.hasSpecialToken(t)).map((t) => this.tokenizer.specialTokenId(t)));
+    return new Set(
+      CHAT_STOP_TOKENS.filter((t) => this.tokenizer.hasSpecialToken(t)).map((t) => this.tokenizer.specialTokenId(t)),
+    );
   }
 
   /** The last position's logits with `<|img|>` at −∞ (§4.3). */
   private masked(model: QwenTextModel, logits: Float32Array): Float32Array {
     const last = logits.slice(logits.length - model.config.vocabSize);
-    if (this.tokenizer.hasSpecialToken(SPECIAL_TOKENS.img)) last[this.tokenizer.specialTokenId(SPECIAL_TOKENS.img)] = -Infinity;
+    if (this.tokenizer.hasSpecialToken(SPECIAL_TOKENS.img))
+      last[this.tokenizer.specialTokenId(SPECIAL_TOKENS.img)] = -Infinity;
     return last;
   }
 
@@ -172,5 +211,7 @@ function downscale(image: RgbImage, longSide: number): RgbImage {
   const long = Math.max(image.width, image.height);
   if (long <= longSide) return image;
   const scale = longSide / long;
-  return resizeRgb(image, Math.max(1, Math.round(image.width * scale)), Math.max(1, Math.round(image.height * scale)), { filter: 'lanczos' });
+  return resizeRgb(image, Math.max(1, Math.round(image.width * scale)), Math.max(1, Math.round(image.height * scale)), {
+    filter: 'lanczos',
+  });
 }

@@ -48,7 +48,12 @@ function editsInARow(path: readonly PathRound[]): number {
   return n;
 }
 
-const normalise = (s: string) => s.trim().toLowerCase().replace(/[.!\s]+$/, '').replace(/\s+/g, ' ');
+const normalise = (s: string) =>
+  s
+    .trim()
+    .toLowerCase()
+    .replace(/[.!\s]+$/, '')
+    .replace(/\s+/g, ' ');
 
 /**
  * The mode of the next round before its fix is known. 'edit' still awaits `confirmEdit` with the instruction.
@@ -57,7 +62,9 @@ const normalise = (s: string) => s.trim().toLowerCase().replace(/[.!\s]+$/, '').
 export function planRevision(results: readonly CheckResult[], path: readonly PathRound[], forced: ForcedMode): Plan {
   if (forced !== 'auto') return { mode: forced, escalated: false };
   if (preferredMode(results) === 'regenerate') return { mode: 'regenerate', escalated: false };
-  return editsInARow(path) >= MAX_EDITS_IN_A_ROW ? { mode: 'regenerate', escalated: true } : { mode: 'edit', escalated: false };
+  return editsInARow(path) >= MAX_EDITS_IN_A_ROW
+    ? { mode: 'regenerate', escalated: true }
+    : { mode: 'edit', escalated: false };
 }
 
 /** An edit whose instruction already failed twice on this path escalates to Regenerate (§4.5), unless forced. */
@@ -99,8 +106,12 @@ export class ProgressTracker {
 
   observe(score: RoundScore): void {
     const b = this.best;
-    const improved = !b || score.passed > b.passed || (score.passed === b.passed && score.meanPYes >= b.meanPYes + MIN_GAIN);
-    if (improved) { this.best = score; this.stale = 0; } else this.stale++;
+    const improved =
+      !b || score.passed > b.passed || (score.passed === b.passed && score.meanPYes >= b.meanPYes + MIN_GAIN);
+    if (improved) {
+      this.best = score;
+      this.stale = 0;
+    } else this.stale++;
   }
 
   get stalled(): boolean {
@@ -108,13 +119,22 @@ export class ProgressTracker {
   }
 }
 
-const failingSet = (results: readonly CheckResult[]) => results.filter((r) => !r.passed).map((r) => r.check.question).sort().join('\n');
+const failingSet = (results: readonly CheckResult[]) =>
+  results
+    .filter((r) => !r.passed)
+    .map((r) => r.check.question)
+    .sort()
+    .join('\n');
 
 /**
  * §4.6 after a round was critiqued: (a) done, (b) revisions used up, (c) no progress, (d) the failing set repeats
  * after an escalation to Regenerate. User accept/cancel (e) is the loop's business.
  */
-export function stopAfter(round: PathRound, parent: PathRound | null, o: { revisions: number; maxRevisions: number; progress: ProgressTracker }): StopReason | null {
+export function stopAfter(
+  round: PathRound,
+  parent: PathRound | null,
+  o: { revisions: number; maxRevisions: number; progress: ProgressTracker },
+): StopReason | null {
   if (round.results.every((r) => r.passed)) return 'done';
   if (o.revisions >= o.maxRevisions) return 'max-rounds';
   if (o.progress.stalled) return 'no-progress';

@@ -36,7 +36,11 @@ export interface ReflectJob {
   /** The user's checks; null derives them from the prompt. */
   readonly checklist: readonly CheckSpec[] | null;
   /** "Continue from here": round 0 … the chosen round, that round's output (encoded) and an optional edited fix. */
-  readonly continueFrom: { readonly path: readonly StoredRound[]; readonly image: Uint8Array; readonly fix: string | null } | null;
+  readonly continueFrom: {
+    readonly path: readonly StoredRound[];
+    readonly image: Uint8Array;
+    readonly fix: string | null;
+  } | null;
   /** Where to run (settings / --provider); absent: the CPU. */
   readonly provider?: ProviderRequest;
   /** What stays loaded between generating and critiquing (settings); absent: all-resident. */
@@ -54,21 +58,43 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 export async function runReflectJob(job: ReflectJob, models: ModelSet, ctx: TaskContext): Promise<ReflectionOutcome> {
   ctx.progress({ step: 0, total: job.params.steps, stage: 'loading', etaMs: null });
   const set = await models.openFor(job.modelDir, job);
-  const sources = await Promise.all(job.images.map(async (bytes, i) => ({ rgb: await decodeImage(bytes, `image ${i + 1}`), hash: sha256(bytes) })));
-  const from = job.continueFrom && await continuation(job.continueFrom);
+  const sources = await Promise.all(
+    job.images.map(async (bytes, i) => ({ rgb: await decodeImage(bytes, `image ${i + 1}`), hash: sha256(bytes) })),
+  );
+  const from = job.continueFrom && (await continuation(job.continueFrom));
   const critic = await ModelCritic.create(() => set.mllm());
   let denoiseStart = 0;
   const onEvent = (event: ReflectionEvent) => {
     if (event.type !== 'denoise') {
-      ctx.progress({ step: 0, total: job.params.steps, stage: event.type === 'stage' ? event.stage : event.type, etaMs: null, report: { kind: 'reflect', event } });
+      ctx.progress({
+        step: 0,
+        total: job.params.steps,
+        stage: event.type === 'stage' ? event.stage : event.type,
+        etaMs: null,
+        report: { kind: 'reflect', event },
+      });
       return;
     }
     if (event.step <= 1) denoiseStart = performance.now();
     const perStep = event.step > 1 ? (performance.now() - denoiseStart) / (event.step - 1) : null;
-    ctx.progress({ step: event.step, total: event.steps, stage: 'denoising', etaMs: perStep === null ? null : perStep * (event.steps - event.step) });
+    ctx.progress({
+      step: event.step,
+      total: event.steps,
+      stage: 'denoising',
+      etaMs: perStep === null ? null : perStep * (event.steps - event.step),
+    });
   };
   return runReflection(
-    { prompt: job.prompt, negative: job.negative, sources, generation: job.params, maxRevisions: job.maxRevisions, threshold: job.threshold, force: job.force, checklist: job.checklist },
+    {
+      prompt: job.prompt,
+      negative: job.negative,
+      sources,
+      generation: job.params,
+      maxRevisions: job.maxRevisions,
+      threshold: job.threshold,
+      force: job.force,
+      checklist: job.checklist,
+    },
     { critic, generator: new PipelineGenerator(set) },
     { signal: ctx.signal, onEvent },
     from,
@@ -79,7 +105,15 @@ async function continuation(c: NonNullable<ReflectJob['continueFrom']>): Promise
   if (c.path.length === 0) throw new RangeError('continuing needs the path of stored rounds up to the chosen one');
   const path = c.path.map((r) => {
     const checks = linkDependencies(r.results);
-    return { ...r, results: r.results.map((x, i) => ({ check: checks[i]!, pYes: x.pYes, passed: x.passed })), escalated: false };
+    return {
+      ...r,
+      results: r.results.map((x, i) => ({ check: checks[i]!, pYes: x.pYes, passed: x.passed })),
+      escalated: false,
+    };
   });
-  return { path, image: { rgb: await decodeImage(c.image, 'the round continued from'), hash: sha256(c.image) }, fix: c.fix };
+  return {
+    path,
+    image: { rgb: await decodeImage(c.image, 'the round continued from'), hash: sha256(c.image) },
+    fix: c.fix,
+  };
 }

@@ -72,7 +72,11 @@ export interface RoundRecord {
   readonly fix: FixRecord | null;
   /** The §4.5 choice was overruled to Regenerate (two edits in a row, or the same edit failed twice). */
   readonly escalated: boolean;
-  readonly timings: { readonly generateMs: number | null; readonly critiqueMs: number | null; readonly fixMs: number | null };
+  readonly timings: {
+    readonly generateMs: number | null;
+    readonly critiqueMs: number | null;
+    readonly fixMs: number | null;
+  };
 }
 
 /** A round's image, sent once, with the first record that names it. */
@@ -86,7 +90,12 @@ export interface RoundImage {
 export type ReflectionStage = 'listing-checks' | 'generating' | 'checking' | 'writing-fix';
 
 export type ReflectionEvent =
-  | { readonly type: 'checklist'; readonly checks: readonly Check[]; readonly source: ChecklistSource; readonly raw: string | null }
+  | {
+      readonly type: 'checklist';
+      readonly checks: readonly Check[];
+      readonly source: ChecklistSource;
+      readonly raw: string | null;
+    }
   | { readonly type: 'stage'; readonly roundId: string | null; readonly stage: ReflectionStage }
   /** A round's record whenever it changes (created, generated, critiqued, fix written). */
   | { readonly type: 'round'; readonly round: RoundRecord; readonly image?: RoundImage }

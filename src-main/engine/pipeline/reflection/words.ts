@@ -1,14 +1,39 @@
 /** The English the checklist templates need: GenEval's colours and numbers, plurals, articles (reflection.md §4.2). */
 
 /** GenEval's ten colour names (its colour classifier's classes). */
-export const GENEVAL_COLORS = ['red', 'orange', 'yellow', 'green', 'blue', 'purple', 'pink', 'brown', 'black', 'white'] as const;
+export const GENEVAL_COLORS = [
+  'red',
+  'orange',
+  'yellow',
+  'green',
+  'blue',
+  'purple',
+  'pink',
+  'brown',
+  'black',
+  'white',
+] as const;
 export type GenevalColor = (typeof GENEVAL_COLORS)[number];
 
 export function isColor(word: string): word is GenevalColor {
   return (GENEVAL_COLORS as readonly string[]).includes(word);
 }
 
-const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'];
+const NUMBER_WORDS = [
+  'zero',
+  'one',
+  'two',
+  'three',
+  'four',
+  'five',
+  'six',
+  'seven',
+  'eight',
+  'nine',
+  'ten',
+  'eleven',
+  'twelve',
+];
 
 /** "a"/"an"/"one"/"three"/"3" → 1/1/1/3/3; null for anything else. */
 export function parseCount(word: string): number | null {
@@ -24,10 +49,27 @@ export function countWord(n: number): string {
 }
 
 const IRREGULAR: readonly (readonly [string, string])[] = [
-  ['person', 'people'], ['man', 'men'], ['woman', 'women'], ['child', 'children'], ['mouse', 'mice'], ['foot', 'feet'],
-  ['tooth', 'teeth'], ['goose', 'geese'], ['sheep', 'sheep'], ['fish', 'fish'], ['deer', 'deer'], ['knife', 'knives'],
-  ['leaf', 'leaves'], ['wolf', 'wolves'], ['shelf', 'shelves'], ['loaf', 'loaves'], ['bus', 'buses'], ['potato', 'potatoes'],
-  ['tomato', 'tomatoes'], ['scissors', 'scissors'], ['skis', 'skis'],
+  ['person', 'people'],
+  ['man', 'men'],
+  ['woman', 'women'],
+  ['child', 'children'],
+  ['mouse', 'mice'],
+  ['foot', 'feet'],
+  ['tooth', 'teeth'],
+  ['goose', 'geese'],
+  ['sheep', 'sheep'],
+  ['fish', 'fish'],
+  ['deer', 'deer'],
+  ['knife', 'knives'],
+  ['leaf', 'leaves'],
+  ['wolf', 'wolves'],
+  ['shelf', 'shelves'],
+  ['loaf', 'loaves'],
+  ['bus', 'buses'],
+  ['potato', 'potatoes'],
+  ['tomato', 'tomatoes'],
+  ['scissors', 'scissors'],
+  ['skis', 'skis'],
 ];
 
 /** The plural of a noun phrase's last word ("hot dog" → "hot dogs"). */

@@ -1,5 +1,12 @@
 import type {
-  AtelierApi, ChatMessage, ChatTurnText, Conversation, Events, ImageHash, IpcError, JobId,
+  AtelierApi,
+  ChatMessage,
+  ChatTurnText,
+  Conversation,
+  Events,
+  ImageHash,
+  IpcError,
+  JobId,
 } from '../../../../src-main/ipc/contract.ts';
 import { t } from '../i18n/i18n.svelte.ts';
 import { describeError, type Notice } from '../shell/error-messages.ts';
@@ -46,13 +53,19 @@ export class ChatState {
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- failures held for jobs not yet named; nothing renders them
   readonly #early = new Map<JobId, Events['job.failed']>();
 
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a timestamp read once, never mutated
-  constructor(private readonly api: AtelierApi, private readonly images: ImageStore, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly api: AtelierApi,
+    private readonly images: ImageStore,
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a timestamp read once, never mutated
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   connect(): () => void {
     const offs = [
       this.api.on('chat.text', ({ jobId, piece }) => this.#piece(jobId, piece)),
-      this.api.on('job.finished', ({ jobId, chat }) => { if (chat) this.#finished(jobId, chat.text); }),
+      this.api.on('job.finished', ({ jobId, chat }) => {
+        if (chat) this.#finished(jobId, chat.text);
+      }),
       this.api.on('job.failed', (payload) => this.#failed(payload)),
     ];
     return () => offs.forEach((off) => off());
@@ -62,7 +75,11 @@ export class ChatState {
   turns(upTo?: number): ChatTurnText[] {
     const messages = this.current?.messages.slice(0, upTo) ?? [];
     // A picture that was never made is no answer; the question before it stays.
-    return messages.filter((m) => m.role === 'user' || (m.text !== '' && !(m.stopped && m.text.startsWith(IMG_TOKEN) && m.resultId === null)))
+    return messages
+      .filter(
+        (m) =>
+          m.role === 'user' || (m.text !== '' && !(m.stopped && m.text.startsWith(IMG_TOKEN) && m.resultId === null)),
+      )
       .map((m) => ({ role: m.role, text: m.text }));
   }
 
@@ -106,11 +123,21 @@ export class ChatState {
     const index = this.current!.messages.indexOf(answer);
     const history = this.turns(index);
     const asked = history.pop()!;
-    const pending: ChatPending = { messageId: answer.id, kind: 'draw', jobId: null, drawKey: null, stopRequested: false };
+    const pending: ChatPending = {
+      messageId: answer.id,
+      kind: 'draw',
+      jobId: null,
+      drawKey: null,
+      stopRequested: false,
+    };
     this.pending = pending;
     const key = await submit(history, asked.text);
     if (this.pending?.messageId !== answer.id) return;
-    if (!key) { answer.stopped = true; this.pending = null; return; }
+    if (!key) {
+      answer.stopped = true;
+      this.pending = null;
+      return;
+    }
     this.pending.drawKey = key;
   }
 
@@ -126,7 +153,8 @@ export class ChatState {
       this.announcement = t('chat.announce.pictureReady');
     } else {
       message.stopped = true;
-      this.announcement = outcome.error.code === 'cancelled' ? t('chat.announce.pictureCancelled') : t('chat.announce.pictureFailed');
+      this.announcement =
+        outcome.error.code === 'cancelled' ? t('chat.announce.pictureCancelled') : t('chat.announce.pictureFailed');
     }
     this.onChange?.(true);
   }
@@ -143,25 +171,45 @@ export class ChatState {
 
   newConversation(inputs: readonly ImageHash[]): void {
     if (this.busy || this.current?.messages.length === 0) return;
-    this.conversations.push({ id: newId('chat'), createdAt: this.now().toISOString(), images: [...inputs], messages: [] });
+    this.conversations.push({
+      id: newId('chat'),
+      createdAt: this.now().toISOString(),
+      images: [...inputs],
+      messages: [],
+    });
     this.onChange?.(false);
   }
 
   /** A project opened: its conversations. */
   replace(conversations: readonly Conversation[]): void {
-    this.conversations = conversations.map((c) => ({ ...c, images: [...c.images], messages: c.messages.map((m) => ({ ...m })) }));
+    this.conversations = conversations.map((c) => ({
+      ...c,
+      images: [...c.images],
+      messages: c.messages.map((m) => ({ ...m })),
+    }));
     this.pending = null;
   }
 
   async #ask(model: string, inputs: readonly ImageHash[]): Promise<void> {
     const turns = this.turns();
     const answer = this.#append('assistant', '', inputs);
-    const pending: ChatPending = { messageId: answer.id, kind: 'answer', jobId: null, drawKey: null, stopRequested: false };
+    const pending: ChatPending = {
+      messageId: answer.id,
+      kind: 'answer',
+      jobId: null,
+      drawKey: null,
+      stopRequested: false,
+    };
     this.pending = pending;
     const images = inputs.map((h) => this.images.require(h).bytes);
     const r = await this.api.jobs.chat({ model, turns, images });
     const live = this.pending?.messageId === answer.id ? this.pending : null;
-    if (!r.ok) { this.#drop(answer.id); if (live) this.pending = null; this.notice = describeError(r.error, t('doing.askModel')); return; }
+    if (!r.ok) {
+      this.#drop(answer.id);
+      if (live) this.pending = null;
+      this.notice = describeError(r.error, t('doing.askModel'));
+      return;
+    }
     if (!live) return;
     live.jobId = r.value;
     const early = this.#early.get(r.value);
@@ -184,7 +232,9 @@ export class ChatState {
     const message = this.#message(p.messageId);
     this.pending = null;
     if (message) message.text = text;
-    this.announcement = text.startsWith(IMG_TOKEN) ? t('chat.announce.wantsPicture') : t('chat.announce.answer', { text });
+    this.announcement = text.startsWith(IMG_TOKEN)
+      ? t('chat.announce.wantsPicture')
+      : t('chat.announce.answer', { text });
     this.onChange?.(true);
     if (message && text.startsWith(IMG_TOKEN)) this.onWantsPicture?.(message.id);
   }
@@ -192,7 +242,10 @@ export class ChatState {
   #failed(payload: Events['job.failed']): void {
     const p = this.pending;
     if (!p || p.kind !== 'answer') return;
-    if (p.jobId === null) { this.#early.set(payload.jobId, payload); return; }
+    if (p.jobId === null) {
+      this.#early.set(payload.jobId, payload);
+      return;
+    }
     if (p.jobId !== payload.jobId) return;
     const message = this.#message(p.messageId);
     this.pending = null;
@@ -207,7 +260,8 @@ export class ChatState {
   }
 
   #append(role: ChatMessage['role'], text: string, inputs: readonly ImageHash[]): ChatMessage {
-    if (!this.current) this.conversations.push({ id: newId('chat'), createdAt: this.now().toISOString(), images: [], messages: [] });
+    if (!this.current)
+      this.conversations.push({ id: newId('chat'), createdAt: this.now().toISOString(), images: [], messages: [] });
     const c = this.current!;
     c.images = [...inputs];
     c.messages.push({ id: newId('msg'), role, text, at: this.now().toISOString(), stopped: false, resultId: null });

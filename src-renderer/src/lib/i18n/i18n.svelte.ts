@@ -8,7 +8,9 @@ export type Catalogue = { readonly [K in MessageKey]: Message };
 
 const CATALOGUES: Record<Locale, Catalogue> = { en, 'zh-CN': zhCN };
 
-type Args<K extends MessageKey> = [PlaceholdersOf<(typeof en)[K]>] extends [never] ? [] : [params: Record<PlaceholdersOf<(typeof en)[K]>, ParamValue>];
+type Args<K extends MessageKey> = [PlaceholdersOf<(typeof en)[K]>] extends [never]
+  ? []
+  : [params: Record<PlaceholdersOf<(typeof en)[K]>, ParamValue>];
 
 /** The language the UI speaks now; reading it inside a template or `$derived` re-renders on a change. */
 class Language {
@@ -28,7 +30,11 @@ export function setLocale(locale: Locale): void {
 
 /** The message `key` in the current language, with its placeholders filled (the compiler checks their names). */
 export function t<K extends MessageKey>(key: K, ...[params]: Args<K>): string {
-  return formatMessage(language.locale, CATALOGUES[language.locale][key], params as Record<string, ParamValue> | undefined);
+  return formatMessage(
+    language.locale,
+    CATALOGUES[language.locale][key],
+    params as Record<string, ParamValue> | undefined,
+  );
 }
 
 /** A date or time in the UI language (not the system's, which may differ from the language chosen in the app). */
@@ -44,5 +50,9 @@ export function formatPercent(fraction: number): string {
 
 /** A number with exactly `digits` decimals, in the UI language's digits and separators. */
 export function formatFixed(value: number, digits: number): string {
-  return new Intl.NumberFormat(language.locale, { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false }).format(value);
+  return new Intl.NumberFormat(language.locale, {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+    useGrouping: false,
+  }).format(value);
 }

@@ -6,7 +6,14 @@ import type { LanguagePreference } from '../../../../src-main/ipc/contract.ts';
  * the number that picks the category.
  */
 export type Message = string | PluralMessage;
-export interface PluralMessage { zero?: string; one?: string; two?: string; few?: string; many?: string; other: string }
+export interface PluralMessage {
+  zero?: string;
+  one?: string;
+  two?: string;
+  few?: string;
+  many?: string;
+  other: string;
+}
 
 /** The languages Atelier is translated into; `en` is the source every other catalogue is checked against. */
 export const LOCALES = ['en', 'zh-CN'] as const;
@@ -14,7 +21,11 @@ export type Locale = (typeof LOCALES)[number];
 
 /** Placeholder names of one message, read from its English text at compile time. */
 type Holes<S> = S extends `${string}{${infer Name}}${infer Rest}` ? Name | Holes<Rest> : never;
-export type PlaceholdersOf<M> = M extends string ? Holes<M> : M extends PluralMessage ? Holes<M[keyof M]> | 'count' : never;
+export type PlaceholdersOf<M> = M extends string
+  ? Holes<M>
+  : M extends PluralMessage
+    ? Holes<M[keyof M]> | 'count'
+    : never;
 export type ParamValue = string | number;
 
 /**
@@ -60,6 +71,10 @@ function pluralRules(locale: Locale): Intl.PluralRules {
 }
 function numberFormat(locale: Locale): Intl.NumberFormat {
   let format = numberCache.get(locale);
-  if (!format) numberCache.set(locale, (format = new Intl.NumberFormat(locale, { maximumFractionDigits: 2, useGrouping: 'min2' })));
+  if (!format)
+    numberCache.set(
+      locale,
+      (format = new Intl.NumberFormat(locale, { maximumFractionDigits: 2, useGrouping: 'min2' })),
+    );
   return format;
 }

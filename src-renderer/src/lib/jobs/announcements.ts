@@ -2,7 +2,8 @@ import { t } from '../i18n/i18n.svelte.ts';
 import type { GenerationJob } from './generation-queue.svelte.ts';
 
 const KNOWN_STAGES = ['loading', 'encoding', 'denoising', 'decoding'] as const;
-const isKnown = (stage: string): stage is (typeof KNOWN_STAGES)[number] => (KNOWN_STAGES as readonly string[]).includes(stage);
+const isKnown = (stage: string): stage is (typeof KNOWN_STAGES)[number] =>
+  (KNOWN_STAGES as readonly string[]).includes(stage);
 
 /** The engine's stage names in the user's words; an unknown stage is shown as it comes. */
 export function generationStageText(stage: string): string {

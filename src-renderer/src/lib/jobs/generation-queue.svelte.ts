@@ -25,8 +25,9 @@ export interface GenerationJob {
   cancelRequested: boolean;
 }
 
-type JobEvent = { [E in 'job.started' | 'job.progress' | 'job.finished' | 'job.failed']: { event: E; payload: Events[E] } }[
-  'job.started' | 'job.progress' | 'job.finished' | 'job.failed'];
+type JobEvent = {
+  [E in 'job.started' | 'job.progress' | 'job.finished' | 'job.failed']: { event: E; payload: Events[E] };
+}['job.started' | 'job.progress' | 'job.finished' | 'job.failed'];
 
 const KEEP_FINISHED = 20;
 /** Events of jobs we have not heard the id of yet (main may announce a job before `generate` returns). */
@@ -68,15 +69,29 @@ export class GenerationQueue {
     const key = `job-${++this.#nextKey}`;
     const label = spec.recipe.prompt.length > 60 ? `${spec.recipe.prompt.slice(0, 57)}…` : spec.recipe.prompt;
     this.jobs.push({
-      key, jobId: null, label, model, spec, phase: 'submitting', step: 0, total: spec.recipe.steps, etaMs: null, stage: '',
-      previewUrl: null, error: null, cancelRequested: false,
+      key,
+      jobId: null,
+      label,
+      model,
+      spec,
+      phase: 'submitting',
+      step: 0,
+      total: spec.recipe.steps,
+      etaMs: null,
+      stage: '',
+      previewUrl: null,
+      error: null,
+      cancelRequested: false,
     });
     this.#trim();
     const images = spec.inputs.map((hash) => this.images.require(hash).bytes);
     const answer = await this.api.jobs.generate({ model, recipe: $state.snapshot(spec.recipe), images });
     const job = this.#byKey(key);
     if (!job) return key;
-    if (!answer.ok) { this.#fail(job, answer.error); return key; }
+    if (!answer.ok) {
+      this.#fail(job, answer.error);
+      return key;
+    }
     job.jobId = answer.value;
     if (job.phase === 'submitting') job.phase = 'queued';
     for (const e of this.#early.get(answer.value) ?? []) this.#apply(job, e);
@@ -107,7 +122,10 @@ export class GenerationQueue {
 
   #route(e: JobEvent): void {
     const job = this.jobs.find((j) => j.jobId === e.payload.jobId);
-    if (job) { this.#apply(job, e); return; }
+    if (job) {
+      this.#apply(job, e);
+      return;
+    }
     this.#early.set(e.payload.jobId, [...(this.#early.get(e.payload.jobId) ?? []), e]);
     if (this.#early.size > EARLY_LIMIT) this.#early.delete(this.#early.keys().next().value!);
   }
@@ -139,21 +157,36 @@ export class GenerationQueue {
     } catch (e) {
       // The run is over either way; say so instead of leaving it "running" forever.
       const job = this.#byKey(key);
-      if (job) this.#fail(job, { code: 'corrupt-file', message: `the finished image could not be shown: ${(e as Error).message}` });
+      if (job)
+        this.#fail(job, {
+          code: 'corrupt-file',
+          message: `the finished image could not be shown: ${(e as Error).message}`,
+        });
       return;
     }
     const job = this.#byKey(key);
     if (!job) return;
     const createdAt = this.now().toISOString();
     const items: HistoryItem[] = generated.map((g, i) => ({
-      id: `${job.jobId}-${i}`, jobId: job.jobId!, image: stored[i]!.hash, width: g.width, height: g.height, recipe: g.recipe,
-      createdAt, inputs: [...job.spec.inputs], mode: job.spec.mode, model: job.model,
+      id: `${job.jobId}-${i}`,
+      jobId: job.jobId!,
+      image: stored[i]!.hash,
+      width: g.width,
+      height: g.height,
+      recipe: g.recipe,
+      createdAt,
+      inputs: [...job.spec.inputs],
+      mode: job.spec.mode,
+      model: job.model,
     }));
     this.history.add(items);
     job.phase = 'done';
     job.step = job.total;
     this.#setPreview(job, null);
-    this.onSettled?.(job, items.map((i) => i.id));
+    this.onSettled?.(
+      job,
+      items.map((i) => i.id),
+    );
   }
 
   #fail(job: GenerationJob, error: IpcError): void {

@@ -19,26 +19,50 @@ export class ProbeRunner {
 
   connect(): () => void {
     const offs = [
-      this.api.on('job.progress', (p) => { if (p.jobId === this.#jobId) { this.step = p.step; this.total = p.total; } }),
-      this.api.on('job.finished', (p) => { if (p.jobId === this.#jobId) { this.phase = 'done'; this.result = p.probe ?? null; } }),
-      this.api.on('job.failed', (p) => { if (p.jobId === this.#jobId) { this.phase = 'failed'; this.error = p.error; } }),
+      this.api.on('job.progress', (p) => {
+        if (p.jobId === this.#jobId) {
+          this.step = p.step;
+          this.total = p.total;
+        }
+      }),
+      this.api.on('job.finished', (p) => {
+        if (p.jobId === this.#jobId) {
+          this.phase = 'done';
+          this.result = p.probe ?? null;
+        }
+      }),
+      this.api.on('job.failed', (p) => {
+        if (p.jobId === this.#jobId) {
+          this.phase = 'failed';
+          this.error = p.error;
+        }
+      }),
     ];
     return () => offs.forEach((off) => off());
   }
 
   async start(): Promise<void> {
-    this.phase = 'running'; this.step = 0; this.total = 0; this.error = null; this.result = null;
+    this.phase = 'running';
+    this.step = 0;
+    this.total = 0;
+    this.error = null;
+    this.result = null;
     void this.checkProvider(false);
     const r = await this.api.jobs.probe({ size: 256, runs: 20 });
     if (r.ok) this.#jobId = r.value;
-    else { this.phase = 'failed'; this.error = r.error; }
+    else {
+      this.phase = 'failed';
+      this.error = r.error;
+    }
   }
 
   /** refresh: probe the providers again instead of using what the engine remembered. */
   async checkProvider(refresh: boolean): Promise<void> {
     const r = await this.api.app.providers({ refresh });
-    if (r.ok) { this.provider = r.value; this.providerError = null; }
-    else this.providerError = r.error;
+    if (r.ok) {
+      this.provider = r.value;
+      this.providerError = null;
+    } else this.providerError = r.error;
   }
 
   async cancel(): Promise<void> {

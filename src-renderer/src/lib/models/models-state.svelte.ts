@@ -1,6 +1,13 @@
 import { t } from '../i18n/i18n.svelte.ts';
 import type {
-  AtelierApi, CatalogueEntry, DownloadProgress, InstalledModel, IpcError, ModelState, RepoId, Result,
+  AtelierApi,
+  CatalogueEntry,
+  DownloadProgress,
+  InstalledModel,
+  IpcError,
+  ModelState,
+  RepoId,
+  Result,
 } from '../../../../src-main/ipc/contract.ts';
 import { describeError, type Notice } from '../shell/error-messages.ts';
 
@@ -27,11 +34,21 @@ export class ModelsState {
   busy = $state.raw<Record<RepoId, ModelAction>>({});
 
   readonly rows = $derived.by<ModelRow[]>(() => {
-    const repos = [...this.catalogue.map((e) => e.repo), ...this.installed.map((m) => m.repo).filter((r) => !this.catalogue.some((e) => e.repo === r))];
+    const repos = [
+      ...this.catalogue.map((e) => e.repo),
+      ...this.installed.map((m) => m.repo).filter((r) => !this.catalogue.some((e) => e.repo === r)),
+    ];
     return repos.map((repo) => {
       const entry = this.catalogue.find((e) => e.repo === repo) ?? null;
       const model = this.installed.find((m) => m.repo === repo) ?? null;
-      return { repo, title: entry?.title ?? repo, entry, model, state: model?.state ?? 'not-installed', progress: this.progress[repo] ?? null };
+      return {
+        repo,
+        title: entry?.title ?? repo,
+        entry,
+        model,
+        state: model?.state ?? 'not-installed',
+        progress: this.progress[repo] ?? null,
+      };
     });
   });
   /** The model generation runs on: the first ready one, in catalogue order. */
@@ -45,7 +62,9 @@ export class ModelsState {
   connect(): () => void {
     void this.refresh();
     const offs = [
-      this.api.on('download.progress', (p) => { this.progress = { ...this.progress, [p.repo]: p }; }),
+      this.api.on('download.progress', (p) => {
+        this.progress = { ...this.progress, [p.repo]: p };
+      }),
       this.api.on('model.state', ({ repo, model }) => {
         this.#put(repo, model);
         if (model?.state !== 'downloading' && model?.state !== 'verifying') this.#dropProgress(repo);
@@ -57,8 +76,10 @@ export class ModelsState {
 
   async refresh(): Promise<void> {
     const [catalogue, installed] = await Promise.all([this.api.models.catalogue(), this.api.models.list()]);
-    if (catalogue.ok) this.catalogue = catalogue.value; else this.notice = describeError(catalogue.error, t('doing.loadCatalogue'));
-    if (installed.ok) this.installed = installed.value; else this.notice = describeError(installed.error, t('doing.readModels'));
+    if (catalogue.ok) this.catalogue = catalogue.value;
+    else this.notice = describeError(catalogue.error, t('doing.loadCatalogue'));
+    if (installed.ok) this.installed = installed.value;
+    else this.notice = describeError(installed.error, t('doing.readModels'));
     this.loaded = true;
   }
 
@@ -101,7 +122,10 @@ export class ModelsState {
     this.busy = { ...this.busy, [key]: action };
     try {
       const r = await call();
-      if (!r.ok) { this.#failed(action, key, r.error); return; }
+      if (!r.ok) {
+        this.#failed(action, key, r.error);
+        return;
+      }
       if (r.value) this.#put(r.value.repo, r.value);
       else if (action === 'remove') this.#put(key, null);
     } finally {
@@ -112,7 +136,15 @@ export class ModelsState {
 
   #failed(action: ModelAction, repo: string, error: IpcError): void {
     if (error.code === 'cancelled') return;
-    const doing = { download: 'Downloading', pause: 'Pausing', resume: 'Resuming', cancel: 'Cancelling', verify: 'Verifying', remove: 'Removing', import: 'Importing' }[action];
+    const doing = {
+      download: 'Downloading',
+      pause: 'Pausing',
+      resume: 'Resuming',
+      cancel: 'Cancelling',
+      verify: 'Verifying',
+      remove: 'Removing',
+      import: 'Importing',
+    }[action];
     this.notice = describeError(error, action === 'import' ? doing : `${doing} ${repo}`);
   }
 

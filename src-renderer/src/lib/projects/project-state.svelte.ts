@@ -1,7 +1,19 @@
 import { t } from '../i18n/i18n.svelte.ts';
 import type {
-  AtelierApi, CanvasState, Conversation, ImageHash, IpcError, OpenedProject, ProjectDocument, ProjectImage, Recipe, RecentProject,
-  RecoverableProject, ReflectionSession, Result, SavedProject,
+  AtelierApi,
+  CanvasState,
+  Conversation,
+  ImageHash,
+  IpcError,
+  OpenedProject,
+  ProjectDocument,
+  ProjectImage,
+  Recipe,
+  RecentProject,
+  RecoverableProject,
+  ReflectionSession,
+  Result,
+  SavedProject,
 } from '../../../../src-main/ipc/contract.ts';
 import type { ChatState } from '../chat/chat-state.svelte.ts';
 import type { HistoryItem, HistoryState } from '../history/history-state.svelte.ts';
@@ -12,7 +24,10 @@ import { DEFAULT_CANVAS, contentOf, imagesOf, itemsOf, workspaceOf, type Project
 
 type Meta = Pick<ProjectDocument, 'id' | 'createdAt' | 'modifiedAt' | 'appVersion'>;
 /** What waits while the user decides about unsaved changes. */
-export interface Leaving { doing: string; proceed: () => Promise<void> }
+export interface Leaving {
+  doing: string;
+  proceed: () => Promise<void>;
+}
 
 /**
  * The open project file: maps the workspace, the history, the reflection sessions and their images onto a
@@ -37,10 +52,18 @@ export class ProjectState {
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping for IPC; nothing renders it
   #sent = new Set<ImageHash>();
 
-  readonly content = $derived.by<ProjectContent>(() => contentOf({
-    doc: this.workspace.doc, seed: this.workspace.seed, imageGuidance: this.workspace.imageGuidance, items: this.history.items,
-    reflections: this.reflections, conversations: this.chat.conversations, model: this.history.items[0]?.model ?? '', canvas: this.#canvas,
-  }));
+  readonly content = $derived.by<ProjectContent>(() =>
+    contentOf({
+      doc: this.workspace.doc,
+      seed: this.workspace.seed,
+      imageGuidance: this.workspace.imageGuidance,
+      items: this.history.items,
+      reflections: this.reflections,
+      conversations: this.chat.conversations,
+      model: this.history.items[0]?.model ?? '',
+      canvas: this.#canvas,
+    }),
+  );
   readonly #fingerprint = $derived(JSON.stringify(this.content));
   readonly dirty = $derived(this.#fingerprint !== this.#saved);
   readonly name = $derived(this.path ? baseName(this.path) : t('project.untitled'));
@@ -68,7 +91,8 @@ export class ProjectState {
 
   async #start(): Promise<void> {
     const [recoverable, created] = await Promise.all([this.api.projects.recoverable(), this.api.projects.create()]);
-    if (recoverable.ok) this.recoverable = recoverable.value; else this.#fail(recoverable.error, t('doing.lookForUnsaved'));
+    if (recoverable.ok) this.recoverable = recoverable.value;
+    else this.#fail(recoverable.error, t('doing.lookForUnsaved'));
     if (created.ok) this.#adopt(created.value);
     else this.#fail(created.error, t('doing.startProject'));
     await this.refreshRecent();
@@ -82,7 +106,10 @@ export class ProjectState {
   newProject(): void {
     this.#guard(t('leaving.newProject'), async () => {
       const r = await this.api.projects.create();
-      if (!r.ok) { this.#fail(r.error, t('doing.startProject')); return; }
+      if (!r.ok) {
+        this.#fail(r.error, t('doing.startProject'));
+        return;
+      }
       await this.#load(r.value);
     });
   }
@@ -90,10 +117,13 @@ export class ProjectState {
   /** Open: the given file, or the one the user picks. */
   open(path?: string): void {
     this.#guard(t('leaving.openProject'), async () => {
-      const target = path ?? await this.#ask(() => this.api.dialogs.openProjectPath(), t('doing.openAProject'));
+      const target = path ?? (await this.#ask(() => this.api.dialogs.openProjectPath(), t('doing.openAProject')));
       if (!target) return;
       const r = await this.api.projects.open(target);
-      if (!r.ok) { this.#fail(r.error, t('doing.openProject')); return; }
+      if (!r.ok) {
+        this.#fail(r.error, t('doing.openProject'));
+        return;
+      }
       await this.#load(r.value);
       await this.refreshRecent();
     });
@@ -102,8 +132,14 @@ export class ProjectState {
   /** A dropped .atelier file, by the path Electron knows for it. */
   openDropped(file: File): void {
     const path = this.api.pathForFile(file);
-    if (path) { this.open(path); return; }
-    this.message = { tone: 'error', notice: { title: t('dropped.title', { name: file.name }), detail: t('dropped.detail'), next: t('dropped.next') } };
+    if (path) {
+      this.open(path);
+      return;
+    }
+    this.message = {
+      tone: 'error',
+      notice: { title: t('dropped.title', { name: file.name }), detail: t('dropped.detail'), next: t('dropped.next') },
+    };
   }
 
   async save(): Promise<boolean> {
@@ -113,7 +149,10 @@ export class ProjectState {
   }
 
   async saveAs(): Promise<boolean> {
-    const path = await this.#ask(() => this.api.dialogs.saveProjectPath(`${this.name}.atelier`), t('doing.saveProject'));
+    const path = await this.#ask(
+      () => this.api.dialogs.saveProjectPath(`${this.name}.atelier`),
+      t('doing.saveProject'),
+    );
     if (!path) return false;
     return this.#write((req) => this.api.projects.saveAs({ ...req, path }));
   }
@@ -135,7 +174,10 @@ export class ProjectState {
   async recover(id: string): Promise<void> {
     this.recoverable = this.recoverable.filter((p) => p.id !== id);
     const r = await this.api.projects.recover(id);
-    if (!r.ok) { this.#fail(r.error, t('doing.recover')); return; }
+    if (!r.ok) {
+      this.#fail(r.error, t('doing.recover'));
+      return;
+    }
     await this.#load(r.value);
   }
 
@@ -162,12 +204,26 @@ export class ProjectState {
     if (!folder) return;
     const r = await this.api.projects.exportPng({
       folder,
-      items: items.map((i, k) => ({ image: i.image, recipe: $state.snapshot(i.recipe), fileName: fileName(i.recipe.prompt, i.recipe.seed, k) })),
+      items: items.map((i, k) => ({
+        image: i.image,
+        recipe: $state.snapshot(i.recipe),
+        fileName: fileName(i.recipe.prompt, i.recipe.seed, k),
+      })),
       // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup
       images: this.#unsent(new Set(items.map((i) => i.image))),
     });
-    if (!r.ok) { this.#fail(r.error, t('doing.export')); return; }
-    this.message = { tone: 'info', notice: { title: t('exported.title', { count: r.value.length }), detail: t('exported.detail', { folder }), next: t('exported.next') } };
+    if (!r.ok) {
+      this.#fail(r.error, t('doing.export'));
+      return;
+    }
+    this.message = {
+      tone: 'info',
+      notice: {
+        title: t('exported.title', { count: r.value.length }),
+        detail: t('exported.detail', { folder }),
+        next: t('exported.next'),
+      },
+    };
   }
 
   /** The conversation as Markdown with its images beside it, in a folder the user picks. */
@@ -183,8 +239,18 @@ export class ProjectState {
       pictures: pictures.map((p) => ({ resultId: p.id, image: p.image, recipe: $state.snapshot(p.recipe) })),
       images: this.#unsent(hashes),
     });
-    if (!r.ok) { this.#fail(r.error, t('doing.exportChat')); return; }
-    this.message = { tone: 'info', notice: { title: t('chatExported.title'), detail: t('chatExported.detail', { file: r.value[0]!, count: r.value.length - 1 }), next: t('chatExported.next') } };
+    if (!r.ok) {
+      this.#fail(r.error, t('doing.exportChat'));
+      return;
+    }
+    this.message = {
+      tone: 'info',
+      notice: {
+        title: t('chatExported.title'),
+        detail: t('chatExported.detail', { file: r.value[0]!, count: r.value.length - 1 }),
+        next: t('chatExported.next'),
+      },
+    };
   }
 
   /** The recipe an Atelier PNG carries, or null for any other image. */
@@ -245,12 +311,19 @@ export class ProjectState {
     this.message = null;
   }
 
-  async #write(call: (req: { document: ProjectDocument; images: ProjectImage[] }) => Promise<Result<SavedProject>>): Promise<boolean> {
+  async #write(
+    call: (req: { document: ProjectDocument; images: ProjectImage[] }) => Promise<Result<SavedProject>>,
+  ): Promise<boolean> {
     const fingerprint = this.#fingerprint;
     const req = this.#request();
     this.busy = true;
-    const r = await call(req).finally(() => { this.busy = false; });
-    if (!r.ok) { this.#fail(r.error, t('doing.saveProject')); return false; }
+    const r = await call(req).finally(() => {
+      this.busy = false;
+    });
+    if (!r.ok) {
+      this.#fail(r.error, t('doing.saveProject'));
+      return false;
+    }
     req.images.forEach((i) => this.#sent.add(i.hash));
     this.path = r.value.path;
     this.#meta = { ...this.#meta!, modifiedAt: r.value.modifiedAt };
@@ -266,10 +339,12 @@ export class ProjectState {
   }
 
   #unsent(hashes: Set<ImageHash>): ProjectImage[] {
-    return [...hashes].filter((h) => !this.#sent.has(h)).flatMap((hash) => {
-      const image = this.images.get(hash);
-      return image ? [{ hash, bytes: image.bytes }] : [];
-    });
+    return [...hashes]
+      .filter((h) => !this.#sent.has(h))
+      .flatMap((hash) => {
+        const image = this.images.get(hash);
+        return image ? [{ hash, bytes: image.bytes }] : [];
+      });
   }
 
   /** A dialog's answer; null when the user cancelled or it failed (then the message says why). */
@@ -291,6 +366,11 @@ function baseName(path: string): string {
 
 /** "a-red-car-1234.png": readable, safe on every file system, distinct per image. */
 function fileName(prompt: string, seed: number, k: number): string {
-  const words = prompt.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 48) || 'atelier';
+  const words =
+    prompt
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 48) || 'atelier';
   return `${words}-${seed}${k > 0 ? `-${k + 1}` : ''}.png`;
 }

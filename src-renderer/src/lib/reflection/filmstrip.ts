@@ -1,5 +1,10 @@
 import { t } from '../i18n/i18n.svelte.ts';
-import type { ImageHash, ReflectionRound, ReflectionSession, ReflectionStage } from '../../../../src-main/ipc/contract.ts';
+import type {
+  ImageHash,
+  ReflectionRound,
+  ReflectionSession,
+  ReflectionStage,
+} from '../../../../src-main/ipc/contract.ts';
 
 /** One card of a reflection job's filmstrip (reflection.md §4.7). */
 export interface FilmstripCard {
@@ -24,11 +29,16 @@ export const stageText = (stage: ReflectionStage): string => t(`reflect.stage.${
 
 export function actionText(round: ReflectionRound): string {
   if (round.mode === 'edit') return t('reflect.action.edit', { text: round.text });
-  return t(round.mode === 'generate' ? 'reflect.action.generate' : 'reflect.action.regenerate', { seed: String(round.seed) });
+  return t(round.mode === 'generate' ? 'reflect.action.generate' : 'reflect.action.regenerate', {
+    seed: String(round.seed),
+  });
 }
 
 /** The cards of a session in its stored order (parents first); `live` names the round working now and its stage. */
-export function filmstrip(session: ReflectionSession, live: { roundId: string | null; stage: ReflectionStage | null } = { roundId: null, stage: null }): FilmstripCard[] {
+export function filmstrip(
+  session: ReflectionSession,
+  live: { roundId: string | null; stage: ReflectionStage | null } = { roundId: null, stage: null },
+): FilmstripCard[] {
   const byId = new Map(session.rounds.map((r) => [r.id, r]));
   const depth = (r: ReflectionRound): number => {
     let d = 0;
@@ -38,11 +48,29 @@ export function filmstrip(session: ReflectionSession, live: { roundId: string | 
   return session.rounds.map((round) => {
     const stage = live.roundId === round.id ? live.stage : null;
     const isBest = session.bestRoundId === round.id;
-    const checks = round.score ? t('reflect.checksScore', { passed: round.score.passed, total: round.score.total }) : t('reflect.notChecked');
+    const checks = round.score
+      ? t('reflect.checksScore', { passed: round.score.passed, total: round.score.total })
+      : t('reflect.notChecked');
     const action = actionText(round);
     const d = depth(round);
     const failed = round.checklist.filter((c) => !c.passed).map((c) => c.question);
-    const label = [t('reflect.round', { n: d }), checks, action, ...(stage ? [stageText(stage)] : []), ...(failed.length > 0 && round.score ? [t('reflect.failed', { questions: failed.join(' ') })] : []), ...(isBest ? [t('reflect.bestRound')] : [])].join('. ');
-    return { round, depth: d, stage, isBest, checks, action, before: round.parentId ? byId.get(round.parentId)?.outputImage ?? null : null, label };
+    const label = [
+      t('reflect.round', { n: d }),
+      checks,
+      action,
+      ...(stage ? [stageText(stage)] : []),
+      ...(failed.length > 0 && round.score ? [t('reflect.failed', { questions: failed.join(' ') })] : []),
+      ...(isBest ? [t('reflect.bestRound')] : []),
+    ].join('. ');
+    return {
+      round,
+      depth: d,
+      stage,
+      isBest,
+      checks,
+      action,
+      before: round.parentId ? (byId.get(round.parentId)?.outputImage ?? null) : null,
+      label,
+    };
   });
 }

@@ -1,6 +1,14 @@
 import { t } from '../i18n/i18n.svelte.ts';
 import type {
-  AtelierApi, CheckSpec, ChecklistSource, Events, IpcError, JobId, ReflectRequest, ReflectionSession, ReflectionStage,
+  AtelierApi,
+  CheckSpec,
+  ChecklistSource,
+  Events,
+  IpcError,
+  JobId,
+  ReflectRequest,
+  ReflectionSession,
+  ReflectionStage,
 } from '../../../../src-main/ipc/contract.ts';
 import type { ImageStore } from '../workspace/image-store.ts';
 import { filmstrip, type FilmstripCard } from './filmstrip.ts';
@@ -25,11 +33,22 @@ export interface ReflectionRun {
 }
 
 type ReflectEvent = { [E in Routed]: { event: E; payload: Events[E] } }[Routed];
-type Routed = 'job.started' | 'job.failed' | 'reflect.checklist' | 'reflect.stage' | 'reflect.round' | 'reflect.finished';
-const ROUTED: readonly Routed[] = ['job.started', 'job.failed', 'reflect.checklist', 'reflect.stage', 'reflect.round', 'reflect.finished'];
+type Routed =
+  'job.started' | 'job.failed' | 'reflect.checklist' | 'reflect.stage' | 'reflect.round' | 'reflect.finished';
+const ROUTED: readonly Routed[] = [
+  'job.started',
+  'job.failed',
+  'reflect.checklist',
+  'reflect.stage',
+  'reflect.round',
+  'reflect.finished',
+];
 
 /** The settings' ranges: revisions after round 0 (§4.6), and τ from the lenient default to strict and beyond (§4.4). */
-export const REFLECTION_LIMITS = { maxRevisions: { min: 0, max: 5, step: 1 }, threshold: { min: 0.5, max: 0.95, step: 0.05 } };
+export const REFLECTION_LIMITS = {
+  maxRevisions: { min: 0, max: 5, step: 1 },
+  threshold: { min: 0.5, max: 0.95, step: 0.05 },
+};
 
 /** Why a session stopped, in words. */
 export const stopText = (reason: NonNullable<ReflectionSession['stopReason']>): string => t(`reflect.stop.${reason}`);
@@ -60,7 +79,9 @@ export class ReflectionState {
 
   /** Subscribes to job and reflection events; returns the unsubscribe. */
   connect(): () => void {
-    const offs = ROUTED.map((event) => this.api.on(event, (payload: Events[Routed]) => this.#route({ event, payload } as ReflectEvent)));
+    const offs = ROUTED.map((event) =>
+      this.api.on(event, (payload: Events[Routed]) => this.#route({ event, payload } as ReflectEvent)),
+    );
     return () => offs.forEach((off) => off());
   }
 
@@ -68,15 +89,26 @@ export class ReflectionState {
   async start(request: ReflectRequest): Promise<string> {
     const key = `reflect-${++this.#nextKey}`;
     // A continued run shows the stored rounds first; the new ones join them as they come.
-    const session = request.continueFrom ? $state.snapshot(request.continueFrom.session) as ReflectionSession : null;
+    const session = request.continueFrom ? ($state.snapshot(request.continueFrom.session) as ReflectionSession) : null;
     this.runs.push({
-      key, jobId: null, phase: 'submitting', stage: null, activeRoundId: null, checklist: null, session, error: null,
-      prompt: request.recipe.prompt, threshold: request.threshold,
+      key,
+      jobId: null,
+      phase: 'submitting',
+      stage: null,
+      activeRoundId: null,
+      checklist: null,
+      session,
+      error: null,
+      prompt: request.recipe.prompt,
+      threshold: request.threshold,
     });
     const answer = await this.api.jobs.reflect($state.snapshot(request) as ReflectRequest); // proxies cannot cross IPC
     const run = this.#byKey(key);
     if (!run) return key;
-    if (!answer.ok) { this.#fail(run, answer.error); return key; }
+    if (!answer.ok) {
+      this.#fail(run, answer.error);
+      return key;
+    }
     run.jobId = answer.value;
     if (run.phase === 'submitting') run.phase = 'running';
     for (const e of this.#early.get(answer.value) ?? []) this.#apply(run, e);
@@ -103,7 +135,10 @@ export class ReflectionState {
 
   #route(e: ReflectEvent): void {
     const run = this.runs.find((r) => r.jobId === e.payload.jobId);
-    if (run) { this.#apply(run, e); return; }
+    if (run) {
+      this.#apply(run, e);
+      return;
+    }
     if (e.event === 'job.started' || e.event === 'job.failed') return; // other kinds of jobs share these events
     this.#early.set(e.payload.jobId, [...(this.#early.get(e.payload.jobId) ?? []), e]);
     if (this.#early.size > EARLY_LIMIT) this.#early.delete(this.#early.keys().next().value!);
@@ -126,7 +161,13 @@ export class ReflectionState {
         const at = session.rounds.findIndex((r) => r.id === e.payload.round.id);
         if (at < 0) session.rounds.push(e.payload.round);
         else session.rounds[at] = e.payload.round;
-        if (e.payload.image) void this.images.add(e.payload.image.bytes, 'image/png').then(() => { this.imagesStored++; }, () => {}); // unreadable: the card shows its record without a picture
+        if (e.payload.image)
+          void this.images.add(e.payload.image.bytes, 'image/png').then(
+            () => {
+              this.imagesStored++;
+            },
+            () => {},
+          ); // unreadable: the card shows its record without a picture
         break;
       }
       case 'reflect.finished':
@@ -144,7 +185,15 @@ export class ReflectionState {
 
   /** The run's session, created on its first event (a continued run starts from the stored one). */
   #session(run: ReflectionRun, id: string): ReflectionSession {
-    run.session ??= { id, prompt: run.prompt, createdAt: this.now().toISOString(), threshold: run.threshold, rounds: [], bestRoundId: null, stopReason: null };
+    run.session ??= {
+      id,
+      prompt: run.prompt,
+      createdAt: this.now().toISOString(),
+      threshold: run.threshold,
+      rounds: [],
+      bestRoundId: null,
+      stopReason: null,
+    };
     return run.session;
   }
 

@@ -1,4 +1,11 @@
-import type { AppInfo, AtelierApi, IpcError, LanguagePreference, Settings, ThemePreference } from '../../../../src-main/ipc/contract.ts';
+import type {
+  AppInfo,
+  AtelierApi,
+  IpcError,
+  LanguagePreference,
+  Settings,
+  ThemePreference,
+} from '../../../../src-main/ipc/contract.ts';
 import { setLocale } from '../i18n/i18n.svelte.ts';
 import { resolveLocale } from '../i18n/translator.ts';
 
@@ -50,7 +57,9 @@ export class AppState {
 
   private async load(): Promise<void> {
     const [info, settings] = await Promise.all([this.api.app.info(), this.api.settings.get()]);
-    if (info.ok) this.info = info.value; else this.error = info.error;
-    if (settings.ok) this.apply(settings.value); else this.error = settings.error;
+    if (info.ok) this.info = info.value;
+    else this.error = info.error;
+    if (settings.ok) this.apply(settings.value);
+    else this.error = settings.error;
   }
 }

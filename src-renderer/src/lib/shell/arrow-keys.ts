@@ -11,7 +11,14 @@ export const arrowKeys: Attachment<HTMLElement> = (group) => {
     const at = options.indexOf(document.activeElement as HTMLElement);
     if (at < 0) return;
     const step = { ArrowLeft: -1, ArrowUp: -1, ArrowRight: 1, ArrowDown: 1 }[e.key];
-    const next = e.key === 'Home' ? 0 : e.key === 'End' ? options.length - 1 : step === undefined ? -1 : (at + step + options.length) % options.length;
+    const next =
+      e.key === 'Home'
+        ? 0
+        : e.key === 'End'
+          ? options.length - 1
+          : step === undefined
+            ? -1
+            : (at + step + options.length) % options.length;
     if (next < 0) return;
     e.preventDefault();
     options[next]!.focus();

@@ -10,14 +10,20 @@ export interface Notice {
 
 /** @param doing what the user was doing, e.g. "Generating", prefixed to the title. */
 export function describeError(error: IpcError, doing?: string): Notice {
-  const title = doing ? t('error.while', { doing, what: t(`error.title.${error.code}`).toLowerCase() }) : t(`error.title.${error.code}`);
+  const title = doing
+    ? t('error.while', { doing, what: t(`error.title.${error.code}`).toLowerCase() })
+    : t(`error.title.${error.code}`);
   return { title, detail: sentence(error.message), next: nextStep(error) };
 }
 
 function nextStep(error: IpcError): string {
   const d = error.detail ?? {};
   if (error.code === 'disk-full' && typeof d.neededBytes === 'number' && typeof d.freeBytes === 'number') {
-    return t('error.diskNeeds', { needed: formatBytes(d.neededBytes), free: formatBytes(d.freeBytes), next: t('error.next.disk-full') });
+    return t('error.diskNeeds', {
+      needed: formatBytes(d.neededBytes),
+      free: formatBytes(d.freeBytes),
+      next: t('error.next.disk-full'),
+    });
   }
   return t(`error.next.${error.code}`);
 }

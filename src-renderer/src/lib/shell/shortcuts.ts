@@ -49,7 +49,10 @@ export const SHORTCUTS: readonly { combos: string[]; action: () => string }[] = 
   { combos: ['Alt+←', 'Alt+→'], action: () => t('shortcuts.moveInput') },
   { combos: ['Delete'], action: () => t('shortcuts.removeInput') },
   { combos: ['Enter'], action: () => t('shortcuts.previewInput') },
-  ...VIEWS.map((v) => ({ combos: [`Mod+${v.shortcut}`], action: () => t('shortcuts.openView', { view: t(`nav.${v.id}`) }) })),
+  ...VIEWS.map((v) => ({
+    combos: [`Mod+${v.shortcut}`],
+    action: () => t('shortcuts.openView', { view: t(`nav.${v.id}`) }),
+  })),
   { combos: ['Mod+N'], action: () => t('project.new') },
   { combos: ['Mod+O'], action: () => t('shortcuts.openProject') },
   { combos: ['Mod+S'], action: () => t('shortcuts.saveProject') },

@@ -57,8 +57,13 @@ export class Studio {
     this.history.onChange = (finished) => void this.project.autosave(finished);
     this.chat.onChange = (finished) => void this.project.autosave(finished);
     this.chat.onWantsPicture = (messageId) => void this.chat.drawAnswer(messageId, this.drawForChat);
-    this.queue.onSettled = (job, resultIds) => this.chat.drawSettled(job.key, resultIds[0]
-      ? { resultId: resultIds[0] } : { error: job.error ?? { code: 'internal', message: 'the run made no image' } });
+    this.queue.onSettled = (job, resultIds) =>
+      this.chat.drawSettled(
+        job.key,
+        resultIds[0]
+          ? { resultId: resultIds[0] }
+          : { error: job.error ?? { code: 'internal', message: 'the run made no image' } },
+      );
   }
 
   /** Chat: the message being written, answered by the model (streamed). */
@@ -89,7 +94,10 @@ export class Studio {
     if (!c || c.messages.length === 0) return;
     // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup
     const ids = new Set(c.messages.flatMap((m) => (m.resultId ? [m.resultId] : [])));
-    await this.project.exportChat(c, this.history.items.filter((i) => ids.has(i.id)));
+    await this.project.exportChat(
+      c,
+      this.history.items.filter((i) => ids.has(i.id)),
+    );
   }
 
   /** The chat's input images: the workspace's, in the order of the input cards ("image 1…5"). */
@@ -111,12 +119,21 @@ export class Studio {
 
   /** The app's one subscription point: App.svelte runs it in its single $effect. */
   connect(): () => void {
-    const offs = [this.app.connect(), this.queue.connect(), this.models.connect(), this.probe.connect(), this.reflection.connect(), this.chat.connect()];
+    const offs = [
+      this.app.connect(),
+      this.queue.connect(),
+      this.models.connect(),
+      this.probe.connect(),
+      this.reflection.connect(),
+      this.chat.connect(),
+    ];
     // A double-clicked project file, in this window: like Open, it asks first when there is unsaved work.
-    offs.push(this.api.on('project.openRequested', ({ path }) => {
-      this.app.view = 'workspace';
-      this.project.openWhenStarted(path);
-    }));
+    offs.push(
+      this.api.on('project.openRequested', ({ path }) => {
+        this.app.view = 'workspace';
+        this.project.openWhenStarted(path);
+      }),
+    );
     void this.project.start();
     return () => offs.forEach((off) => off());
   }
@@ -134,11 +151,17 @@ export class Studio {
    */
   async dropFiles(files: readonly File[]): Promise<void> {
     const project = files.find((f) => /\.atelier$/i.test(f.name));
-    if (project) { this.project.openDropped(project); return; }
+    if (project) {
+      this.project.openDropped(project);
+      return;
+    }
     const images: File[] = [];
     let restored: string | null = null;
     for (const file of files) {
-      const recipe = restored === null && file.type === 'image/png' ? await this.project.recipeOf(new Uint8Array(await file.arrayBuffer())) : null;
+      const recipe =
+        restored === null && file.type === 'image/png'
+          ? await this.project.recipeOf(new Uint8Array(await file.arrayBuffer()))
+          : null;
       if (recipe) {
         this.workspace.applySettings(recipe);
         restored = file.name;
@@ -149,18 +172,31 @@ export class Studio {
     this.app.view = 'workspace';
     this.addFiles(images);
     if (restored) {
-      this.project.message = { tone: 'info', notice: {
-        title: t('restored.title', { name: restored }), detail: t('restored.detail'), next: t('restored.next'),
-      } };
+      this.project.message = {
+        tone: 'info',
+        notice: {
+          title: t('restored.title', { name: restored }),
+          detail: t('restored.detail'),
+          next: t('restored.next'),
+        },
+      };
     }
   }
 
   #project(action: ProjectAction): void {
     switch (action) {
-      case 'new': this.project.newProject(); break;
-      case 'open': this.project.open(); break;
-      case 'save': void this.project.save(); break;
-      case 'save-as': void this.project.saveAs(); break;
+      case 'new':
+        this.project.newProject();
+        break;
+      case 'open':
+        this.project.open();
+        break;
+      case 'save':
+        void this.project.save();
+        break;
+      case 'save-as':
+        void this.project.saveAs();
+        break;
     }
   }
 
@@ -181,8 +217,14 @@ export class Studio {
     this.workspace.submitted();
     this.canvas = 'refine';
     await this.reflection.start({
-      model: model.folder, recipe: spec.recipe, images: spec.inputs.map((h) => this.images.require(h).bytes),
-      maxRevisions: this.reflection.maxRevisions, threshold: this.reflection.threshold, force: [], checklist: null, continueFrom: null,
+      model: model.folder,
+      recipe: spec.recipe,
+      images: spec.inputs.map((h) => this.images.require(h).bytes),
+      maxRevisions: this.reflection.maxRevisions,
+      threshold: this.reflection.threshold,
+      force: [],
+      checklist: null,
+      continueFrom: null,
     });
   }
 
@@ -197,24 +239,45 @@ export class Studio {
     this.app.view = 'workspace';
     this.canvas = 'refine';
     await this.reflection.start({
-      model: model.folder, recipe: { ...parameters, seed, prompt: session.prompt, negativePrompt: this.workspace.doc.negativePrompt },
-      images: first.inputImages.flatMap((h) => this.images.get(h)?.bytes ?? []), maxRevisions: this.reflection.maxRevisions,
-      threshold: session.threshold, force: [], checklist: null,
-      continueFrom: { session: $state.snapshot(session) as ReflectionSession, roundId, image: { hash: output.hash, bytes: output.bytes }, fix: null },
+      model: model.folder,
+      recipe: { ...parameters, seed, prompt: session.prompt, negativePrompt: this.workspace.doc.negativePrompt },
+      images: first.inputImages.flatMap((h) => this.images.get(h)?.bytes ?? []),
+      maxRevisions: this.reflection.maxRevisions,
+      threshold: session.threshold,
+      force: [],
+      checklist: null,
+      continueFrom: {
+        session: $state.snapshot(session) as ReflectionSession,
+        roundId,
+        image: { hash: output.hash, bytes: output.bytes },
+        fix: null,
+      },
     });
   }
 
   /** The same recipe, seed and inputs again: on the same model while it is installed, else on the ready one. */
   async rerun(item: HistoryItem): Promise<void> {
-    const model = this.models.installed.find((m) => m.folder === item.model && m.state === 'ready') ?? this.models.ready;
-    if (!model) { this.app.view = 'models'; return; }
+    const model =
+      this.models.installed.find((m) => m.folder === item.model && m.state === 'ready') ?? this.models.ready;
+    if (!model) {
+      this.app.view = 'models';
+      return;
+    }
     const { prompt, negativePrompt, seed, imageGuidance } = item.recipe;
     this.app.view = 'workspace';
     this.canvas = 'result';
     await this.queue.submit(model.folder, {
       // A picture drawn in a chat keeps its conversation: the same chat-mode conditioning again.
-      recipe: { ...parametersOf(item.recipe), prompt, negativePrompt, seed, imageGuidance, ...(item.recipe.chat ? { chat: $state.snapshot(item.recipe.chat) } : {}) },
-      inputs: [...item.inputs], mode: item.mode,
+      recipe: {
+        ...parametersOf(item.recipe),
+        prompt,
+        negativePrompt,
+        seed,
+        imageGuidance,
+        ...(item.recipe.chat ? { chat: $state.snapshot(item.recipe.chat) } : {}),
+      },
+      inputs: [...item.inputs],
+      mode: item.mode,
     });
   }
 
@@ -235,23 +298,42 @@ export class Studio {
   /** Workspace commands act only while the workspace is on screen; cancel, view switches and Chat act anywhere. */
   execute(command: Command): void {
     const onWorkspace = this.app.view === 'workspace';
-    if (!onWorkspace && command.kind !== 'cancel' && command.kind !== 'view' && command.kind !== 'project' && command.kind !== 'chat') return;
+    if (
+      !onWorkspace &&
+      command.kind !== 'cancel' &&
+      command.kind !== 'view' &&
+      command.kind !== 'project' &&
+      command.kind !== 'chat'
+    )
+      return;
     switch (command.kind) {
       case 'generate':
-        if (this.canvas === 'chat') void this.drawInChat(); else void this.generate();
+        if (this.canvas === 'chat') void this.drawInChat();
+        else void this.generate();
         break;
       case 'cancel':
-        if (this.canvas === 'chat' && this.chat.pending?.kind === 'answer') void this.chat.stop(); else void this.queue.cancelCurrent();
+        if (this.canvas === 'chat' && this.chat.pending?.kind === 'answer') void this.chat.stop();
+        else void this.queue.cancelCurrent();
         break;
       case 'chat':
         this.canvas = this.canvas === 'chat' && onWorkspace ? 'inputs' : 'chat';
         this.app.view = 'workspace';
         break;
-      case 'undo': this.workspace.undo(); break;
-      case 'redo': this.workspace.redo(); break;
-      case 'mode': this.workspace.setMode(command.mode); break;
-      case 'view': this.app.view = command.view; break;
-      case 'project': this.#project(command.action); break;
+      case 'undo':
+        this.workspace.undo();
+        break;
+      case 'redo':
+        this.workspace.redo();
+        break;
+      case 'mode':
+        this.workspace.setMode(command.mode);
+        break;
+      case 'view':
+        this.app.view = command.view;
+        break;
+      case 'project':
+        this.#project(command.action);
+        break;
     }
   }
 }

@@ -27,7 +27,12 @@ function blob(bytes: Uint8Array, type: string): Blob {
 function whole(rect: CropRect): CropRect {
   const x = Math.round(rect.x);
   const y = Math.round(rect.y);
-  return { x, y, width: Math.max(1, Math.round(rect.x + rect.width) - x), height: Math.max(1, Math.round(rect.y + rect.height) - y) };
+  return {
+    x,
+    y,
+    width: Math.max(1, Math.round(rect.x + rect.width) - x),
+    height: Math.max(1, Math.round(rect.y + rect.height) - y),
+  };
 }
 
 async function encodePng(bitmap: ImageBitmap): Promise<Uint8Array> {

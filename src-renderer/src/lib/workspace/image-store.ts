@@ -49,7 +49,13 @@ export class ImageStore {
     const hash = await sha256Hex(bytes);
     const known = this.#images.get(hash);
     if (known) return known;
-    const image: StoredImage = { hash, bytes, type, ...size, url: URL.createObjectURL(new Blob([bytes as BlobPart], { type })) };
+    const image: StoredImage = {
+      hash,
+      bytes,
+      type,
+      ...size,
+      url: URL.createObjectURL(new Blob([bytes as BlobPart], { type })),
+    };
     this.#images.set(hash, image);
     return image;
   }

@@ -6,8 +6,21 @@ export type Mode = 'text-to-image' | 'edit' | 'compose';
 
 /** `label` and `description` are read in the current UI language each time. */
 export const MODES: readonly { id: Mode; readonly label: string; shortcut: string; readonly description: string }[] = (
-  [['text-to-image', '1'], ['edit', '2'], ['compose', '3']] as const
-).map(([id, shortcut]) => ({ id, shortcut, get label() { return t(`mode.${id}`); }, get description() { return t(`mode.${id}.description`); } }));
+  [
+    ['text-to-image', '1'],
+    ['edit', '2'],
+    ['compose', '3'],
+  ] as const
+).map(([id, shortcut]) => ({
+  id,
+  shortcut,
+  get label() {
+    return t(`mode.${id}`);
+  },
+  get description() {
+    return t(`mode.${id}.description`);
+  },
+}));
 
 /** The mode the inputs suggest: none → create, one → edit, several → in-context composition. */
 export function modeFor(inputCount: number): Mode {
@@ -40,8 +53,15 @@ export const DEFAULT_PARAMETERS: Parameters = Object.freeze({
 /** The parameters a recipe was made with (a recipe also carries prompts, seed and provenance). */
 export function parametersOf(r: Recipe): Parameters {
   return {
-    steps: r.steps, textGuidance: r.textGuidance, cfgRange: [r.cfgRange[0], r.cfgRange[1]], scheduler: r.scheduler,
-    width: r.width, height: r.height, maxPixels: r.maxPixels, maxSideLength: r.maxSideLength, numImages: r.numImages,
+    steps: r.steps,
+    textGuidance: r.textGuidance,
+    cfgRange: [r.cfgRange[0], r.cfgRange[1]],
+    scheduler: r.scheduler,
+    width: r.width,
+    height: r.height,
+    maxPixels: r.maxPixels,
+    maxSideLength: r.maxSideLength,
+    numImages: r.numImages,
     acceleration: r.acceleration,
   };
 }
@@ -56,8 +76,13 @@ export const IMAGE_GUIDANCE: Record<Mode, { default: number; recommended: [numbe
   compose: { default: 2.5, recommended: [2.5, 3] },
 };
 
-export type NumericParameter = 'steps' | 'textGuidance' | 'width' | 'height' | 'maxPixels' | 'maxSideLength' | 'numImages';
-export interface Limit { min: number; max: number; step: number }
+export type NumericParameter =
+  'steps' | 'textGuidance' | 'width' | 'height' | 'maxPixels' | 'maxSideLength' | 'numImages';
+export interface Limit {
+  min: number;
+  max: number;
+  step: number;
+}
 
 /** Ranges offered in the panel: the demo's ranges, widened to what the engine accepts (any multiple of 16 for sizes). */
 export const LIMITS: Record<NumericParameter | 'imageGuidance' | 'cfg', Limit> = {
@@ -80,7 +105,12 @@ export function clampTo(limit: Limit, value: number): number {
 }
 
 /** §5.1: the size the engine gives one input image (and, with exactly one input, the output): never upscaled. */
-export function preprocessedSize(width: number, height: number, maxPixels: number, maxSide: number): { width: number; height: number } {
+export function preprocessedSize(
+  width: number,
+  height: number,
+  maxPixels: number,
+  maxSide: number,
+): { width: number; height: number } {
   const r = Math.min(Math.sqrt(maxPixels / (width * height)), maxSide / Math.max(width, height), 1);
   return { width: floor16(Math.floor(width * r)), height: floor16(Math.floor(height * r)) };
 }
@@ -92,13 +122,55 @@ export interface AspectPreset {
   ratio: [number, number];
 }
 export const ASPECT_PRESETS: readonly AspectPreset[] = [
-  { id: '1:1', get label() { return t('size.square'); }, ratio: [1, 1] },
-  { id: '4:3', get label() { return t('size.landscape'); }, ratio: [4, 3] },
-  { id: '3:4', get label() { return t('size.portrait'); }, ratio: [3, 4] },
-  { id: '3:2', get label() { return t('size.photo'); }, ratio: [3, 2] },
-  { id: '2:3', get label() { return t('size.photoPortrait'); }, ratio: [2, 3] },
-  { id: '16:9', get label() { return t('size.wide'); }, ratio: [16, 9] },
-  { id: '9:16', get label() { return t('size.tall'); }, ratio: [9, 16] },
+  {
+    id: '1:1',
+    get label() {
+      return t('size.square');
+    },
+    ratio: [1, 1],
+  },
+  {
+    id: '4:3',
+    get label() {
+      return t('size.landscape');
+    },
+    ratio: [4, 3],
+  },
+  {
+    id: '3:4',
+    get label() {
+      return t('size.portrait');
+    },
+    ratio: [3, 4],
+  },
+  {
+    id: '3:2',
+    get label() {
+      return t('size.photo');
+    },
+    ratio: [3, 2],
+  },
+  {
+    id: '2:3',
+    get label() {
+      return t('size.photoPortrait');
+    },
+    ratio: [2, 3],
+  },
+  {
+    id: '16:9',
+    get label() {
+      return t('size.wide');
+    },
+    ratio: [16, 9],
+  },
+  {
+    id: '9:16',
+    get label() {
+      return t('size.tall');
+    },
+    ratio: [9, 16],
+  },
 ];
 
 /**
@@ -116,10 +188,12 @@ export function presetSize([a, b]: [number, number], maxPixels: number): { width
 }
 
 export function presetFor(width: number, height: number, maxPixels: number): AspectPreset | null {
-  return ASPECT_PRESETS.find((p) => {
-    const s = presetSize(p.ratio, maxPixels);
-    return s.width === width && s.height === height;
-  }) ?? null;
+  return (
+    ASPECT_PRESETS.find((p) => {
+      const s = presetSize(p.ratio, maxPixels);
+      return s.width === width && s.height === height;
+    }) ?? null
+  );
 }
 
 /** Seeds span what the engine accepts (0 … 2³²−1). */

@@ -31,21 +31,76 @@ export interface PromptPattern {
  */
 export const PROMPT_PATTERNS: Record<Mode, readonly PromptPattern[]> = {
   'text-to-image': [
-    { get label() { return t('pattern.detailedScene'); }, text: 'A [subject] [doing something] in [place], [time of day and light], [style, e.g. photograph or watercolour], [details that matter].' },
-    { get label() { return t('pattern.productShot'); }, text: 'A studio photograph of [product] on [surface], soft light, [background colour] background, sharp focus.' },
+    {
+      get label() {
+        return t('pattern.detailedScene');
+      },
+      text: 'A [subject] [doing something] in [place], [time of day and light], [style, e.g. photograph or watercolour], [details that matter].',
+    },
+    {
+      get label() {
+        return t('pattern.productShot');
+      },
+      text: 'A studio photograph of [product] on [surface], soft light, [background colour] background, sharp focus.',
+    },
   ],
   edit: [
-    { get label() { return t('pattern.changeSomething'); }, text: 'Change the [object] in image 1 to [new look]. Keep everything else the same.' },
-    { get label() { return t('pattern.replaceTheBackground'); }, text: 'Replace the background of image 1 with [new scene]. Keep the subject unchanged.' },
-    { get label() { return t('pattern.addSomething'); }, text: 'Add [object] to [where] in image 1.' },
-    { get label() { return t('pattern.removeSomething'); }, text: 'Remove the [object] from image 1.' },
-    { get label() { return t('pattern.changeTheStyle'); }, text: 'Turn image 1 into [style, e.g. an oil painting].' },
+    {
+      get label() {
+        return t('pattern.changeSomething');
+      },
+      text: 'Change the [object] in image 1 to [new look]. Keep everything else the same.',
+    },
+    {
+      get label() {
+        return t('pattern.replaceTheBackground');
+      },
+      text: 'Replace the background of image 1 with [new scene]. Keep the subject unchanged.',
+    },
+    {
+      get label() {
+        return t('pattern.addSomething');
+      },
+      text: 'Add [object] to [where] in image 1.',
+    },
+    {
+      get label() {
+        return t('pattern.removeSomething');
+      },
+      text: 'Remove the [object] from image 1.',
+    },
+    {
+      get label() {
+        return t('pattern.changeTheStyle');
+      },
+      text: 'Turn image 1 into [style, e.g. an oil painting].',
+    },
   ],
   compose: [
-    { get label() { return t('pattern.addFromAnotherImage'); }, text: 'Edit the first image: add the [object] from the second image. [Describe the final picture in detail.]' },
-    { get label() { return t('pattern.replaceWithAnotherImage'); }, text: 'Edit the first image: replace the [object] with the [object] from the second image. [Describe the final picture in detail.]' },
-    { get label() { return t('pattern.bringSubjectsTogether'); }, text: 'The [person] from image 1 and the [person or object] from image 2 [doing something] in [place]. [More details.]' },
-    { get label() { return t('pattern.keepAPersonConsistent'); }, text: 'The [person] from image 1 [doing something] in [place], keeping their facial features, hairstyle and other attributes.' },
+    {
+      get label() {
+        return t('pattern.addFromAnotherImage');
+      },
+      text: 'Edit the first image: add the [object] from the second image. [Describe the final picture in detail.]',
+    },
+    {
+      get label() {
+        return t('pattern.replaceWithAnotherImage');
+      },
+      text: 'Edit the first image: replace the [object] with the [object] from the second image. [Describe the final picture in detail.]',
+    },
+    {
+      get label() {
+        return t('pattern.bringSubjectsTogether');
+      },
+      text: 'The [person] from image 1 and the [person or object] from image 2 [doing something] in [place]. [More details.]',
+    },
+    {
+      get label() {
+        return t('pattern.keepAPersonConsistent');
+      },
+      text: 'The [person] from image 1 [doing something] in [place], keeping their facial features, hairstyle and other attributes.',
+    },
   ],
 };
 

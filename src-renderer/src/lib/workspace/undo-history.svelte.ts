@@ -10,7 +10,12 @@ export class UndoHistory<T> {
   readonly canUndo = $derived(this.#past.length > 0);
   readonly canRedo = $derived(this.#future.length > 0);
 
-  constructor(private readonly options: { limit: number; coalesceMs: number; now?: () => number } = { limit: 200, coalesceMs: 1500 }) {}
+  constructor(
+    private readonly options: { limit: number; coalesceMs: number; now?: () => number } = {
+      limit: 200,
+      coalesceMs: 1500,
+    },
+  ) {}
 
   /** Call before replacing `previous` with a new state. */
   record(previous: T, key: string | null = null): void {

@@ -3,8 +3,18 @@ import type { CropRect, GenerateRequest, ImageHash, Recipe } from '../../../../s
 import type { Notice } from '../shell/error-messages.ts';
 import type { ImageStore, StoredImage } from './image-store.ts';
 import {
-  DEFAULT_PARAMETERS, IMAGE_GUIDANCE, LIMITS, OFFICIAL_NEGATIVE_PROMPT, clampTo, modeFor, parametersOf, preprocessedSize, randomSeed,
-  type Mode, type NumericParameter, type Parameters,
+  DEFAULT_PARAMETERS,
+  IMAGE_GUIDANCE,
+  LIMITS,
+  OFFICIAL_NEGATIVE_PROMPT,
+  clampTo,
+  modeFor,
+  parametersOf,
+  preprocessedSize,
+  randomSeed,
+  type Mode,
+  type NumericParameter,
+  type Parameters,
 } from './parameters.ts';
 import { MAX_INPUTS, referencedImages } from './prompt-guide.ts';
 import { UndoHistory } from './undo-history.svelte.ts';
@@ -43,7 +53,12 @@ export interface GenerationSpec {
 
 // The official scripts and demo pass their negative prompt by default (§2.1), so the workspace starts with it too.
 const EMPTY: WorkspaceDoc = {
-  inputs: [], prompt: '', negativePrompt: OFFICIAL_NEGATIVE_PROMPT, params: DEFAULT_PARAMETERS, modeOverride: null, imageGuidance: null,
+  inputs: [],
+  prompt: '',
+  negativePrompt: OFFICIAL_NEGATIVE_PROMPT,
+  params: DEFAULT_PARAMETERS,
+  modeOverride: null,
+  imageGuidance: null,
 };
 
 /** The workspace being edited: inputs, prompt and parameters, with undo. Pure state; no IPC. */
@@ -62,15 +77,22 @@ export class WorkspaceState {
   readonly autoMode = $derived(modeFor(this.doc.inputs.length));
   readonly mode = $derived(this.doc.modeOverride ?? this.autoMode);
   readonly sentInputs = $derived(this.mode === 'text-to-image' ? [] : this.doc.inputs);
-  readonly imageGuidance = $derived(this.mode === 'text-to-image' ? 1 : (this.doc.imageGuidance ?? IMAGE_GUIDANCE[this.mode].default));
+  readonly imageGuidance = $derived(
+    this.mode === 'text-to-image' ? 1 : (this.doc.imageGuidance ?? IMAGE_GUIDANCE[this.mode].default),
+  );
   /** §5.3: exactly one input image fixes the output size; otherwise the requested size is kept. */
   readonly outputSize = $derived.by(() => {
     const only = this.sentInputs.length === 1 ? this.sentInputs[0]! : null;
     if (!only) return { width: this.doc.params.width, height: this.doc.params.height, fromImage: false };
-    return { ...preprocessedSize(only.width, only.height, this.doc.params.maxPixels, this.doc.params.maxSideLength), fromImage: true };
+    return {
+      ...preprocessedSize(only.width, only.height, this.doc.params.maxPixels, this.doc.params.maxSideLength),
+      fromImage: true,
+    };
   });
   readonly references = $derived(referencedImages(this.doc.prompt));
-  readonly missingReferences = $derived(this.mode === 'text-to-image' ? [] : this.references.filter((n) => n > this.doc.inputs.length));
+  readonly missingReferences = $derived(
+    this.mode === 'text-to-image' ? [] : this.references.filter((n) => n > this.doc.inputs.length),
+  );
   /** Why Generate cannot run yet, in the user's words; null when it can. */
   readonly blocker = $derived.by(() => {
     if (this.pending > 0) return t('blocker.reading');
@@ -79,13 +101,21 @@ export class WorkspaceState {
     return null;
   });
 
-  constructor(private readonly images: ImageStore, private readonly newId: () => string = () => crypto.randomUUID()) {}
+  constructor(
+    private readonly images: ImageStore,
+    private readonly newId: () => string = () => crypto.randomUUID(),
+  ) {}
 
   spec(): GenerationSpec {
     const { params } = this.doc;
     const recipe: GenerateRequest['recipe'] = {
-      ...params, prompt: this.doc.prompt.trim(), negativePrompt: this.doc.negativePrompt, seed: this.seed,
-      imageGuidance: this.imageGuidance, width: this.outputSize.width, height: this.outputSize.height,
+      ...params,
+      prompt: this.doc.prompt.trim(),
+      negativePrompt: this.doc.negativePrompt,
+      seed: this.seed,
+      imageGuidance: this.imageGuidance,
+      width: this.outputSize.width,
+      height: this.outputSize.height,
     };
     return { recipe: $state.snapshot(recipe), inputs: this.sentInputs.map((i) => i.image), mode: this.mode };
   }
@@ -96,13 +126,21 @@ export class WorkspaceState {
   }
 
   /** A project's workspace (or, with no arguments, an empty one), without undo steps into the one before. */
-  async restore(saved: { inputs: readonly { hash: ImageHash; label: string; crop: CropRect | null }[]; doc: Omit<WorkspaceDoc, 'inputs'>; seed: number } | null = null): Promise<void> {
-    const inputs = await Promise.all((saved?.inputs ?? []).map(async ({ hash, label, crop }) => {
-      const input = this.#input(label, this.images.require(hash));
-      if (!crop) return input;
-      const image = await this.images.crop(hash, crop);
-      return { ...input, crop, image: image.hash, width: image.width, height: image.height };
-    }));
+  async restore(
+    saved: {
+      inputs: readonly { hash: ImageHash; label: string; crop: CropRect | null }[];
+      doc: Omit<WorkspaceDoc, 'inputs'>;
+      seed: number;
+    } | null = null,
+  ): Promise<void> {
+    const inputs = await Promise.all(
+      (saved?.inputs ?? []).map(async ({ hash, label, crop }) => {
+        const input = this.#input(label, this.images.require(hash));
+        if (!crop) return input;
+        const image = await this.images.crop(hash, crop);
+        return { ...input, crop, image: image.hash, width: image.width, height: image.height };
+      }),
+    );
     this.doc = saved ? { ...saved.doc, inputs } : EMPTY;
     this.seed = saved?.seed ?? randomSeed();
     this.seedLocked = false;
@@ -114,10 +152,13 @@ export class WorkspaceState {
     const room = MAX_INPUTS - this.doc.inputs.length;
     const accepted = files.slice(0, Math.max(0, room));
     const problems: string[] = [];
-    if (files.length > accepted.length) problems.push(t('inputs.leftOut', { max: MAX_INPUTS, count: files.length - accepted.length }));
+    if (files.length > accepted.length)
+      problems.push(t('inputs.leftOut', { max: MAX_INPUTS, count: files.length - accepted.length }));
     this.pending++;
     try {
-      const read = await Promise.allSettled(accepted.map(async (f) => this.images.add(new Uint8Array(await f.arrayBuffer()), f.type)));
+      const read = await Promise.allSettled(
+        accepted.map(async (f) => this.images.add(new Uint8Array(await f.arrayBuffer()), f.type)),
+      );
       const added: InputImage[] = [];
       read.forEach((r, i) => {
         if (r.status === 'fulfilled') added.push(this.#input(accepted[i]!.name, r.value));
@@ -129,9 +170,14 @@ export class WorkspaceState {
     } finally {
       this.pending--;
     }
-    this.notice = problems.length === 0 ? null : {
-      title: t('inputs.notAdded.title'), detail: problems.join(' '), next: t('inputs.notAdded.next'),
-    };
+    this.notice =
+      problems.length === 0
+        ? null
+        : {
+            title: t('inputs.notAdded.title'),
+            detail: problems.join(' '),
+            next: t('inputs.notAdded.next'),
+          };
   }
 
   removeInput(id: string): void {
@@ -157,7 +203,13 @@ export class WorkspaceState {
     try {
       const image = whole ? source : await this.images.crop(input.source, rect);
       if (!this.doc.inputs.some((i) => i.id === id)) return; // removed while cropping
-      const cropped: InputImage = { ...input, crop: whole ? null : rect, image: image.hash, width: image.width, height: image.height };
+      const cropped: InputImage = {
+        ...input,
+        crop: whole ? null : rect,
+        image: image.hash,
+        width: image.width,
+        height: image.height,
+      };
       this.#commit({ ...this.doc, inputs: this.doc.inputs.map((i) => (i.id === id ? cropped : i)) });
     } finally {
       this.pending--;
@@ -167,7 +219,10 @@ export class WorkspaceState {
   /** Sends an image (a result) back as an input: 'replace' continues editing it, 'add' appends it. */
   useImage(hash: ImageHash, how: 'replace' | 'add', name: string): void {
     const input = this.#input(name, this.images.require(hash));
-    if (how === 'replace') { this.#commit({ ...this.doc, inputs: [input], modeOverride: null }); return; }
+    if (how === 'replace') {
+      this.#commit({ ...this.doc, inputs: [input], modeOverride: null });
+      return;
+    }
     if (this.doc.inputs.length >= MAX_INPUTS) {
       this.notice = { title: t('inputs.full.title'), detail: '', next: t('inputs.full.next') };
       return;
@@ -179,7 +234,10 @@ export class WorkspaceState {
   applyRecipe(recipe: Recipe, inputs: readonly ImageHash[], mode: Mode): void {
     const restored = inputs.map((h, k) => this.#input(t('inputs.fromRecipe', { n: k + 1 }), this.images.require(h)));
     this.#commit({
-      inputs: restored, prompt: recipe.prompt, negativePrompt: recipe.negativePrompt, params: parametersOf(recipe),
+      inputs: restored,
+      prompt: recipe.prompt,
+      negativePrompt: recipe.negativePrompt,
+      params: parametersOf(recipe),
       modeOverride: mode === modeFor(restored.length) ? null : mode,
       imageGuidance: mode === 'text-to-image' ? null : recipe.imageGuidance,
     });
@@ -190,7 +248,10 @@ export class WorkspaceState {
   /** A recipe's prompts, parameters and seed (locked), keeping the input images: what a dropped Atelier PNG restores. */
   applySettings(recipe: Recipe): void {
     this.#commit({
-      ...this.doc, prompt: recipe.prompt, negativePrompt: recipe.negativePrompt, params: parametersOf(recipe),
+      ...this.doc,
+      prompt: recipe.prompt,
+      negativePrompt: recipe.negativePrompt,
+      params: parametersOf(recipe),
       imageGuidance: this.mode === 'text-to-image' ? this.doc.imageGuidance : recipe.imageGuidance,
     });
     this.#setSeed(recipe.seed);
@@ -243,22 +304,35 @@ export class WorkspaceState {
   }
 
   resetParameters(): void {
-    this.#commit({ ...this.doc, params: DEFAULT_PARAMETERS, imageGuidance: null, negativePrompt: OFFICIAL_NEGATIVE_PROMPT });
+    this.#commit({
+      ...this.doc,
+      params: DEFAULT_PARAMETERS,
+      imageGuidance: null,
+      negativePrompt: OFFICIAL_NEGATIVE_PROMPT,
+    });
   }
 
   undo(): void {
     const previous = this.undoHistory.undo(this.doc);
-    if (previous) { this.doc = previous; this.onChange(); }
+    if (previous) {
+      this.doc = previous;
+      this.onChange();
+    }
   }
 
   redo(): void {
     const next = this.undoHistory.redo(this.doc);
-    if (next) { this.doc = next; this.onChange(); }
+    if (next) {
+      this.doc = next;
+      this.onChange();
+    }
   }
 
   #setParams(patch: Partial<Parameters>, key: string | null): void {
     const params = { ...this.doc.params, ...patch };
-    const changed = (Object.keys(patch) as (keyof Parameters)[]).some((k) => JSON.stringify(params[k]) !== JSON.stringify(this.doc.params[k]));
+    const changed = (Object.keys(patch) as (keyof Parameters)[]).some(
+      (k) => JSON.stringify(params[k]) !== JSON.stringify(this.doc.params[k]),
+    );
     if (changed) this.#commit({ ...this.doc, params }, key);
   }
 
@@ -275,8 +349,14 @@ export class WorkspaceState {
   }
 
   #input(name: string, image: StoredImage): InputImage {
-    return { id: this.newId(), name, source: image.hash, crop: null, image: image.hash, width: image.width, height: image.height };
+    return {
+      id: this.newId(),
+      name,
+      source: image.hash,
+      crop: null,
+      image: image.hash,
+      width: image.width,
+      height: image.height,
+    };
   }
 }
-
-

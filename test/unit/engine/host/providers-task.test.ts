@@ -7,12 +7,22 @@ describe("the engine host's 'providers' task", () => {
   afterAll(() => engine.dispose());
 
   test('answers with the choice and its reason', async () => {
-    const s = (await engine.run('providers-cpu', { kind: 'providers', request: { preference: 'cpu' } })) as ProviderSelection;
-    expect(s).toMatchObject({ provider: 'cpu', preference: 'cpu', reason: 'requested', tried: [{ provider: 'cpu', ok: true }] });
+    const s = (await engine.run('providers-cpu', {
+      kind: 'providers',
+      request: { preference: 'cpu' },
+    })) as ProviderSelection;
+    expect(s).toMatchObject({
+      provider: 'cpu',
+      preference: 'cpu',
+      reason: 'requested',
+      tried: [{ provider: 'cpu', ok: true }],
+    });
   });
 
   test('a provider this OS has no build of fails with the code the app shows as unsupported', async () => {
     const absent = process.platform === 'win32' ? 'coreml' : 'dml';
-    await expect(engine.run('providers-absent', { kind: 'providers', request: { preference: absent } })).rejects.toMatchObject({ code: 'unsupported', detail: { provider: absent } });
+    await expect(
+      engine.run('providers-absent', { kind: 'providers', request: { preference: absent } }),
+    ).rejects.toMatchObject({ code: 'unsupported', detail: { provider: absent } });
   });
 });

@@ -6,9 +6,9 @@ import { smartResize } from '../../../../src-main/engine/image/qwen-preprocess.t
 describe('vaeInputSize (§5.1 step 1)', () => {
   test.each([
     { w: 1024, h: 1024, limits: DEFAULT_VAE_LIMITS, want: [1024, 1024] },
-    { w: 2050, h: 700, limits: DEFAULT_VAE_LIMITS, want: [1024, 336] },        // side limit; ⌊2050·1024/2050⌋ stays 1024
+    { w: 2050, h: 700, limits: DEFAULT_VAE_LIMITS, want: [1024, 336] }, // side limit; ⌊2050·1024/2050⌋ stays 1024
     { w: 1200, h: 900, limits: { maxPixels: 262144, maxSideLength: 2048 }, want: [576, 432] }, // pixel limit
-    { w: 333, h: 517, limits: DEFAULT_VAE_LIMITS, want: [320, 512] },          // never upscales, floors to 16
+    { w: 333, h: 517, limits: DEFAULT_VAE_LIMITS, want: [320, 512] }, // never upscales, floors to 16
     { w: 4000, h: 3000, limits: { maxPixels: 1536 * 1536, maxSideLength: 2048 }, want: [1760, 1328] },
   ])('$w×$h → $want', ({ w, h, limits, want }) => {
     const s = vaeInputSize({ width: w, height: h }, limits);
@@ -24,22 +24,51 @@ describe('vaeInputSize (§5.1 step 1)', () => {
 
 describe('planOutputSize (§5.3)', () => {
   test('one input image with alignRes: its preprocessed size, no resize', () => {
-    const plan = planOutputSize({ requested: { width: 1024, height: 1024 }, inputSizes: [{ width: 576, height: 432 }], alignRes: true, maxPixels: 1024 * 1024 });
+    const plan = planOutputSize({
+      requested: { width: 1024, height: 1024 },
+      inputSizes: [{ width: 576, height: 432 }],
+      alignRes: true,
+      maxPixels: 1024 * 1024,
+    });
     expect(plan).toEqual({ generate: { width: 576, height: 432 }, output: { width: 576, height: 432 } });
   });
 
   test('no images: the requested size, generated within maxPixels at multiples of 16', () => {
-    expect(planOutputSize({ requested: { width: 1000, height: 600 }, inputSizes: [], alignRes: true, maxPixels: 1024 * 1024 }))
-      .toEqual({ generate: { width: 992, height: 592 }, output: { width: 1000, height: 600 } });
-    const big = planOutputSize({ requested: { width: 2048, height: 1536 }, inputSizes: [], alignRes: true, maxPixels: 1024 * 1024 });
+    expect(
+      planOutputSize({
+        requested: { width: 1000, height: 600 },
+        inputSizes: [],
+        alignRes: true,
+        maxPixels: 1024 * 1024,
+      }),
+    ).toEqual({ generate: { width: 992, height: 592 }, output: { width: 1000, height: 600 } });
+    const big = planOutputSize({
+      requested: { width: 2048, height: 1536 },
+      inputSizes: [],
+      alignRes: true,
+      maxPixels: 1024 * 1024,
+    });
     expect(big.generate).toEqual({ width: 1168, height: 880 }); // r = √(2^20/(2048·1536)) = 0.5774
     expect(big.output).toEqual({ width: 2048, height: 1536 });
   });
 
   test('two images, or alignRes off, keep the requested size', () => {
-    const two = planOutputSize({ requested: { width: 768, height: 512 }, inputSizes: [{ width: 512, height: 512 }, { width: 256, height: 256 }], alignRes: true, maxPixels: 1024 * 1024 });
+    const two = planOutputSize({
+      requested: { width: 768, height: 512 },
+      inputSizes: [
+        { width: 512, height: 512 },
+        { width: 256, height: 256 },
+      ],
+      alignRes: true,
+      maxPixels: 1024 * 1024,
+    });
     expect(two.generate).toEqual({ width: 768, height: 512 });
-    const off = planOutputSize({ requested: { width: 768, height: 512 }, inputSizes: [{ width: 512, height: 512 }], alignRes: false, maxPixels: 1024 * 1024 });
+    const off = planOutputSize({
+      requested: { width: 768, height: 512 },
+      inputSizes: [{ width: 512, height: 512 }],
+      alignRes: false,
+      maxPixels: 1024 * 1024,
+    });
     expect(off.output).toEqual({ width: 768, height: 512 });
   });
 });

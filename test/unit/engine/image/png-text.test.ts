@@ -5,13 +5,18 @@ import { encodePng } from '../../../../src-main/engine/image/encode-png.ts';
 import { addTextChunks, readTextChunks } from '../../../../src-main/engine/image/png-text.ts';
 import { rgbImage } from '../../../../src-main/engine/image/rgb-image.ts';
 
-const image = rgbImage(3, 2, Uint8Array.from({ length: 18 }, (_, i) => i * 14));
+const image = rgbImage(
+  3,
+  2,
+  Uint8Array.from({ length: 18 }, (_, i) => i * 14),
+);
 
 /** Chunk types in file order, parsed independently of png-text.ts. */
 function chunkTypes(png: Uint8Array): string[] {
   const types: string[] = [];
   const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
-  for (let pos = 8; pos < png.length; pos += 12 + view.getUint32(pos)) types.push(Buffer.from(png.subarray(pos + 4, pos + 8)).toString('latin1'));
+  for (let pos = 8; pos < png.length; pos += 12 + view.getUint32(pos))
+    types.push(Buffer.from(png.subarray(pos + 4, pos + 8)).toString('latin1'));
   return types;
 }
 
@@ -59,8 +64,18 @@ describe('PNG text chunks', () => {
   test('reads tEXt (Latin-1), zTXt (deflated) and compressed iTXt written by others', async () => {
     const plain = await encodePng(image);
     const tEXt = chunk('tEXt', Buffer.concat([Buffer.from('Comment\0', 'latin1'), Buffer.from('café', 'latin1')]));
-    const zTXt = chunk('zTXt', Buffer.concat([Buffer.from('Description\0\0', 'latin1'), deflateSync(Buffer.from('naïve', 'latin1'))]));
-    const iTXt = chunk('iTXt', Buffer.concat([Buffer.from('Title\0\x01\0en\0', 'latin1'), Buffer.from('Titel\0', 'utf8'), deflateSync(Buffer.from('Ωmega', 'utf8'))]));
+    const zTXt = chunk(
+      'zTXt',
+      Buffer.concat([Buffer.from('Description\0\0', 'latin1'), deflateSync(Buffer.from('naïve', 'latin1'))]),
+    );
+    const iTXt = chunk(
+      'iTXt',
+      Buffer.concat([
+        Buffer.from('Title\0\x01\0en\0', 'latin1'),
+        Buffer.from('Titel\0', 'utf8'),
+        deflateSync(Buffer.from('Ωmega', 'utf8')),
+      ]),
+    );
     const png = insertAfterIhdr(plain, Buffer.concat([tEXt, zTXt, iTXt]));
     expect(readTextChunks(png)).toEqual({ Comment: 'café', Description: 'naïve', Title: 'Ωmega' });
   });
@@ -69,11 +84,17 @@ describe('PNG text chunks', () => {
     const png = await encodePng(image, { k: 'v' });
     const corrupt = Buffer.from(png);
     corrupt[43] = corrupt[43]! ^ 0xff; // inside the data of the first chunk after IHDR (which starts at byte 33)
-    expect(() => readTextChunks(corrupt)).toThrow(expect.objectContaining({ code: 'bad-png', message: expect.stringMatching(/CRC mismatch/) }));
-    expect(() => readTextChunks(png.subarray(0, png.length - 20))).toThrow(expect.objectContaining({ code: 'bad-png' }));
+    expect(() => readTextChunks(corrupt)).toThrow(
+      expect.objectContaining({ code: 'bad-png', message: expect.stringMatching(/CRC mismatch/) }),
+    );
+    expect(() => readTextChunks(png.subarray(0, png.length - 20))).toThrow(
+      expect.objectContaining({ code: 'bad-png' }),
+    );
     expect(() => readTextChunks(Buffer.from('GIF89a'))).toThrow(/signature/);
     for (const keyword of ['', ' lead', 'trail ', 'dou  ble', 'x'.repeat(80), 'emoji🐱']) {
-      expect(() => addTextChunks(png, { [keyword]: 'v' }), keyword).toThrow(expect.objectContaining({ code: 'bad-argument' }));
+      expect(() => addTextChunks(png, { [keyword]: 'v' }), keyword).toThrow(
+        expect.objectContaining({ code: 'bad-argument' }),
+      );
     }
     expect(() => addTextChunks(png, { k: 'nul\0inside' })).toThrow(/NUL/);
   });

@@ -3,7 +3,12 @@ import { ImageError } from '../../../../src-main/engine/image/image-error.ts';
 import { decodedToRgb, resizeBilinear, type PlanarImage } from '../../../../src-main/engine/image/postprocess.ts';
 import { roundHalfEven } from '../../../../src-main/engine/image/round-half-even.ts';
 
-const planar = (channels: number, height: number, width: number, values: number[]): PlanarImage => ({ channels, height, width, data: Float32Array.from(values) });
+const planar = (channels: number, height: number, width: number, values: number[]): PlanarImage => ({
+  channels,
+  height,
+  width,
+  data: Float32Array.from(values),
+});
 
 describe('resizeBilinear (torch, align_corners=false, no antialias)', () => {
   test('2× upsampling of [0, 1]: source coords −0.25 (clamped), 0.25, 0.75, 1.25 → 0, 0.25, 0.75, 1', () => {
@@ -15,7 +20,12 @@ describe('resizeBilinear (torch, align_corners=false, no antialias)', () => {
   });
 
   test('both axes and channels: matches a float64 restatement of the torch formula', () => {
-    const src = planar(2, 3, 5, Array.from({ length: 30 }, (_, i) => Math.sin(i) * 3));
+    const src = planar(
+      2,
+      3,
+      5,
+      Array.from({ length: 30 }, (_, i) => Math.sin(i) * 3),
+    );
     const out = resizeBilinear(src, 7, 4);
     const at = (c: number, y: number, x: number) => src.data[(c * 3 + y) * 5 + x]!;
     const tap = (i: number, inSize: number, outSize: number) => {
@@ -24,12 +34,16 @@ describe('resizeBilinear (torch, align_corners=false, no antialias)', () => {
       return [i0, Math.min(i0 + 1, inSize - 1), s - i0] as const;
     };
     let worst = 0;
-    for (let c = 0; c < 2; c++) for (let y = 0; y < 7; y++) for (let x = 0; x < 4; x++) {
-      const [y0, y1, fy] = tap(y, 3, 7);
-      const [x0, x1, fx] = tap(x, 5, 4);
-      const want = (1 - fy) * ((1 - fx) * at(c, y0, x0) + fx * at(c, y0, x1)) + fy * ((1 - fx) * at(c, y1, x0) + fx * at(c, y1, x1));
-      worst = Math.max(worst, Math.abs(out.data[(c * 7 + y) * 4 + x]! - want));
-    }
+    for (let c = 0; c < 2; c++)
+      for (let y = 0; y < 7; y++)
+        for (let x = 0; x < 4; x++) {
+          const [y0, y1, fy] = tap(y, 3, 7);
+          const [x0, x1, fx] = tap(x, 5, 4);
+          const want =
+            (1 - fy) * ((1 - fx) * at(c, y0, x0) + fx * at(c, y0, x1)) +
+            fy * ((1 - fx) * at(c, y1, x0) + fx * at(c, y1, x1));
+          worst = Math.max(worst, Math.abs(out.data[(c * 7 + y) * 4 + x]! - want));
+        }
     expect(worst).toBeLessThan(1e-6); // float32 arithmetic vs float64: measured worst 3.2e-7
   });
 

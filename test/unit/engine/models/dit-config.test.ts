@@ -8,13 +8,27 @@ import { REAL_DIT_CONFIG } from './real-dit-checkpoint.ts';
 describe('parseDitConfig', () => {
   test('the real config gives the derived constants of §1.2', () => {
     expect(parseDitConfig(REAL_DIT_CONFIG)).toMatchObject({
-      headDim: 120, kvGroups: 3, ffnDim: 10240, tembDim: 1024, patchDim: 64, outPatchDim: 64, ropePairs: 60, outChannels: 16,
+      headDim: 120,
+      kvGroups: 3,
+      ffnDim: 10240,
+      tembDim: 1024,
+      patchDim: 64,
+      outPatchDim: 64,
+      ropePairs: 60,
+      outChannels: 16,
     });
   });
 
   test('the tiny golden config parses (FFN 4·48 = 192 is already a multiple of 16)', () => {
     const cfg = parseDitConfig(JSON.parse(readFileSync(join(goldenDir(), 'transformer/config.json'), 'utf8')));
-    expect(cfg).toMatchObject({ hiddenSize: 48, headDim: 12, kvGroups: 2, ffnDim: 192, tembDim: 48, numRefinerLayers: 1 });
+    expect(cfg).toMatchObject({
+      hiddenSize: 48,
+      headDim: 12,
+      kvGroups: 2,
+      ffnDim: 192,
+      tembDim: 48,
+      numRefinerLayers: 1,
+    });
   });
 
   test('ffn_dim_multiplier scales 4·D before rounding up to multiple_of', () => {
@@ -29,7 +43,13 @@ describe('parseDitConfig', () => {
     ['patch_size', { patch_size: 1.5 }, /"patch_size" must be an integer/],
     ['norm_eps', { norm_eps: '1e-5' }, /"norm_eps" must be a number/],
   ])('a wrong %s is refused, naming the key', (key, change, message) => {
-    const err = (() => { try { parseDitConfig({ ...REAL_DIT_CONFIG, ...change }, 'x/config.json'); } catch (e) { return e; } })();
+    const err = (() => {
+      try {
+        parseDitConfig({ ...REAL_DIT_CONFIG, ...change }, 'x/config.json');
+      } catch (e) {
+        return e;
+      }
+    })();
     expect(err).toBeInstanceOf(DitConfigError);
     expect(err).toMatchObject({ key, source: 'x/config.json' });
     expect((err as Error).message).toMatch(message);

@@ -38,10 +38,16 @@ describe('DiT graphs for the released 4B configuration (built, not run)', () => 
 
   test('token axes are dynamic so one session serves every text length and image size', () => {
     const cfg = parseDitConfig(REAL_DIT_CONFIG);
-    const main = DIT_GRAPHS.dit_main(cfg, Checkpoint.open(join(root, 'transformer'), 'diffusion_pytorch_model'), { root });
+    const main = DIT_GRAPHS.dit_main(cfg, Checkpoint.open(join(root, 'transformer'), 'diffusion_pytorch_model'), {
+      root,
+    });
     expect(main.inputs.map((i) => [i.name, i.shape])).toEqual([
-      ['text_tokens', ['text_tokens', 2520]], ['ref_tokens', ['ref_tokens', 2520]], ['noise_patches', ['image_tokens', 64]],
-      ['temb', [1, 1024]], ['rope_cos', ['seq', 60]], ['rope_sin', ['seq', 60]],
+      ['text_tokens', ['text_tokens', 2520]],
+      ['ref_tokens', ['ref_tokens', 2520]],
+      ['noise_patches', ['image_tokens', 64]],
+      ['temb', [1, 1024]],
+      ['rope_cos', ['seq', 60]],
+      ['rope_sin', ['seq', 60]],
     ]);
     expect(main.outputs.map((o) => [o.name, o.shape])).toEqual([['output', [null, 64]]]);
   });
@@ -50,7 +56,17 @@ describe('DiT graphs for the released 4B configuration (built, not run)', () => 
 test('the tiny golden checkpoint is used completely too (89 tensors)', () => {
   const dir = join(goldenDir(), 'transformer');
   const ckpt = Checkpoint.open(dir, 'diffusion_pytorch_model');
-  const cfg = parseDitConfig({ ...REAL_DIT_CONFIG, hidden_size: 48, num_layers: 2, num_refiner_layers: 1, num_attention_heads: 4, num_kv_heads: 2, multiple_of: 16, axes_dim_rope: [4, 4, 4], text_feat_dim: 40 });
+  const cfg = parseDitConfig({
+    ...REAL_DIT_CONFIG,
+    hidden_size: 48,
+    num_layers: 2,
+    num_refiner_layers: 1,
+    num_attention_heads: 4,
+    num_kv_heads: 2,
+    multiple_of: 16,
+    axes_dim_rope: [4, 4, 4],
+    text_feat_dim: 40,
+  });
   const used = new Set(names.flatMap((n) => DIT_GRAPHS[n](cfg, ckpt, { root: dir }).externalInitializers));
   expect(used.size).toBe(ckpt.keys().length);
   expect(used.size).toBe(89);

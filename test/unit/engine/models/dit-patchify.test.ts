@@ -9,7 +9,12 @@ describe('patchify / unpatchify (§3.2)', () => {
   test('token n = r·(w/2) + c holds latent[ch, 2r+p1, 2c+p2] at (p1·2 + p2)·C + ch', () => {
     const tokens = patchify(latent, shape, 2);
     const dim = 2 * 2 * 3;
-    for (const [r, c, p1, p2, ch] of [[0, 0, 0, 0, 0], [1, 2, 1, 0, 2], [0, 1, 1, 1, 1], [1, 0, 0, 1, 0]] as const) {
+    for (const [r, c, p1, p2, ch] of [
+      [0, 0, 0, 0, 0],
+      [1, 2, 1, 0, 2],
+      [0, 1, 1, 1, 1],
+      [1, 0, 0, 1, 0],
+    ] as const) {
       expect(tokens[(r * 3 + c) * dim + (p1 * 2 + p2) * 3 + ch]).toBe(at(ch, 2 * r + p1, 2 * c + p2));
     }
   });

@@ -5,7 +5,10 @@ import { DitStepCache, type MainStackCall } from '../../../../src-main/engine/mo
  * A fake transformer call over S = 3 tokens of D = 2 (the last N = 2 are image tokens): j = base + token
  * index, m = j·scale, and the "main layers" add `layerShift` to j. Records which pieces ran.
  */
-function fakeCall(o: { step?: number; base: number; scale?: number; layerShift?: number }, log: string[]): MainStackCall {
+function fakeCall(
+  o: { step?: number; base: number; scale?: number; layerShift?: number },
+  log: string[],
+): MainStackCall {
   const joint = Float32Array.from({ length: 6 }, (_, k) => o.base + k);
   return {
     step: o.step,
@@ -28,10 +31,14 @@ describe('DitStepCache with TeaCache (§6.1)', () => {
     // step 0 always computes: out = j + 100 on the image tokens (values 2..5 of j = 10..15)
     expect(Array.from(await cache.mainStack(fakeCall({ step: 0, base: 10 }, log)))).toEqual([112, 113, 114, 115]);
     // step 1: huge threshold → skip; j' = 20.. so j' + R = j' + 100 on the tail, whatever the layers would give
-    expect(Array.from(await cache.mainStack(fakeCall({ step: 1, base: 20, layerShift: -1 }, log)))).toEqual([122, 123, 124, 125]);
+    expect(Array.from(await cache.mainStack(fakeCall({ step: 1, base: 20, layerShift: -1 }, log)))).toEqual([
+      122, 123, 124, 125,
+    ]);
     expect(log).toEqual(['joint', 'layers', 'joint']);
     // the last step always computes
-    expect(Array.from(await cache.mainStack(fakeCall({ step: 3, base: 20, layerShift: -1 }, log)))).toEqual([21, 22, 23, 24]);
+    expect(Array.from(await cache.mainStack(fakeCall({ step: 3, base: 20, layerShift: -1 }, log)))).toEqual([
+      21, 22, 23, 24,
+    ]);
     expect(cache.stats).toEqual({ calls: 3, computed: 2 });
   });
 
@@ -76,13 +83,20 @@ describe('DitStepCache with TaylorSeer (§6.2)', () => {
     const outs: number[][] = [];
     for (let s = 0; s < 7; s++) outs.push(Array.from(await cache.mainStack(fakeCall({ base: 3 * s }, []))));
     // image tail of j + 100 = 3s + 102 … 3s + 105, also on the Taylor calls 5 and 6
-    outs.forEach((o, s) => expect(o.map((v) => Math.round(v * 1e4) / 1e4), `call ${s}`).toEqual([102, 103, 104, 105].map((v) => v + 3 * s)));
+    outs.forEach((o, s) =>
+      expect(
+        o.map((v) => Math.round(v * 1e4) / 1e4),
+        `call ${s}`,
+      ).toEqual([102, 103, 104, 105].map((v) => v + 3 * s)),
+    );
   });
 
   test('an image size change within one branch is refused', async () => {
     const cache = new DitStepCache({ kind: 'taylorseer' }, 8);
     for (let s = 0; s < 5; s++) await cache.mainStack(fakeCall({ base: s }, []));
-    await expect(cache.mainStack({ ...fakeCall({ base: 0 }, []), imageValues: 2 })).rejects.toThrow(/image size changed/);
+    await expect(cache.mainStack({ ...fakeCall({ base: 0 }, []), imageValues: 2 })).rejects.toThrow(
+      /image size changed/,
+    );
     expect(() => new DitStepCache({ kind: 'taylorseer' }, 0)).toThrow(RangeError);
   });
 });

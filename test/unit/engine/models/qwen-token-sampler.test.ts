@@ -12,13 +12,16 @@ describe('TokenSampler', () => {
 
   test('repetition penalty divides positive and multiplies negative logits of seen tokens (transformers)', () => {
     const sampler = new TokenSampler({ ...GREEDY, repetitionPenalty: 1.1 });
-    expect(sampler.pick(logits, new Set([1]))).toBe(2);                           // 3/1.1 < 2.9
-    expect(sampler.pick(Float32Array.of(-1, -1.05), new Set([0]))).toBe(1);     // −1·1.1 < −1.05
+    expect(sampler.pick(logits, new Set([1]))).toBe(2); // 3/1.1 < 2.9
+    expect(sampler.pick(Float32Array.of(-1, -1.05), new Set([0]))).toBe(1); // −1·1.1 < −1.05
   });
 
   test('the same seed gives the same draws; another seed eventually differs', () => {
     const o = { temperature: 1.5, topP: 1, topK: 0, repetitionPenalty: 1 };
-    const draws = (seed: number) => { const s = new TokenSampler(o, seed); return Array.from({ length: 40 }, () => s.pick(logits, none)); };
+    const draws = (seed: number) => {
+      const s = new TokenSampler(o, seed);
+      return Array.from({ length: 40 }, () => s.pick(logits, none));
+    };
     expect(draws(7)).toEqual(draws(7));
     expect(draws(7)).not.toEqual(draws(8));
     expect(new Set(draws(7)).size).toBeGreaterThan(2);
@@ -46,7 +49,9 @@ describe('TokenSampler', () => {
     const n = 20000;
     for (let i = 0; i < n; i++) counts[s.pick(logits, none)]++;
     const z = Array.from(logits).reduce((a, l) => a + Math.exp(l), 0);
-    Array.from(logits).forEach((l, i) => expect(Math.abs(counts[i] / n - Math.exp(l) / z), `token ${i}`).toBeLessThan(0.015));
+    Array.from(logits).forEach((l, i) =>
+      expect(Math.abs(counts[i] / n - Math.exp(l) / z), `token ${i}`).toBeLessThan(0.015),
+    );
   });
 
   test('rejects nonsense options', () => {

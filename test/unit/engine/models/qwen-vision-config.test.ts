@@ -6,19 +6,41 @@ import { goldenDir } from '../../../helpers/golden.ts';
 
 /** vision_config of the released Qwen2.5-VL-3B (model-notes.md §1.5). */
 const REAL_VISION_CONFIG = {
-  depth: 32, hidden_act: 'silu', hidden_size: 1280, intermediate_size: 3420, num_heads: 16, in_chans: 3, out_hidden_size: 2048,
-  patch_size: 14, spatial_merge_size: 2, spatial_patch_size: 14, window_size: 112, fullatt_block_indexes: [7, 15, 23, 31],
-  tokens_per_second: 2, temporal_patch_size: 2,
+  depth: 32,
+  hidden_act: 'silu',
+  hidden_size: 1280,
+  intermediate_size: 3420,
+  num_heads: 16,
+  in_chans: 3,
+  out_hidden_size: 2048,
+  patch_size: 14,
+  spatial_merge_size: 2,
+  spatial_patch_size: 14,
+  window_size: 112,
+  fullatt_block_indexes: [7, 15, 23, 31],
+  tokens_per_second: 2,
+  temporal_patch_size: 2,
 };
-const real = (change: Record<string, unknown> = {}) => ({ model_type: 'qwen2_5_vl', vision_config: { ...REAL_VISION_CONFIG, ...change } });
+const real = (change: Record<string, unknown> = {}) => ({
+  model_type: 'qwen2_5_vl',
+  vision_config: { ...REAL_VISION_CONFIG, ...change },
+});
 const golden = (file: string): unknown => JSON.parse(readFileSync(join(goldenDir(), 'mllm', file), 'utf8'));
 
 describe('parseQwenVisionConfig', () => {
   test('the released config gives the sizes of §2.4', () => {
     const cfg = parseQwenVisionConfig(real());
     expect(cfg).toMatchObject({
-      headDim: 80, rotaryPairs: 40, patchDim: 1176, mergeUnit: 4, mergedDim: 5120, windowUnits: 4, outHiddenSize: 2048,
-      inChannels: 3, ropeTheta: 10000, normEps: 1e-6,
+      headDim: 80,
+      rotaryPairs: 40,
+      patchDim: 1176,
+      mergeUnit: 4,
+      mergedDim: 5120,
+      windowUnits: 4,
+      outHiddenSize: 2048,
+      inChannels: 3,
+      ropeTheta: 10000,
+      normEps: 1e-6,
     });
     expect([...cfg.fullAttentionBlocks]).toEqual([7, 15, 23, 31]);
   });
@@ -30,7 +52,9 @@ describe('parseQwenVisionConfig', () => {
   });
 
   test('rope_parameters.rope_theta sets the rotary base', () => {
-    expect(parseQwenVisionConfig(real({ rope_parameters: { rope_theta: 500, rope_type: 'axial' } })).ropeTheta).toBe(500);
+    expect(parseQwenVisionConfig(real({ rope_parameters: { rope_theta: 500, rope_type: 'axial' } })).ropeTheta).toBe(
+      500,
+    );
   });
 
   test.each([
@@ -44,7 +68,13 @@ describe('parseQwenVisionConfig', () => {
     ['vision_config.window_size', { window_size: 20 }, /at least one 2×2 merge unit/],
     ['vision_config.rope_parameters.rope_theta', { rope_parameters: { rope_theta: 0 } }, /positive number/],
   ])('a wrong %s is refused, naming the key', (key, change, message) => {
-    const err = (() => { try { parseQwenVisionConfig(real(change), 'x/config.json'); } catch (e) { return e; } })();
+    const err = (() => {
+      try {
+        parseQwenVisionConfig(real(change), 'x/config.json');
+      } catch (e) {
+        return e;
+      }
+    })();
     expect(err).toBeInstanceOf(QwenVisionConfigError);
     expect(err).toMatchObject({ key, source: 'x/config.json' });
     expect((err as Error).message).toMatch(message);

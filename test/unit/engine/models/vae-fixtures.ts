@@ -8,19 +8,41 @@ import { writeSafetensors, type TensorToWrite } from '../../../../src-main/engin
 
 /** vae/config.json of FLUX.1-dev (§1.4). */
 export const FLUX_VAE_CONFIG = {
-  _class_name: 'AutoencoderKL', act_fn: 'silu', block_out_channels: [128, 256, 512, 512],
-  down_block_types: Array(4).fill('DownEncoderBlock2D'), up_block_types: Array(4).fill('UpDecoderBlock2D'),
-  in_channels: 3, out_channels: 3, latent_channels: 16, layers_per_block: 2, norm_num_groups: 32,
-  mid_block_add_attention: true, sample_size: 1024, scaling_factor: 0.3611, shift_factor: 0.1159,
-  use_quant_conv: false, use_post_quant_conv: false, force_upcast: true, latents_mean: null, latents_std: null,
+  _class_name: 'AutoencoderKL',
+  act_fn: 'silu',
+  block_out_channels: [128, 256, 512, 512],
+  down_block_types: Array(4).fill('DownEncoderBlock2D'),
+  up_block_types: Array(4).fill('UpDecoderBlock2D'),
+  in_channels: 3,
+  out_channels: 3,
+  latent_channels: 16,
+  layers_per_block: 2,
+  norm_num_groups: 32,
+  mid_block_add_attention: true,
+  sample_size: 1024,
+  scaling_factor: 0.3611,
+  shift_factor: 0.1159,
+  use_quant_conv: false,
+  use_post_quant_conv: false,
+  force_upcast: true,
+  latents_mean: null,
+  latents_std: null,
 };
 
 /** A FLUX-layout config with other channel widths (and optionally other keys). */
-export function vaeConfigJson(blockOutChannels: number[], normNumGroups: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function vaeConfigJson(
+  blockOutChannels: number[],
+  normNumGroups: number,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   const n = blockOutChannels.length;
   return {
-    ...FLUX_VAE_CONFIG, block_out_channels: blockOutChannels, norm_num_groups: normNumGroups,
-    down_block_types: Array(n).fill('DownEncoderBlock2D'), up_block_types: Array(n).fill('UpDecoderBlock2D'), ...extra,
+    ...FLUX_VAE_CONFIG,
+    block_out_channels: blockOutChannels,
+    norm_num_groups: normNumGroups,
+    down_block_types: Array(n).fill('DownEncoderBlock2D'),
+    up_block_types: Array(n).fill('UpDecoderBlock2D'),
+    ...extra,
   };
 }
 
@@ -38,7 +60,8 @@ function mid(out: Shapes, prefix: string, ch: number, attention: boolean): void 
   resnet(out, `${prefix}.resnets.0`, ch, ch);
   if (attention) {
     out.set(`${prefix}.attentions.0.group_norm.weight`, [ch]).set(`${prefix}.attentions.0.group_norm.bias`, [ch]);
-    for (const p of ['to_q', 'to_k', 'to_v', 'to_out.0']) out.set(`${prefix}.attentions.0.${p}.weight`, [ch, ch]).set(`${prefix}.attentions.0.${p}.bias`, [ch]);
+    for (const p of ['to_q', 'to_k', 'to_v', 'to_out.0'])
+      out.set(`${prefix}.attentions.0.${p}.weight`, [ch, ch]).set(`${prefix}.attentions.0.${p}.bias`, [ch]);
   }
   resnet(out, `${prefix}.resnets.1`, ch, ch);
 }
@@ -46,11 +69,20 @@ function mid(out: Shapes, prefix: string, ch: number, attention: boolean): void 
 /** Every tensor of a diffusers AutoencoderKL with this config, split by half (quant convs count with their half). */
 export function vaeTensorShapes(json: Record<string, unknown>): { encoder: Shapes; decoder: Shapes } {
   const cfg = parseVaeConfig(json);
-  const b = cfg.blockOutChannels, L = cfg.latentChannels, last = b.at(-1)!;
-  const enc: Shapes = new Map([['encoder.conv_in.weight', [b[0]!, cfg.inChannels, 3, 3]], ['encoder.conv_in.bias', [b[0]!]]]);
+  const b = cfg.blockOutChannels,
+    L = cfg.latentChannels,
+    last = b.at(-1)!;
+  const enc: Shapes = new Map([
+    ['encoder.conv_in.weight', [b[0]!, cfg.inChannels, 3, 3]],
+    ['encoder.conv_in.bias', [b[0]!]],
+  ]);
   b.forEach((ch, i) => {
-    for (let j = 0; j < cfg.layersPerBlock; j++) resnet(enc, `encoder.down_blocks.${i}.resnets.${j}`, j === 0 ? (b[i - 1] ?? b[0]!) : ch, ch);
-    if (i < b.length - 1) enc.set(`encoder.down_blocks.${i}.downsamplers.0.conv.weight`, [ch, ch, 3, 3]).set(`encoder.down_blocks.${i}.downsamplers.0.conv.bias`, [ch]);
+    for (let j = 0; j < cfg.layersPerBlock; j++)
+      resnet(enc, `encoder.down_blocks.${i}.resnets.${j}`, j === 0 ? (b[i - 1] ?? b[0]!) : ch, ch);
+    if (i < b.length - 1)
+      enc
+        .set(`encoder.down_blocks.${i}.downsamplers.0.conv.weight`, [ch, ch, 3, 3])
+        .set(`encoder.down_blocks.${i}.downsamplers.0.conv.bias`, [ch]);
   });
   mid(enc, 'encoder.mid_block', last, cfg.midBlockAddAttention);
   enc.set('encoder.conv_norm_out.weight', [last]).set('encoder.conv_norm_out.bias', [last]);
@@ -63,8 +95,12 @@ export function vaeTensorShapes(json: Record<string, unknown>): { encoder: Shape
   mid(dec, 'decoder.mid_block', last, cfg.midBlockAddAttention);
   const r = [...b].reverse();
   r.forEach((ch, i) => {
-    for (let j = 0; j <= cfg.layersPerBlock; j++) resnet(dec, `decoder.up_blocks.${i}.resnets.${j}`, j === 0 ? (r[i - 1] ?? last) : ch, ch);
-    if (i < r.length - 1) dec.set(`decoder.up_blocks.${i}.upsamplers.0.conv.weight`, [ch, ch, 3, 3]).set(`decoder.up_blocks.${i}.upsamplers.0.conv.bias`, [ch]);
+    for (let j = 0; j <= cfg.layersPerBlock; j++)
+      resnet(dec, `decoder.up_blocks.${i}.resnets.${j}`, j === 0 ? (r[i - 1] ?? last) : ch, ch);
+    if (i < r.length - 1)
+      dec
+        .set(`decoder.up_blocks.${i}.upsamplers.0.conv.weight`, [ch, ch, 3, 3])
+        .set(`decoder.up_blocks.${i}.upsamplers.0.conv.bias`, [ch]);
   });
   dec.set('decoder.conv_norm_out.weight', [b[0]!]).set('decoder.conv_norm_out.bias', [b[0]!]);
   dec.set('decoder.conv_out.weight', [cfg.outChannels, b[0]!, 3, 3]).set('decoder.conv_out.bias', [cfg.outChannels]);
@@ -95,12 +131,18 @@ function randomTensor(key: string, shape: number[], next: () => number): Float32
  * Writes `<dir>/config.json` and `<dir>/diffusion_pytorch_model.safetensors` with seeded random weights.
  * `edit` may change or drop (return null) a tensor, to build damaged checkpoints.
  */
-export function writeSyntheticVae(dir: string, json: Record<string, unknown>, o: { seed?: number; edit?: (key: string, t: TensorToWrite) => TensorToWrite | null } = {}): string {
+export function writeSyntheticVae(
+  dir: string,
+  json: Record<string, unknown>,
+  o: { seed?: number; edit?: (key: string, t: TensorToWrite) => TensorToWrite | null } = {},
+): string {
   const { encoder, decoder } = vaeTensorShapes(json);
   const tensors: Record<string, TensorToWrite> = {};
   for (const [key, shape] of [...encoder, ...decoder]) {
     // Seeded per key, so a tensor's values do not depend on which other tensors the config adds.
-    const next = uniformStream([...key].reduce((h, ch) => Math.imul(h ^ ch.charCodeAt(0), 16777619), (o.seed ?? 1) ^ 2166136261));
+    const next = uniformStream(
+      [...key].reduce((h, ch) => Math.imul(h ^ ch.charCodeAt(0), 16777619), (o.seed ?? 1) ^ 2166136261),
+    );
     const t = { dtype: 'F32' as const, shape, data: randomTensor(key, shape, next) };
     const edited = o.edit ? o.edit(key, t) : t;
     if (edited) tensors[key] = edited;

@@ -2,26 +2,42 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { VaeModel, axisWeights, runTiled, tileGrid, tileStarts, type VaeTensor } from '../../../../src-main/engine/models/vae.ts';
+import {
+  VaeModel,
+  axisWeights,
+  runTiled,
+  tileGrid,
+  tileStarts,
+  type VaeTensor,
+} from '../../../../src-main/engine/models/vae.ts';
 import { goldenDir } from '../../../helpers/golden.ts';
 import { FLUX_VAE_CONFIG, uniformStream, writeSyntheticVae } from './vae-fixtures.ts';
 
 let tmp: string;
-beforeAll(() => { tmp = mkdtempSync(join(tmpdir(), 'atelier-vae-tiling-')); });
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'atelier-vae-tiling-'));
+});
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function random(dims: number[], seed: number, amplitude = 1): VaeTensor {
   const next = uniformStream(seed);
-  return { data: Float32Array.from({ length: dims.reduce((p, d) => p * d, 1) }, () => amplitude * (2 * next() - 1)), dims };
+  return {
+    data: Float32Array.from({ length: dims.reduce((p, d) => p * d, 1) }, () => amplitude * (2 * next() - 1)),
+    dims,
+  };
 }
 
 /** Largest and mean absolute difference, relative to the reference's largest magnitude. */
 function difference(a: VaeTensor, b: VaeTensor): { max: number; mean: number; scale: number } {
   expect(a.dims).toEqual(b.dims);
-  let max = 0, sum = 0, scale = 0;
+  let max = 0,
+    sum = 0,
+    scale = 0;
   for (let i = 0; i < a.data.length; i++) {
     const d = Math.abs(a.data[i]! - b.data[i]!);
-    max = Math.max(max, d); sum += d; scale = Math.max(scale, Math.abs(b.data[i]!));
+    max = Math.max(max, d);
+    sum += d;
+    scale = Math.max(scale, Math.abs(b.data[i]!));
   }
   return { max, mean: sum / a.data.length, scale };
 }
@@ -32,7 +48,13 @@ describe('tile grid', () => {
     expect(tileStarts(16, 16, 4)).toEqual([0]);
     expect(tileStarts(32, 16, 4)).toEqual([0, 8, 16]);
     expect(tileStarts(128, 64, 16)).toEqual([0, 32, 64]);
-    for (const [length, tile, overlap] of [[17, 16, 4], [100, 64, 16], [129, 64, 16], [200, 48, 7], [1000, 64, 63]] as const) {
+    for (const [length, tile, overlap] of [
+      [17, 16, 4],
+      [100, 64, 16],
+      [129, 64, 16],
+      [200, 48, 7],
+      [1000, 64, 63],
+    ] as const) {
       const s = tileStarts(length, tile, overlap);
       expect(s[0]).toBe(0);
       expect(s.at(-1)! + tile).toBe(length);
@@ -73,13 +95,17 @@ describe('blend weights', () => {
 describe('runTiled', () => {
   test('an identity run returns the input; a nearest ×2 upsample equals the untiled one', async () => {
     const x = random([2, 3, 37, 50], 1);
-    const [same] = await runTiled(x, { tile: 16, overlap: 5, up: 1, down: 1 }, async (t) => [{ data: t.data.slice(), dims: t.dims }]);
+    const [same] = await runTiled(x, { tile: 16, overlap: 5, up: 1, down: 1 }, async (t) => [
+      { data: t.data.slice(), dims: t.dims },
+    ]);
     expect(difference(same!, x).max).toBeLessThan(1e-6);
     const up = (t: VaeTensor): VaeTensor => {
       const [B, C, H, W] = t.dims as number[];
       const data = new Float32Array(B! * C! * H! * W! * 4);
       for (let i = 0; i < data.length; i++) {
-        const x2 = i % (2 * W!), y2 = Math.floor(i / (2 * W!)) % (2 * H!), bc = Math.floor(i / (4 * H! * W!));
+        const x2 = i % (2 * W!),
+          y2 = Math.floor(i / (2 * W!)) % (2 * H!),
+          bc = Math.floor(i / (4 * H! * W!));
         data[i] = t.data[(bc * H! + (y2 >> 1)) * W! + (x2 >> 1)]!;
       }
       return { data, dims: [B!, C!, 2 * H!, 2 * W!] };
@@ -94,11 +120,17 @@ describe('runTiled', () => {
     const outs = await runTiled(x, { tile: 16, overlap: 8, align: 8, up: 1, down: 8 }, async (t) => {
       shapes.add(t.dims.join());
       const [B, , H, W] = t.dims as number[];
-      const pool = (k: number) => ({ data: Float32Array.from({ length: B! * 2 * (H! / 8) * (W! / 8) }, () => k), dims: [B!, 2, H! / 8, W! / 8] });
+      const pool = (k: number) => ({
+        data: Float32Array.from({ length: B! * 2 * (H! / 8) * (W! / 8) }, () => k),
+        dims: [B!, 2, H! / 8, W! / 8],
+      });
       return [pool(1), pool(-3)];
     });
     expect([...shapes]).toEqual(['1,4,16,16']);
-    expect(outs.map((o) => o.dims)).toEqual([[1, 2, 8, 5], [1, 2, 8, 5]]);
+    expect(outs.map((o) => o.dims)).toEqual([
+      [1, 2, 8, 5],
+      [1, 2, 8, 5],
+    ]);
     expect(outs[1]!.data.every((v) => Math.abs(v + 3) < 1e-6)).toBe(true);
   });
 });
@@ -120,12 +152,16 @@ describe('tiled vs untiled VAE', () => {
       const whole = await vae.decode(latent);
       const tiled = await vae.decode(latent, { tile: 16, overlap: 4 });
       const d = difference(tiled, whole);
-      console.log(`golden decode 256² (3×3 tiles of 16, overlap ≥ 4): max ${d.max.toFixed(4)}, mean ${d.mean.toFixed(5)}, output scale ${d.scale.toFixed(3)}`);
+      console.log(
+        `golden decode 256² (3×3 tiles of 16, overlap ≥ 4): max ${d.max.toFixed(4)}, mean ${d.mean.toFixed(5)}, output scale ${d.scale.toFixed(3)}`,
+      );
       expect(d.max / d.scale).toBeLessThan(TOL.decodeMax);
       expect(d.mean / d.scale).toBeLessThan(TOL.decodeMean);
       const image = random([1, 3, 256, 256], 8);
       const e = difference((await vae.encode(image, { tile: 16, overlap: 4 })).mean, (await vae.encode(image)).mean);
-      console.log(`golden encode 256² mean (3×3 tiles of 128 px, overlap ≥ 32): max ${e.max.toFixed(4)}, mean ${e.mean.toFixed(5)}, scale ${e.scale.toFixed(3)}`);
+      console.log(
+        `golden encode 256² mean (3×3 tiles of 128 px, overlap ≥ 32): max ${e.max.toFixed(4)}, mean ${e.mean.toFixed(5)}, scale ${e.scale.toFixed(3)}`,
+      );
       expect(e.max / e.scale).toBeLessThan(TOL.encodeMax);
       expect(e.mean / e.scale).toBeLessThan(TOL.encodeMean);
     } finally {
@@ -139,7 +175,9 @@ describe('tiled vs untiled VAE', () => {
     try {
       const latent = random([1, 16, 12, 12], 5);
       const d = difference(await vae.decode(latent, { tile: 8, overlap: 4 }), await vae.decode(latent));
-      console.log(`FLUX-channel decode 96² (2×2 tiles of 8): max ${(d.max / d.scale).toFixed(3)}, mean ${(d.mean / d.scale).toFixed(4)} of the output's scale`);
+      console.log(
+        `FLUX-channel decode 96² (2×2 tiles of 8): max ${(d.max / d.scale).toFixed(3)}, mean ${(d.mean / d.scale).toFixed(4)} of the output's scale`,
+      );
       expect(d.max / d.scale).toBeLessThan(TOL.fluxMax);
       expect(d.mean / d.scale).toBeLessThan(TOL.fluxMean);
     } finally {

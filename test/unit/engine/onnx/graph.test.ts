@@ -5,7 +5,13 @@ describe('Graph construction', () => {
   test('node names follow the scope path, and scopes close even when the builder throws', () => {
     const g = new Graph({ name: 't', taps: true });
     const x = g.input('x', 'float32', ['S', 4]);
-    expect(() => g.scope('layers.0', () => g.scope('attn', () => { throw new Error('boom'); }))).toThrow('boom');
+    expect(() =>
+      g.scope('layers.0', () =>
+        g.scope('attn', () => {
+          throw new Error('boom');
+        }),
+      ),
+    ).toThrow('boom');
     expect(g.scopePath).toBe('');
     const y = g.scope('layers.1', () => g.scope('attn', () => g.tanh(x)));
     expect(y.name).toMatch(/^layers\.1\/attn\/Tanh_\d+$/);
@@ -56,7 +62,14 @@ describe('Graph construction', () => {
 
   test('external initializers must lie inside one model folder and get relative locations', () => {
     const g = new Graph({ name: 't' });
-    const t = { name: 'w', dtype: 'float32' as const, dims: [2], file: '/m/transformer/a.safetensors', offset: 157, length: 8 };
+    const t = {
+      name: 'w',
+      dtype: 'float32' as const,
+      dims: [2],
+      file: '/m/transformer/a.safetensors',
+      offset: 157,
+      length: 8,
+    };
     expect(() => g.externalInitializer(t, '/m/vae')).toThrow(/not inside the model folder/);
     const v = g.externalInitializer(t, '/m');
     expect(v.shape).toEqual([2]);

@@ -11,7 +11,7 @@ describe('ProtoWriter (protobuf wire format)', () => {
     expect(hex(new ProtoWriter().int(1, 2 ** 40).finish())).toBe('08808080808020');
   });
 
-  test('negative int64 uses the 10-byte two\'s-complement form', () => {
+  test("negative int64 uses the 10-byte two's-complement form", () => {
     expect(hex(new ProtoWriter().int(1, -1).finish())).toBe('08ffffffffffffffffff01');
   });
 
@@ -27,7 +27,9 @@ describe('ProtoWriter (protobuf wire format)', () => {
 
   test('a model encodes ir_version first and nests graph and opset messages', () => {
     const bytes = encodeModel({
-      irVersion: 11, opsets: [{ domain: '', version: 23 }], producerName: 'p',
+      irVersion: 11,
+      opsets: [{ domain: '', version: 23 }],
+      producerName: 'p',
       graph: { name: 'g', nodes: [], initializers: [], inputs: [], outputs: [] },
     });
     // 08 0b (ir 11) · 12 01 'p' · 3a 03 (graph: 12 01 'g') · 42 04 (opset: 0a 00 domain "", 10 17 version 23)

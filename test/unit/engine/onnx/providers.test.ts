@@ -6,8 +6,15 @@ import { ProviderCache } from '../../../../src-main/engine/onnx/provider-cache.t
 import type { ProbeReport } from '../../../../src-main/engine/onnx/provider-probe.ts';
 import { ProviderSelector } from '../../../../src-main/engine/onnx/provider-selector.ts';
 import {
-  ProviderError, executionProvidersFor, fallbackChain, selectProvider, selectionSummary,
-  type ExecutionProvider, type PlatformInfo, type ProviderRequest, type SelectionDeps,
+  ProviderError,
+  executionProvidersFor,
+  fallbackChain,
+  selectProvider,
+  selectionSummary,
+  type ExecutionProvider,
+  type PlatformInfo,
+  type ProviderRequest,
+  type SelectionDeps,
 } from '../../../../src-main/engine/onnx/providers.ts';
 
 const LINUX: PlatformInfo = { platform: 'linux', arch: 'x64', backends: ['cpu', 'webgpu', 'cuda', 'tensorrt'] };
@@ -25,11 +32,18 @@ let fileCount = 0;
 const cacheFile = () => join(work, `cache-${fileCount++}.json`);
 
 /** Fake machine: `reports` answers each probe; every probe is recorded. */
-function fakeMachine(platform: PlatformInfo, reports: Partial<Record<ExecutionProvider, ProbeReport>>, ortVersion = '1.30.0') {
+function fakeMachine(
+  platform: PlatformInfo,
+  reports: Partial<Record<ExecutionProvider, ProbeReport>>,
+  ortVersion = '1.30.0',
+) {
   const probed: ExecutionProvider[] = [];
   const deps: SelectionDeps = {
     platform,
-    probe: async (p) => { probed.push(p); return reports[p] ?? fail(`no report for ${p}`); },
+    probe: async (p) => {
+      probed.push(p);
+      return reports[p] ?? fail(`no report for ${p}`);
+    },
     openCache: ProviderCache.open,
     ortVersion,
     now: () => new Date('2026-11-26T12:00:00Z'),
@@ -37,7 +51,11 @@ function fakeMachine(platform: PlatformInfo, reports: Partial<Record<ExecutionPr
   return { deps, probed };
 }
 
-const auto = (extra: Partial<ProviderRequest> = {}): ProviderRequest => ({ preference: 'auto', appVersion: '0.1.0', ...extra });
+const auto = (extra: Partial<ProviderRequest> = {}): ProviderRequest => ({
+  preference: 'auto',
+  appVersion: '0.1.0',
+  ...extra,
+});
 
 describe('the fallback chain per OS (tech-notes.md §1.1)', () => {
   test.each([
@@ -45,7 +63,11 @@ describe('the fallback chain per OS (tech-notes.md §1.1)', () => {
     ['Windows', WINDOWS, ['dml', 'webgpu', 'cpu']],
     ['macOS', MAC, ['webgpu', 'coreml', 'cpu']],
     ['Linux arm64 (CPU-only binding)', LINUX_ARM, ['cpu']],
-    ['an OS without a GPU provider', { platform: 'freebsd', arch: 'x64', backends: ['cpu', 'webgpu'] } as PlatformInfo, ['cpu']],
+    [
+      'an OS without a GPU provider',
+      { platform: 'freebsd', arch: 'x64', backends: ['cpu', 'webgpu'] } as PlatformInfo,
+      ['cpu'],
+    ],
   ])('%s', (_name, platform, chain) => expect(fallbackChain(platform)).toEqual(chain));
 
   test('a provider the binding does not list is not a candidate', () => {
@@ -57,7 +79,9 @@ describe('the fallback chain per OS (tech-notes.md §1.1)', () => {
     expect(executionProvidersFor('dml')).toEqual([{ name: 'dml', deviceId: 0 }]);
     expect(executionProvidersFor('cpu')).toEqual(['cpu']);
     // The cache mode must reach every WebGPU session: the first one in the process fixes it (docs/gpu.md, L3).
-    expect(executionProvidersFor('webgpu')).toEqual([{ name: 'webgpu', storageBufferCacheMode: 'simple', validationMode: 'wgpuOnly' }]);
+    expect(executionProvidersFor('webgpu')).toEqual([
+      { name: 'webgpu', storageBufferCacheMode: 'simple', validationMode: 'wgpuOnly' },
+    ]);
   });
 });
 
@@ -75,14 +99,22 @@ describe('automatic selection', () => {
     expect(s.provider).toBe('webgpu');
     expect(s.reason).toBe('CUDA provider libraries are not installed');
     expect(selectionSummary(s)).toBe('Running on WebGPU (CUDA provider libraries are not installed)');
-    expect(s.tried.map((a) => [a.provider, a.ok])).toEqual([['cuda', false], ['webgpu', true]]);
+    expect(s.tried.map((a) => [a.provider, a.ok])).toEqual([
+      ['cuda', false],
+      ['webgpu', true],
+    ]);
   });
 
   test('ends on the CPU when no GPU provider works, listing every reason', async () => {
-    const { deps } = fakeMachine(LINUX, { cuda: fail('CUDA provider libraries are not installed'), webgpu: fail('no WebGPU adapter: GPU driver missing or too old') });
+    const { deps } = fakeMachine(LINUX, {
+      cuda: fail('CUDA provider libraries are not installed'),
+      webgpu: fail('no WebGPU adapter: GPU driver missing or too old'),
+    });
     const s = await selectProvider(auto(), deps);
     expect(s.provider).toBe('cpu');
-    expect(s.reason).toBe('CUDA provider libraries are not installed; no WebGPU adapter: GPU driver missing or too old');
+    expect(s.reason).toBe(
+      'CUDA provider libraries are not installed; no WebGPU adapter: GPU driver missing or too old',
+    );
     expect(s.tried.map((a) => a.provider)).toEqual(['cuda', 'webgpu', 'cpu']);
   });
 
@@ -101,7 +133,10 @@ describe('automatic selection', () => {
   });
 
   test('takes a partial GPU provider over the CPU, and names the ops that fall back', async () => {
-    const { deps } = fakeMachine(MAC, { webgpu: partial('Erf', 'Resize'), coreml: fail('Core ML failed: unsupported op') });
+    const { deps } = fakeMachine(MAC, {
+      webgpu: partial('Erf', 'Resize'),
+      coreml: fail('Core ML failed: unsupported op'),
+    });
     const s = await selectProvider(auto(), deps);
     expect(s.provider).toBe('webgpu');
     expect(s.reason).toBe('Core ML failed: unsupported op; Erf, Resize would run on the CPU');
@@ -114,19 +149,31 @@ describe('remembered failures', () => {
     const first = fakeMachine(LINUX, { cuda: fail('CUDA provider libraries are not installed'), webgpu: OK });
     await selectProvider(auto({ cacheFile: file }), first.deps);
     const saved = JSON.parse(readFileSync(file, 'utf8'));
-    expect(saved).toMatchObject({ format: 1, key: 'atelier 0.1.0 / onnxruntime 1.30.0 / linux-x64', failures: { cuda: { error: 'CUDA provider libraries are not installed', at: '2026-11-26T12:00:00.000Z' } } });
+    expect(saved).toMatchObject({
+      format: 1,
+      key: 'atelier 0.1.0 / onnxruntime 1.30.0 / linux-x64',
+      failures: { cuda: { error: 'CUDA provider libraries are not installed', at: '2026-11-26T12:00:00.000Z' } },
+    });
     expect(saved.failures.webgpu).toBeUndefined();
 
     const second = fakeMachine(LINUX, { cuda: OK, webgpu: OK });
     const s = await selectProvider(auto({ cacheFile: file }), second.deps);
     expect(second.probed).toEqual(['webgpu']);
     expect(s.provider).toBe('webgpu');
-    expect(s.tried[0]).toMatchObject({ provider: 'cuda', ok: false, cached: true, error: 'CUDA provider libraries are not installed' });
+    expect(s.tried[0]).toMatchObject({
+      provider: 'cuda',
+      ok: false,
+      cached: true,
+      error: 'CUDA provider libraries are not installed',
+    });
   });
 
   test('refresh forgets them and probes again', async () => {
     const file = cacheFile();
-    await selectProvider(auto({ cacheFile: file }), fakeMachine(LINUX, { cuda: fail('CUDA provider libraries are not installed'), webgpu: OK }).deps);
+    await selectProvider(
+      auto({ cacheFile: file }),
+      fakeMachine(LINUX, { cuda: fail('CUDA provider libraries are not installed'), webgpu: OK }).deps,
+    );
     const again = fakeMachine(LINUX, { cuda: OK });
     const s = await selectProvider(auto({ cacheFile: file, refresh: true }), again.deps);
     expect(again.probed).toEqual(['cuda']);
@@ -156,7 +203,10 @@ describe('remembered failures', () => {
 describe('a provider the user names', () => {
   test('is probed even when remembered as failed, and used when it works', async () => {
     const file = cacheFile();
-    await selectProvider(auto({ cacheFile: file }), fakeMachine(LINUX, { cuda: fail('CUDA provider libraries are not installed'), webgpu: OK }).deps);
+    await selectProvider(
+      auto({ cacheFile: file }),
+      fakeMachine(LINUX, { cuda: fail('CUDA provider libraries are not installed'), webgpu: OK }).deps,
+    );
     const { deps, probed } = fakeMachine(LINUX, { cuda: OK });
     const s = await selectProvider({ preference: 'cuda', cacheFile: file }, deps);
     expect(probed).toEqual(['cuda']);
@@ -164,17 +214,27 @@ describe('a provider the user names', () => {
   });
 
   test('that fails is reported, never silently replaced by another', async () => {
-    const { deps, probed } = fakeMachine(LINUX, { cuda: fail('CUDA provider libraries are not installed'), webgpu: OK });
+    const { deps, probed } = fakeMachine(LINUX, {
+      cuda: fail('CUDA provider libraries are not installed'),
+      webgpu: OK,
+    });
     const err = await selectProvider({ preference: 'cuda' }, deps).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderError);
-    expect(err).toMatchObject({ code: 'unsupported', detail: { provider: 'cuda', error: 'CUDA provider libraries are not installed' } });
-    expect((err as Error).message).toBe('CUDA was requested but cannot be used: CUDA provider libraries are not installed. Choose Automatic to fall back to another provider.');
+    expect(err).toMatchObject({
+      code: 'unsupported',
+      detail: { provider: 'cuda', error: 'CUDA provider libraries are not installed' },
+    });
+    expect((err as Error).message).toBe(
+      'CUDA was requested but cannot be used: CUDA provider libraries are not installed. Choose Automatic to fall back to another provider.',
+    );
     expect(probed).toEqual(['cuda']);
   });
 
   test('that this OS has no build of is refused without probing', async () => {
     const { deps, probed } = fakeMachine(LINUX, {});
-    await expect(selectProvider({ preference: 'dml' }, deps)).rejects.toThrow(/DirectML was requested, but onnxruntime has no DirectML provider for linux x64/);
+    await expect(selectProvider({ preference: 'dml' }, deps)).rejects.toThrow(
+      /DirectML was requested, but onnxruntime has no DirectML provider for linux x64/,
+    );
     expect(probed).toEqual([]);
   });
 
@@ -186,7 +246,10 @@ describe('a provider the user names', () => {
 
   test('that hands ops to the CPU is used, and says which', async () => {
     const { deps } = fakeMachine(WINDOWS, { webgpu: partial('Erf') });
-    expect(await selectProvider({ preference: 'webgpu' }, deps)).toMatchObject({ provider: 'webgpu', reason: 'requested; Erf would run on the CPU' });
+    expect(await selectProvider({ preference: 'webgpu' }, deps)).toMatchObject({
+      provider: 'webgpu',
+      reason: 'requested; Erf would run on the CPU',
+    });
   });
 });
 
@@ -194,7 +257,13 @@ describe('ProviderSelector (the engine host keeps one choice per request)', () =
   test('probes once for repeated requests, again on refresh, and retries after a failure', async () => {
     let cuda: ProbeReport = fail('CUDA provider libraries are not installed');
     const machine = fakeMachine(LINUX, {});
-    const selector = new ProviderSelector(() => ({ ...machine.deps, probe: async (p) => { machine.probed.push(p); return p === 'cuda' ? cuda : OK; } }));
+    const selector = new ProviderSelector(() => ({
+      ...machine.deps,
+      probe: async (p) => {
+        machine.probed.push(p);
+        return p === 'cuda' ? cuda : OK;
+      },
+    }));
     await expect(selector.select({ preference: 'cuda' })).rejects.toBeInstanceOf(ProviderError);
     cuda = OK;
     expect((await selector.select({ preference: 'cuda' })).provider).toBe('cuda');

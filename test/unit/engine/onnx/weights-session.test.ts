@@ -2,15 +2,22 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Checkpoint, Graph, OnnxSession, OnnxSessionError, Weights, f32 } from '../../../../src-main/engine/onnx/index.ts';
+import {
+  Checkpoint,
+  Graph,
+  OnnxSession,
+  OnnxSessionError,
+  Weights,
+  f32,
+} from '../../../../src-main/engine/onnx/index.ts';
 import { float32ToBf16, float32ToFloat16 } from '../../../../src-main/engine/weights/dtype.ts';
 import { writeSafetensors } from '../../../../src-main/engine/weights/safetensors-writer.ts';
 import { WeightError } from '../../../../src-main/engine/weights/weight-error.ts';
 
 let root: string;
-const W = Float32Array.of(1, 2, 3, 4, 5, 6);      // [3, 2]
-const B = Float32Array.of(0.5, -1, 2.25);         // exact in bf16 and fp16
-const X = Float32Array.of(1, 1, 2, -0.5);         // [2, 2]
+const W = Float32Array.of(1, 2, 3, 4, 5, 6); // [3, 2]
+const B = Float32Array.of(0.5, -1, 2.25); // exact in bf16 and fp16
+const X = Float32Array.of(1, 1, 2, -0.5); // [2, 2]
 const Y = Float32Array.of(3.5, 6, 13.25, 1.5, 3, 9.25);
 
 beforeAll(() => {
@@ -29,9 +36,17 @@ beforeAll(() => {
     pad: { dtype: 'U8', shape: [5], data: new Uint8Array(5) },
     'lin.bias': { dtype: 'F16', shape: [3], data: float32ToFloat16(B) },
   });
-  writeFileSync(join(root, 'model.safetensors.index.json'), JSON.stringify({
-    metadata: {}, weight_map: { 'lin.weight': 'model-00001-of-00002.safetensors', 'lin.bias': 'model-00002-of-00002.safetensors', 'lin.gone': 'model-00002-of-00002.safetensors' },
-  }));
+  writeFileSync(
+    join(root, 'model.safetensors.index.json'),
+    JSON.stringify({
+      metadata: {},
+      weight_map: {
+        'lin.weight': 'model-00001-of-00002.safetensors',
+        'lin.bias': 'model-00002-of-00002.safetensors',
+        'lin.gone': 'model-00002-of-00002.safetensors',
+      },
+    }),
+  );
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -66,12 +81,22 @@ describe('weights as external data inside safetensors files', () => {
     const w = Weights.of(g, single, { root });
     expect(() => w.tensor('lin.nope', [3])).toThrow(WeightError);
     expect(() => w.tensor('lin.nope', [3])).toThrow(/"lin\.nope" is missing from .*single\.safetensors/);
-    expect(() => w.scope('lin').tensor('weight', [2, 3])).toThrow(/"lin\.weight" in .*single\.safetensors has shape \[3, 2\] but the model config expects \[2, 3\]/);
+    expect(() => w.scope('lin').tensor('weight', [2, 3])).toThrow(
+      /"lin\.weight" in .*single\.safetensors has shape \[3, 2\] but the model config expects \[2, 3\]/,
+    );
     const sharded = Checkpoint.open(root, 'model');
-    const err = (() => { try { Weights.of(g, sharded, { root }).tensor('lin.gone', [1]); } catch (e) { return e; } })();
+    const err = (() => {
+      try {
+        Weights.of(g, sharded, { root }).tensor('lin.gone', [1]);
+      } catch (e) {
+        return e;
+      }
+    })();
     expect(err).toMatchObject({ code: 'missing-tensor', tensor: 'lin.gone' });
     expect((err as WeightError).file).toMatch(/model-00002-of-00002\.safetensors$/);
-    expect(() => Weights.of(g, sharded, { root }).tensor('lin.absent', [1])).toThrow(/"lin\.absent" is missing from .*model\.safetensors\.index\.json/);
+    expect(() => Weights.of(g, sharded, { root }).tensor('lin.absent', [1])).toThrow(
+      /"lin\.absent" is missing from .*model\.safetensors\.index\.json/,
+    );
   });
 
   test('a folder needs the weights base name; a missing file is a not-found WeightError', () => {
@@ -83,7 +108,10 @@ describe('weights as external data inside safetensors files', () => {
 describe('OnnxSession', () => {
   test('creation failure is a typed error naming the graph', async () => {
     const g = new Graph({ name: 'broken' });
-    const v = g.externalInitializer({ name: 'w', dtype: 'float32', dims: [1000], file: join(root, 'absent.safetensors'), offset: 0, length: 4000 }, root);
+    const v = g.externalInitializer(
+      { name: 'w', dtype: 'float32', dims: [1000], file: join(root, 'absent.safetensors'), offset: 0, length: 4000 },
+      root,
+    );
     g.output(g.tanh(v), 'y');
     const err = await OnnxSession.create(g.build()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OnnxSessionError);
@@ -92,6 +120,9 @@ describe('OnnxSession', () => {
 
   test('wrong feed names are reported before onnxruntime runs', async () => {
     const session = await OnnxSession.create(linearGraph(Checkpoint.open(join(root, 'single.safetensors'))).build());
-    await expect(session.run({ z: f32(X, [2, 2]) })).rejects.toMatchObject({ code: 'bad-feeds', message: expect.stringMatching(/missing inputs \[x\], unknown inputs \[z\]/) });
+    await expect(session.run({ z: f32(X, [2, 2]) })).rejects.toMatchObject({
+      code: 'bad-feeds',
+      message: expect.stringMatching(/missing inputs \[x\], unknown inputs \[z\]/),
+    });
   });
 });

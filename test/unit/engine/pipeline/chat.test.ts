@@ -15,8 +15,12 @@ const modelDir = join(goldenDir(), 'e2e', 'model');
 const QUESTION = 'What is in the picture?';
 
 let chat: ChatPipeline;
-beforeAll(async () => { chat = await ChatPipeline.load(modelDir); });
-afterAll(async () => { await chat.release(); });
+beforeAll(async () => {
+  chat = await ChatPipeline.load(modelDir);
+});
+afterAll(async () => {
+  await chat.release();
+});
 
 /** The reply's tokens without its stop token: what the stream shows. */
 const shownTokens = (r: ChatResult) => (r.stopReason === 'stop-token' ? r.tokens.slice(0, -1) : r.tokens);
@@ -48,7 +52,13 @@ describe('ChatPipeline (§7.1)', () => {
   });
 
   test('sampling: the same seed repeats the reply, another seed changes it', async () => {
-    const sampled = (seed: number) => run({ turns: [{ role: 'user', text: QUESTION }], maxNewTokens: 16, sampling: { temperature: 1, topP: 0.95 }, seed });
+    const sampled = (seed: number) =>
+      run({
+        turns: [{ role: 'user', text: QUESTION }],
+        maxNewTokens: 16,
+        sampling: { temperature: 1, topP: 0.95 },
+        seed,
+      });
     const [a, b, c] = [await sampled(1), await sampled(1), await sampled(2)];
     expect(b.result.tokens).toEqual(a.result.tokens);
     expect(c.result.tokens).not.toEqual(a.result.tokens);
@@ -60,18 +70,34 @@ describe('ChatPipeline (§7.1)', () => {
 
   test('an image goes through the vision tower into the prompt', async () => {
     const pixels = Uint8Array.from({ length: 56 * 84 * 3 }, (_, i) => (i * 37) % 256);
-    const a = await run({ turns: [{ role: 'user', text: 'Describe <img1>.' }], images: [rgbImage(84, 56, pixels)], maxNewTokens: 6 });
+    const a = await run({
+      turns: [{ role: 'user', text: 'Describe <img1>.' }],
+      images: [rgbImage(84, 56, pixels)],
+      maxNewTokens: 6,
+    });
     const textOnly = chat.tokenizer.encode(chatPrompt('Describe <img1>.', 1)).length;
     // 84×56 px → 6×4 patches of 14 px → 3×2 merged tokens replace the single <|image_pad|>.
     expect(a.result.promptTokens).toBe(textOnly - 1 + 6);
-    const b = await run({ turns: [{ role: 'user', text: 'Describe <img1>.' }], images: [rgbImage(84, 56, pixels)], maxNewTokens: 6 });
+    const b = await run({
+      turns: [{ role: 'user', text: 'Describe <img1>.' }],
+      images: [rgbImage(84, 56, pixels)],
+      maxNewTokens: 6,
+    });
     expect(b.result.tokens).toEqual(a.result.tokens);
   });
 
   test('cancellation stops between tokens', async () => {
     const controller = new AbortController();
     let pieces = 0;
-    const reply = chat.chat({ turns: [{ role: 'user', text: QUESTION }], maxNewTokens: 64, signal: controller.signal, onText: () => { pieces++; controller.abort(); } });
+    const reply = chat.chat({
+      turns: [{ role: 'user', text: QUESTION }],
+      maxNewTokens: 64,
+      signal: controller.signal,
+      onText: () => {
+        pieces++;
+        controller.abort();
+      },
+    });
     await expect(reply).rejects.toMatchObject({ code: 'cancelled' });
     expect(pieces).toBe(1);
   });
@@ -79,25 +105,32 @@ describe('ChatPipeline (§7.1)', () => {
 
 describe('the <|img|> decision (§7.1 step 3)', () => {
   let dir: string;
-  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'atelier-chat-')); });
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'atelier-chat-'));
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('a reply that starts with <|img|> asks for an image and shows no text', async () => {
     // An LM head whose only non-zero row is <|img|>'s, aligned with the prompt's last hidden state, makes <|img|>
     // the first greedy token.
     const ids = chat.tokenizer.encode(chatPrompt(QUESTION, 0));
-    const { lastHidden } = await chat.model.forward({ embeds: chat.model.embed(ids), positions: textPositionIds(ids.length) });
+    const { lastHidden } = await chat.model.forward({
+      embeds: chat.model.embed(ids),
+      positions: textPositionIds(ids.length),
+    });
     const { vocabSize: V, hiddenSize: D } = chat.model.config;
     const img = chat.tokenizer.specialTokenId('<|img|>');
     const head = new Float32Array(V * D);
     head.set(lastHidden.subarray((ids.length - 1) * D), img * D);
 
     for (const sub of ['mllm', 'processor']) mkdirSync(join(dir, sub));
-    for (const f of readdirSync(join(modelDir, 'processor'))) copyFileSync(join(modelDir, 'processor', f), join(dir, 'processor', f));
+    for (const f of readdirSync(join(modelDir, 'processor')))
+      copyFileSync(join(modelDir, 'processor', f), join(dir, 'processor', f));
     copyFileSync(join(modelDir, 'mllm', 'config.json'), join(dir, 'mllm', 'config.json'));
     const src = SafetensorsFile.open(join(modelDir, 'mllm', 'model.safetensors'));
     const tensors: Record<string, TensorToWrite> = { 'lm_head.weight': { dtype: 'F32', shape: [V, D], data: head } };
-    for (const info of src.tensors.values()) tensors[info.name] = { dtype: 'F32', shape: info.shape, data: src.readFloat32(info.name) };
+    for (const info of src.tensors.values())
+      tensors[info.name] = { dtype: 'F32', shape: info.shape, data: src.readFloat32(info.name) };
     writeSafetensors(join(dir, 'mllm', 'model.safetensors'), tensors);
 
     const asking = await ChatPipeline.load(dir);

@@ -1,5 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { combineGuidance, needsNegativePrompt, stepGuidance, type GuidanceSettings } from '../../../../src-main/engine/sampling/guidance.ts';
+import {
+  combineGuidance,
+  needsNegativePrompt,
+  stepGuidance,
+  type GuidanceSettings,
+} from '../../../../src-main/engine/sampling/guidance.ts';
 import { SamplingError } from '../../../../src-main/engine/sampling/sampling-error.ts';
 
 const base: GuidanceSettings = { textScale: 5, imageScale: 2, cfgRange: [0, 1], inputImages: 1 };
@@ -13,11 +18,14 @@ describe('stepGuidance: which branches a step runs (§5.8)', () => {
     { textScale: 0.8, imageScale: 3, inputImages: 3, branches: ['cond'] },
     // no input images: s_img forced to 1 even when the user asked for 2
     { textScale: 5, imageScale: 2, inputImages: 0, branches: ['cond', 'uncond'] },
-  ])('s_txt $textScale, s_img $imageScale, $inputImages images → $branches', ({ textScale, imageScale, inputImages, branches }) => {
-    const g = stepGuidance({ textScale, imageScale, cfgRange: [0, 1], inputImages }, 3, 10);
-    expect(g.branches).toEqual(branches);
-    if (inputImages === 0) expect(g.imageScale).toBe(1);
-  });
+  ])(
+    's_txt $textScale, s_img $imageScale, $inputImages images → $branches',
+    ({ textScale, imageScale, inputImages, branches }) => {
+      const g = stepGuidance({ textScale, imageScale, cfgRange: [0, 1], inputImages }, 3, 10);
+      expect(g.branches).toEqual(branches);
+      if (inputImages === 0) expect(g.imageScale).toBe(1);
+    },
+  );
 
   test('cfg range gates by i/N, inclusive at both ends', () => {
     const s: GuidanceSettings = { ...base, cfgRange: [0.2, 0.6] };
@@ -26,7 +34,10 @@ describe('stepGuidance: which branches a step runs (§5.8)', () => {
     const outside = stepGuidance(s, 9, 10);
     expect([outside.textScale, outside.imageScale, outside.branches]).toEqual([1, 1, ['cond']]);
     // the maintainers' speed recipe: end 0.6 with 28 steps → steps 0..16 guided (16/28 = 0.571)
-    const recipe = Array.from({ length: 28 }, (_, i) => stepGuidance({ ...base, cfgRange: [0, 0.6] }, i, 28).branches.length);
+    const recipe = Array.from(
+      { length: 28 },
+      (_, i) => stepGuidance({ ...base, cfgRange: [0, 0.6] }, i, 28).branches.length,
+    );
     expect(recipe.lastIndexOf(3)).toBe(16);
   });
 

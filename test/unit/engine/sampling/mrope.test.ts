@@ -1,5 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { continuationPositionIds, mropePositionIds, mropeRopeTable, textPositionIds } from '../../../../src-main/engine/sampling/mrope.ts';
+import {
+  continuationPositionIds,
+  mropePositionIds,
+  mropeRopeTable,
+  textPositionIds,
+} from '../../../../src-main/engine/sampling/mrope.ts';
 
 const IMG = 9;
 const layout = { imageTokenId: IMG, spatialMergeSize: 2 };
@@ -21,7 +26,14 @@ describe('mropePositionIds (§2.3)', () => {
   test('a non-square image advances the next text run by its longer side; two images in a row', () => {
     // image 1: patch grid 2×6 → 1 row × 3 cols of merged tokens; image 2: 4×2 → 2 rows × 1 col
     const ok = [7, IMG, IMG, IMG, IMG, IMG, 8];
-    const p = mropePositionIds(ok, [{ t: 1, h: 2, w: 6 }, { t: 1, h: 4, w: 2 }], layout);
+    const p = mropePositionIds(
+      ok,
+      [
+        { t: 1, h: 2, w: 6 },
+        { t: 1, h: 4, w: 2 },
+      ],
+      layout,
+    );
     expect(rows(p.ids, ok.length)).toEqual([
       [0, 1, 1, 1, 4, 4, 6],
       [0, 1, 1, 1, 4, 5, 6],
@@ -32,13 +44,21 @@ describe('mropePositionIds (§2.3)', () => {
 
   test('text only: 0 … n−1 on every component, delta 0, and the same as textPositionIds', () => {
     const p = mropePositionIds([5, 6, 7, 8], [], layout);
-    expect(rows(p.ids, 4)).toEqual([[0, 1, 2, 3], [0, 1, 2, 3], [0, 1, 2, 3]]);
+    expect(rows(p.ids, 4)).toEqual([
+      [0, 1, 2, 3],
+      [0, 1, 2, 3],
+      [0, 1, 2, 3],
+    ]);
     expect(p.ropeDelta).toBe(0);
     expect(textPositionIds(4)).toEqual(p);
   });
 
   test('continuation: a generated token at sequence index i sits at i + ropeDelta', () => {
-    expect(rows(continuationPositionIds(9, 2, -2).ids, 2)).toEqual([[7, 8], [7, 8], [7, 8]]);
+    expect(rows(continuationPositionIds(9, 2, -2).ids, 2)).toEqual([
+      [7, 8],
+      [7, 8],
+      [7, 8],
+    ]);
   });
 
   test('images and grids must agree', () => {
@@ -52,13 +72,13 @@ describe('mropePositionIds (§2.3)', () => {
 describe('mropeRopeTable', () => {
   const o = { headDim: 16, theta: 1e6, section: [2, 3, 3] as const };
 
-  test('slot j turns by its section\'s component times theta^(−2j/d)', () => {
+  test("slot j turns by its section's component times theta^(−2j/d)", () => {
     const positions = { length: 1, ropeDelta: 0, ids: Int32Array.of(5, 7, 11) };
     const table = mropeRopeTable(positions, o);
     expect([table.tokens, table.pairs]).toEqual([1, 8]);
     const comp = [5, 5, 7, 7, 7, 11, 11, 11];
     for (let j = 0; j < 8; j++) {
-      const angle = comp[j]! * 1e6 ** (-2 * j / 16);
+      const angle = comp[j]! * 1e6 ** ((-2 * j) / 16);
       expect(Math.abs(table.cos[j]! - Math.cos(angle)), `cos ${j}`).toBeLessThan(1e-6);
       expect(Math.abs(table.sin[j]! - Math.sin(angle)), `sin ${j}`).toBeLessThan(1e-6);
     }

@@ -1,12 +1,24 @@
 import { describe, expect, test } from 'vitest';
 import { concatRopeTables, omniRopeIds, omniRopeTable } from '../../../../src-main/engine/sampling/omni-rope.ts';
 
-const triples = (p: Int32Array) => Array.from({ length: p.length / 3 }, (_, n) => [p[3 * n], p[3 * n + 1], p[3 * n + 2]]);
+const triples = (p: Int32Array) =>
+  Array.from({ length: p.length / 3 }, (_, n) => [p[3 * n], p[3 * n + 1], p[3 * n + 2]]);
 
 describe('omniRopeIds (§4.1)', () => {
   test('the specification example: L = 100, refs 48×64 and 64×64, output 64×64 → ids 100, 164, 228', () => {
-    const ids = omniRopeIds(100, [{ rows: 48, cols: 64 }, { rows: 64, cols: 64 }], { rows: 64, cols: 64 });
-    expect(triples(ids.text).slice(0, 3)).toEqual([[0, 0, 0], [1, 1, 1], [2, 2, 2]]);
+    const ids = omniRopeIds(
+      100,
+      [
+        { rows: 48, cols: 64 },
+        { rows: 64, cols: 64 },
+      ],
+      { rows: 64, cols: 64 },
+    );
+    expect(triples(ids.text).slice(0, 3)).toEqual([
+      [0, 0, 0],
+      [1, 1, 1],
+      [2, 2, 2],
+    ]);
     expect(triples(ids.text).at(-1)).toEqual([99, 99, 99]);
     expect(triples(ids.refs[0]!)[0]).toEqual([100, 0, 0]);
     expect(triples(ids.refs[0]!).at(-1)).toEqual([100, 47, 63]);
@@ -18,7 +30,14 @@ describe('omniRopeIds (§4.1)', () => {
   test('without references the output image directly follows the text; coordinates are row-major and local', () => {
     const ids = omniRopeIds(3, [], { rows: 2, cols: 3 });
     expect(ids.refs).toEqual([]);
-    expect(triples(ids.image)).toEqual([[3, 0, 0], [3, 0, 1], [3, 0, 2], [3, 1, 0], [3, 1, 1], [3, 1, 2]]);
+    expect(triples(ids.image)).toEqual([
+      [3, 0, 0],
+      [3, 0, 1],
+      [3, 0, 2],
+      [3, 1, 0],
+      [3, 1, 1],
+      [3, 1, 2],
+    ]);
   });
 
   test('rejects nonsense sizes', () => {

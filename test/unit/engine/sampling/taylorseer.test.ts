@@ -1,7 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import { SamplingError } from '../../../../src-main/engine/sampling/sampling-error.ts';
 import {
-  TAYLORSEER_FIRST_ENHANCE, TAYLORSEER_FRESH_THRESHOLD, TAYLORSEER_MAX_ORDER, TaylorSeer,
+  TAYLORSEER_FIRST_ENHANCE,
+  TAYLORSEER_FRESH_THRESHOLD,
+  TAYLORSEER_MAX_ORDER,
+  TaylorSeer,
 } from '../../../../src-main/engine/sampling/taylorseer.ts';
 
 /** Drives one branch through `calls` transformer calls with feature(s) = f(s); returns kinds, orders and outputs. */
@@ -67,7 +70,10 @@ describe('TaylorSeer (§6.2)', () => {
           const x = step - activated[activated.length - 1]!;
           let y = 0;
           let fact = 1;
-          for (let i = 0; cache[i] !== undefined; i++) { if (i > 0) fact *= i; y += (1 / fact) * cache[i]! * x ** i; }
+          for (let i = 0; cache[i] !== undefined; i++) {
+            if (i > 0) fact *= i;
+            y += (1 / fact) * cache[i]! * x ** i;
+          }
           out.push(y);
         }
       }

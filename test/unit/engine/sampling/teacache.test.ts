@@ -1,13 +1,22 @@
 import { describe, expect, test } from 'vitest';
 import { SamplingError } from '../../../../src-main/engine/sampling/sampling-error.ts';
-import { relativeL1, TEACACHE_COEFFICIENTS, TEACACHE_DEFAULT_THRESHOLD, TeaCache, teacacheRescale } from '../../../../src-main/engine/sampling/teacache.ts';
+import {
+  relativeL1,
+  TEACACHE_COEFFICIENTS,
+  TEACACHE_DEFAULT_THRESHOLD,
+  TeaCache,
+  teacacheRescale,
+} from '../../../../src-main/engine/sampling/teacache.ts';
 
 describe('TeaCache constants (§6.1)', () => {
   test('official polynomial and threshold', () => {
     expect(TEACACHE_COEFFICIENTS).toEqual([-5.48259225, 11.48772289, -4.47407401, 2.47730926, -0.03316487]);
     expect(TEACACHE_DEFAULT_THRESHOLD).toBe(0.05);
     const x = 0.1;
-    expect(teacacheRescale(x)).toBeCloseTo(-5.48259225 * x ** 4 + 11.48772289 * x ** 3 - 4.47407401 * x ** 2 + 2.47730926 * x - 0.03316487, 14);
+    expect(teacacheRescale(x)).toBeCloseTo(
+      -5.48259225 * x ** 4 + 11.48772289 * x ** 3 - 4.47407401 * x ** 2 + 2.47730926 * x - 0.03316487,
+      14,
+    );
   });
 
   test('relative L1 = mean|m − P| / mean|P|', () => {

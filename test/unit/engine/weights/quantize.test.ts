@@ -1,9 +1,17 @@
 import { describe, expect, test } from 'vitest';
-import { dequantizeRows, packedRowBytes, quantBlocks, quantizeRows } from '../../../../src-main/engine/weights/quantize.ts';
+import {
+  dequantizeRows,
+  packedRowBytes,
+  quantBlocks,
+  quantizeRows,
+} from '../../../../src-main/engine/weights/quantize.ts';
 
 function normals(n: number, seed: number): Float32Array {
   let s = seed;
-  const u = () => { s = (s * 1103515245 + 12345) % 2 ** 31; return (s + 0.5) / 2 ** 31; };
+  const u = () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return (s + 0.5) / 2 ** 31;
+  };
   return Float32Array.from({ length: n }, () => 0.02 * Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
 }
 
@@ -31,22 +39,30 @@ describe('blockwise symmetric quantisation (MatMulNBits layout)', () => {
     expect(Array.from(q.packed.subarray(0, 3))).toEqual([0, 128 + 64, 128]);
   });
 
-  test.each([[4, 32], [4, 64], [8, 64]] as const)('%i-bit, block %i: error ≤ half a step (one step where clamped), relative RMS as expected for N(0, σ)', (bits, blockSize) => {
-    const rows = 7, cols = 200; // 200 is not a multiple of the block
-    const w = normals(rows * cols, bits * blockSize);
-    const q = quantizeRows(w, rows, cols, { bits, blockSize });
-    const back = dequantizeRows(q, rows, cols, { bits, blockSize });
-    const blocks = quantBlocks(cols, blockSize);
-    for (let i = 0; i < w.length; i++) {
-      const scale = q.scales[Math.floor(i / cols) * blocks + Math.floor((i % cols) / blockSize)]!;
-      const clamped = w[i]! / scale > 2 ** (bits - 1) - 0.5;
-      expect(Math.abs(back[i]! - w[i]!)).toBeLessThanOrEqual(Math.abs(scale) * (clamped ? 1 : 0.5) + 1e-9);
-    }
-    const rel = Math.sqrt(q.sqError / q.sqNorm);
-    // uniform rounding error step/√12 with step ≈ 2.5σ/2^(bits−1): ≈ 9 % at 4 bits, ≈ 0.6 % at 8 bits
-    expect(rel).toBeLessThan(bits === 4 ? 0.11 : 0.008);
-    expect(rel).toBeGreaterThan(bits === 4 ? 0.06 : 0.003);
-  });
+  test.each([
+    [4, 32],
+    [4, 64],
+    [8, 64],
+  ] as const)(
+    '%i-bit, block %i: error ≤ half a step (one step where clamped), relative RMS as expected for N(0, σ)',
+    (bits, blockSize) => {
+      const rows = 7,
+        cols = 200; // 200 is not a multiple of the block
+      const w = normals(rows * cols, bits * blockSize);
+      const q = quantizeRows(w, rows, cols, { bits, blockSize });
+      const back = dequantizeRows(q, rows, cols, { bits, blockSize });
+      const blocks = quantBlocks(cols, blockSize);
+      for (let i = 0; i < w.length; i++) {
+        const scale = q.scales[Math.floor(i / cols) * blocks + Math.floor((i % cols) / blockSize)]!;
+        const clamped = w[i]! / scale > 2 ** (bits - 1) - 0.5;
+        expect(Math.abs(back[i]! - w[i]!)).toBeLessThanOrEqual(Math.abs(scale) * (clamped ? 1 : 0.5) + 1e-9);
+      }
+      const rel = Math.sqrt(q.sqError / q.sqNorm);
+      // uniform rounding error step/√12 with step ≈ 2.5σ/2^(bits−1): ≈ 9 % at 4 bits, ≈ 0.6 % at 8 bits
+      expect(rel).toBeLessThan(bits === 4 ? 0.11 : 0.008);
+      expect(rel).toBeGreaterThan(bits === 4 ? 0.06 : 0.003);
+    },
+  );
 
   test('all-zero blocks get scale 0 and the zero code', () => {
     const q = quantizeRows(new Float32Array(32), 1, 32, { bits: 4, blockSize: 32 });

@@ -1,4 +1,14 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -11,7 +21,9 @@ import { checkpointForCompute, type WeightCacheProgress } from '../../../../src-
 import { WeightError } from '../../../../src-main/engine/weights/weight-error.ts';
 
 let root: string;
-beforeEach(() => { root = mkdtempSync(join(tmpdir(), 'atelier-wcache-')); });
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'atelier-wcache-'));
+});
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 const values = Float32Array.of(1.5, -2.25, 2 ** -7, 0, 1032, -7); // all exactly representable in bf16
@@ -21,18 +33,27 @@ const readBack = (ckpt: Checkpoint, key: string) => SafetensorsFile.open(ckpt.in
 /** `<root>/vae/model.safetensors` with a bf16 weight, an fp32 norm and an int64 table. */
 function writeComponent(): Checkpoint {
   mkdirSync(join(root, 'vae'));
-  writeSafetensors(join(root, 'vae', 'model.safetensors'), {
-    'conv.weight': { dtype: 'BF16', shape: [2, 3], data: bf16(values) },
-    'norm.weight': { dtype: 'F32', shape: [3], data: Float32Array.of(1, 2, 3) },
-    'ids': { dtype: 'I64', shape: [2], data: BigInt64Array.of(7n, -1n) },
-  }, { format: 'pt' });
+  writeSafetensors(
+    join(root, 'vae', 'model.safetensors'),
+    {
+      'conv.weight': { dtype: 'BF16', shape: [2, 3], data: bf16(values) },
+      'norm.weight': { dtype: 'F32', shape: [3], data: Float32Array.of(1, 2, 3) },
+      ids: { dtype: 'I64', shape: [2], data: BigInt64Array.of(7n, -1n) },
+    },
+    { format: 'pt' },
+  );
   return Checkpoint.open(join(root, 'vae'), 'model');
 }
 
 describe('checkpointForCompute', () => {
   test('bf16 → fp32 once: exact values, other tensors kept, progress to 100 %, reused on the next load', async () => {
     const events: WeightCacheProgress[] = [];
-    const first = await checkpointForCompute(writeComponent(), { modelRoot: root, component: 'vae', dtype: 'float32', onProgress: (p) => events.push(p) });
+    const first = await checkpointForCompute(writeComponent(), {
+      modelRoot: root,
+      component: 'vae',
+      dtype: 'float32',
+      onProgress: (p) => events.push(p),
+    });
     const dir = join(root, WEIGHT_CACHE_FOLDER, 'vae-float32');
     expect(first).toMatchObject({ origin: 'converted', dir, narrowing: [] });
     expect(first.checkpoint.info('conv.weight')).toMatchObject({ dtype: 'F32', file: join(dir, 'model.safetensors') });
@@ -49,7 +70,12 @@ describe('checkpointForCompute', () => {
 
     const mtime = statSync(join(dir, 'model.safetensors')).mtimeMs;
     const again: WeightCacheProgress[] = [];
-    const second = await checkpointForCompute(Checkpoint.open(join(root, 'vae'), 'model'), { modelRoot: root, component: 'vae', dtype: 'float32', onProgress: (p) => again.push(p) });
+    const second = await checkpointForCompute(Checkpoint.open(join(root, 'vae'), 'model'), {
+      modelRoot: root,
+      component: 'vae',
+      dtype: 'float32',
+      onProgress: (p) => again.push(p),
+    });
     expect(second.origin).toBe('cached');
     expect(again).toEqual([]);
     expect(statSync(join(dir, 'model.safetensors')).mtimeMs).toBe(mtime);
@@ -58,9 +84,15 @@ describe('checkpointForCompute', () => {
 
   test('a checkpoint already in the compute precision is used as it is, with no cache', async () => {
     mkdirSync(join(root, 'vae'));
-    writeSafetensors(join(root, 'vae', 'model.safetensors'), { w: { dtype: 'F32', shape: [2], data: Float32Array.of(1, 2) } });
+    writeSafetensors(join(root, 'vae', 'model.safetensors'), {
+      w: { dtype: 'F32', shape: [2], data: Float32Array.of(1, 2) },
+    });
     const source = Checkpoint.open(join(root, 'vae'), 'model');
-    expect(await checkpointForCompute(source, { modelRoot: root, component: 'vae', dtype: 'float32' })).toMatchObject({ checkpoint: source, origin: 'source', dir: null });
+    expect(await checkpointForCompute(source, { modelRoot: root, component: 'vae', dtype: 'float32' })).toMatchObject({
+      checkpoint: source,
+      origin: 'source',
+      dir: null,
+    });
     expect(existsSync(join(root, WEIGHT_CACHE_FOLDER))).toBe(false);
   });
 
@@ -95,11 +127,24 @@ describe('checkpointForCompute', () => {
   test('a sharded checkpoint converts every shard and writes its own index', async () => {
     mkdirSync(join(root, 'transformer'));
     const dir = join(root, 'transformer');
-    writeSafetensors(join(dir, 'm-1.safetensors'), { a: { dtype: 'BF16', shape: [2], data: bf16(Float32Array.of(1, 2)) } });
-    writeSafetensors(join(dir, 'm-2.safetensors'), { b: { dtype: 'BF16', shape: [1], data: bf16(Float32Array.of(-4)) } });
-    writeFileSync(join(dir, 'm.safetensors.index.json'), JSON.stringify({ weight_map: { a: 'm-1.safetensors', b: 'm-2.safetensors' } }));
-    const got = await checkpointForCompute(Checkpoint.open(dir, 'm'), { modelRoot: root, component: 'transformer', dtype: 'float32' });
-    expect(got.checkpoint.path).toBe(join(root, WEIGHT_CACHE_FOLDER, 'transformer-float32', 'm.safetensors.index.json'));
+    writeSafetensors(join(dir, 'm-1.safetensors'), {
+      a: { dtype: 'BF16', shape: [2], data: bf16(Float32Array.of(1, 2)) },
+    });
+    writeSafetensors(join(dir, 'm-2.safetensors'), {
+      b: { dtype: 'BF16', shape: [1], data: bf16(Float32Array.of(-4)) },
+    });
+    writeFileSync(
+      join(dir, 'm.safetensors.index.json'),
+      JSON.stringify({ weight_map: { a: 'm-1.safetensors', b: 'm-2.safetensors' } }),
+    );
+    const got = await checkpointForCompute(Checkpoint.open(dir, 'm'), {
+      modelRoot: root,
+      component: 'transformer',
+      dtype: 'float32',
+    });
+    expect(got.checkpoint.path).toBe(
+      join(root, WEIGHT_CACHE_FOLDER, 'transformer-float32', 'm.safetensors.index.json'),
+    );
     expect(got.checkpoint.keys().sort()).toEqual(['a', 'b']);
     expect(Array.from(readBack(got.checkpoint, 'b'))).toEqual([-4]);
     expect(got.checkpoint.info('a').file).toBe(join(got.dir!, 'm-1.safetensors'));
@@ -108,17 +153,27 @@ describe('checkpointForCompute', () => {
   test('a truncated shard is a WeightError and leaves no cache behind', async () => {
     writeComponent();
     const dir = join(root, 'vae');
-    writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { 'conv.weight': 'model.safetensors' } }));
+    writeFileSync(
+      join(dir, 'model.safetensors.index.json'),
+      JSON.stringify({ weight_map: { 'conv.weight': 'model.safetensors' } }),
+    );
     const viaIndex = Checkpoint.open(dir, 'model'); // shards open lazily: the damage is found by the conversion
     truncateSync(join(dir, 'model.safetensors'), statSync(join(dir, 'model.safetensors')).size - 4);
-    const err = await checkpointForCompute(viaIndex, { modelRoot: root, component: 'vae', dtype: 'float32' }).catch((e: unknown) => e);
+    const err = await checkpointForCompute(viaIndex, { modelRoot: root, component: 'vae', dtype: 'float32' }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(WeightError);
     expect(err).toMatchObject({ code: 'truncated', file: join(dir, 'model.safetensors') });
     expect(existsSync(join(root, WEIGHT_CACHE_FOLDER, 'vae-float32'))).toBe(false);
   });
 
   test('too little free disk space is refused before anything is written', async () => {
-    const err = await checkpointForCompute(writeComponent(), { modelRoot: root, component: 'vae', dtype: 'float32', freeBytes: () => 100 }).catch((e: unknown) => e);
+    const err = await checkpointForCompute(writeComponent(), {
+      modelRoot: root,
+      component: 'vae',
+      dtype: 'float32',
+      freeBytes: () => 100,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WeightError);
     expect(err).toMatchObject({ code: 'disk-full' });
     expect((err as Error).message).toMatch(/MiB needed in .*\.atelier-cache, 0\.0 MiB free/);
@@ -130,12 +185,26 @@ describe('checkpointForCompute', () => {
     mkdirSync(join(root, 'user-data'));
     const asked: string[] = [];
     const before = readdirSync(root).sort();
-    const got = await checkpointForCompute(writeComponent(), { modelRoot: join(root, 'vae'), cacheDir: external, component: 'vae', dtype: 'float32', freeBytes: (dir) => { asked.push(dir); return 1e12; } });
+    const got = await checkpointForCompute(writeComponent(), {
+      modelRoot: join(root, 'vae'),
+      cacheDir: external,
+      component: 'vae',
+      dtype: 'float32',
+      freeBytes: (dir) => {
+        asked.push(dir);
+        return 1e12;
+      },
+    });
     expect(got).toMatchObject({ origin: 'converted', dir: join(external, 'vae-float32') });
     expect(asked).toEqual([join(root, 'user-data')]); // the nearest existing folder on the cache's way
     expect(readdirSync(join(root, 'vae'))).toEqual(['model.safetensors']);
     expect(readdirSync(root).sort()).toEqual([...before, 'vae'].sort());
-    const again = await checkpointForCompute(Checkpoint.open(join(root, 'vae'), 'model'), { modelRoot: join(root, 'vae'), cacheDir: external, component: 'vae', dtype: 'float32' });
+    const again = await checkpointForCompute(Checkpoint.open(join(root, 'vae'), 'model'), {
+      modelRoot: join(root, 'vae'),
+      cacheDir: external,
+      component: 'vae',
+      dtype: 'float32',
+    });
     expect(again.origin).toBe('cached');
   });
 });

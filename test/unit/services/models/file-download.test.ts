@@ -4,7 +4,11 @@ import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { downloadFile, type DownloadNotice, type FileDownloadOptions } from '../../../../src-main/services/models/file-download.ts';
+import {
+  downloadFile,
+  type DownloadNotice,
+  type FileDownloadOptions,
+} from '../../../../src-main/services/models/file-download.ts';
 import { fsSink, type FileSink } from '../../../../src-main/services/models/file-sink.ts';
 import { HubClient } from '../../../../src-main/services/models/hub-client.ts';
 import { FAKE_COMMIT, FakeHub } from '../../../helpers/fake-hub.ts';
@@ -19,7 +23,12 @@ let dir: string;
 let notices: DownloadNotice[];
 
 beforeEach(async () => {
-  hub = await FakeHub.start({ [REPO]: [{ path: 'transformer/weights.safetensors', lfs: true, content: BIG }, { path: 'model_index.json', lfs: false, content: SMALL }] });
+  hub = await FakeHub.start({
+    [REPO]: [
+      { path: 'transformer/weights.safetensors', lfs: true, content: BIG },
+      { path: 'model_index.json', lfs: false, content: SMALL },
+    ],
+  });
   dir = await mkdtemp(join(tmpdir(), 'atelier-dl-'));
   notices = [];
 });
@@ -40,16 +49,24 @@ function options(path: string, extra: Partial<FileDownloadOptions> = {}): FileDo
   const { size, sha256, gitOid } = hub.file(REPO, path);
   const lfs = path.endsWith('.safetensors');
   return {
-    url: client.fileUrl(REPO, FAKE_COMMIT, path), dest: join(dir, path.replaceAll('/', '_')), signal: new AbortController().signal,
-    expected: lfs ? { path, size, sha256 } : { path, size, gitOid }, stallMs: 300,
-    retry: { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 }, onNotice: (n) => notices.push(n), ...transfer, ...extra,
+    url: client.fileUrl(REPO, FAKE_COMMIT, path),
+    dest: join(dir, path.replaceAll('/', '_')),
+    signal: new AbortController().signal,
+    expected: lfs ? { path, size, sha256 } : { path, size, gitOid },
+    stallMs: 300,
+    retry: { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 },
+    onNotice: (n) => notices.push(n),
+    ...transfer,
+    ...extra,
   };
 }
 
 const W = 'transformer/weights.safetensors';
 // Buffer.equals, not toEqual: vitest's deep equality walks megabytes byte by byte (tens of seconds).
-const expectBytes = (got: Buffer, want: Buffer) => expect(got.equals(want), `${got.length} bytes vs ${want.length} expected`).toBe(true);
-const bodyRequests = (path: string) => hub.requestsFor(path).filter((r) => r.kind === 'cdn' || (r.kind === 'resolve' && r.status !== 302));
+const expectBytes = (got: Buffer, want: Buffer) =>
+  expect(got.equals(want), `${got.length} bytes vs ${want.length} expected`).toBe(true);
+const bodyRequests = (path: string) =>
+  hub.requestsFor(path).filter((r) => r.kind === 'cdn' || (r.kind === 'resolve' && r.status !== 302));
 /** First byte a request asked for (0 without a Range header). */
 const rangeStart = (range: string | null) => (range === null ? 0 : Number(/^bytes=(\d+)-/.exec(range)![1]));
 
@@ -64,7 +81,11 @@ describe.each(MODES)('downloadFile against the fake hub, $mode', ({ parallel, tr
     expectBytes(await readFile(o.dest), BIG);
     expect(await readdir(dir)).toEqual(['transformer_weights.safetensors']); // no .part or journal left behind
     const requests = hub.requestsFor(W);
-    if (!parallel) expect(requests.map((r) => [r.kind, r.status])).toEqual([['resolve', 302], ['cdn', 200]]);
+    if (!parallel)
+      expect(requests.map((r) => [r.kind, r.status])).toEqual([
+        ['resolve', 302],
+        ['cdn', 200],
+      ]);
     else {
       const body = bodyRequests(W);
       expect(body).toHaveLength(4);
@@ -89,7 +110,9 @@ describe.each(MODES)('downloadFile against the fake hub, $mode', ({ parallel, tr
     const [first, ...rest] = bodyRequests(W);
     expect(rangeStart(first!.range)).toBe(0);
     // The dropped connection's bytes are kept: it resumes inside its own region, not at its start.
-    expect(rest.some((r) => r.status === 206 && rangeStart(r.range) >= 512 * 1024 && rangeStart(r.range) <= 600_000)).toBe(true);
+    expect(
+      rest.some((r) => r.status === 206 && rangeStart(r.range) >= 512 * 1024 && rangeStart(r.range) <= 600_000),
+    ).toBe(true);
     expect(notices.some((n) => n.kind === 'retry')).toBe(true);
   });
 
@@ -107,7 +130,11 @@ describe.each(MODES)('downloadFile against the fake hub, $mode', ({ parallel, tr
     await downloadFile(o);
     expectBytes(await readFile(o.dest), BIG);
     expect(notices.find((n) => n.kind === 'retry')?.reason).toMatch(/no data for 0\.3 s/);
-    expect(bodyRequests(W).some((r) => r.status === 206 && rangeStart(r.range) >= 512 * 1024 && rangeStart(r.range) <= 700_000)).toBe(true);
+    expect(
+      bodyRequests(W).some(
+        (r) => r.status === 206 && rangeStart(r.range) >= 512 * 1024 && rangeStart(r.range) <= 700_000,
+      ),
+    ).toBe(true);
   });
 
   test('wrong bytes fail verification, are never moved into place, and the file is fetched again', async () => {
@@ -158,7 +185,8 @@ describe.each(MODES)('downloadFile against the fake hub, $mode', ({ parallel, tr
         return {
           async write(chunks, position) {
             written += chunks.reduce((n, c) => n + c.byteLength, 0);
-            if (written > 1_000_000) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+            if (written > 1_000_000)
+              throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
             await real.write(chunks, position);
           },
           close: (opts) => real.close(opts),
@@ -215,17 +243,31 @@ describe('downloadFile with several connections', () => {
   });
 
   test('SIGKILL with several ranges in flight: the restart resumes every range where its bytes end', async () => {
-    const big = await FakeHub.start({ 'test-org/big': [{ path: 'weights.bin', lfs: true, generatedSize: 12 * 1024 * 1024 }] });
+    const big = await FakeHub.start({
+      'test-org/big': [{ path: 'weights.bin', lfs: true, generatedSize: 12 * 1024 * 1024 }],
+    });
     try {
       big.throttle = { bytes: 16 * 1024, everyMs: 10 }; // ~1.6 MB/s per connection: each 3 MB range takes seconds
       const { size, sha256 } = big.file('test-org/big', 'weights.bin');
       const o = {
-        url: new HubClient({ endpoint: big.url }).fileUrl('test-org/big', FAKE_COMMIT, 'weights.bin'), dest: join(dir, 'weights.bin'),
-        expected: { path: 'weights.bin', size, sha256 }, connections: 4, pieceBytes: 1024 * 1024,
+        url: new HubClient({ endpoint: big.url }).fileUrl('test-org/big', FAKE_COMMIT, 'weights.bin'),
+        dest: join(dir, 'weights.bin'),
+        expected: { path: 'weights.bin', size, sha256 },
+        connections: 4,
+        pieceBytes: 1024 * 1024,
       };
-      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'download-then-die.ts'), JSON.stringify(o)], { stdio: 'ignore' });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(import.meta.dirname, 'download-then-die.ts'), JSON.stringify(o)],
+        { stdio: 'ignore' },
+      );
       const exited = new Promise((resolve) => child.once('exit', resolve));
-      const journal = async () => (JSON.parse(await readFile(`${o.dest}.part.ranges`, 'utf8').catch(() => '{"done":[]}')) as { done: [number, number][] }).done;
+      const journal = async () =>
+        (
+          JSON.parse(await readFile(`${o.dest}.part.ranges`, 'utf8').catch(() => '{"done":[]}')) as {
+            done: [number, number][];
+          }
+        ).done;
       try {
         await waitFor(async () => (await journal()).length >= 3, 'several ranges in the journal', 20_000);
       } finally {
@@ -237,10 +279,12 @@ describe('downloadFile with several connections', () => {
       big.requests.length = 0;
       await downloadFile({ ...o, signal: new AbortController().signal, stallMs: 2000 });
       expect((await stat(o.dest)).size).toBe(size); // and its sha256 matched, or downloadFile would have thrown
-      const asked = big.requests.filter((r) => r.kind === 'cdn').map((r) => {
-        const [, from, to] = /^bytes=(\d+)-(\d*)$/.exec(r.range!)!;
-        return { start: Number(from), length: (to ? Number(to) + 1 : size) - Number(from), status: r.status };
-      });
+      const asked = big.requests
+        .filter((r) => r.kind === 'cdn')
+        .map((r) => {
+          const [, from, to] = /^bytes=(\d+)-(\d*)$/.exec(r.range!)!;
+          return { start: Number(from), length: (to ? Number(to) + 1 : size) - Number(from), status: r.status };
+        });
       expect(asked.every((r) => r.status === 206)).toBe(true);
       for (const [, end] of left) if (end < size) expect(asked.map((r) => r.start)).toContain(end);
       // Exactly the bytes the journal did not hold were fetched again: no range started over.
@@ -258,7 +302,11 @@ describe('downloadFile with several connections', () => {
     await downloadFile(o);
     expectBytes(await readFile(o.dest), BIG);
     expect(hub.requestsFor(W).filter((r) => r.kind === 'resolve')).toHaveLength(2); // the first piece's, and the refresh
-    expect(bodyRequests(W).map((r) => r.status).sort()).toEqual([206, 206, 206, 206, 403]);
+    expect(
+      bodyRequests(W)
+        .map((r) => r.status)
+        .sort(),
+    ).toEqual([206, 206, 206, 206, 403]);
     expect(notices).toEqual([]);
   });
 

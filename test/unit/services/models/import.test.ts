@@ -34,7 +34,8 @@ async function makeHubCache(corrupt?: string): Promise<string> {
   await mkdir(join(root, 'refs'), { recursive: true });
   await writeFile(join(root, 'refs', 'main'), COMMIT);
   for (const f of FILES) {
-    const etag = f.lfs ? createHash('sha256').update(f.content!).digest('hex')
+    const etag = f.lfs
+      ? createHash('sha256').update(f.content!).digest('hex')
       : createHash('sha1').update(`blob ${f.content!.length}\0`).update(f.content!).digest('hex');
     const bytes = Buffer.from(f.content!);
     if (f.path === corrupt) bytes[bytes.length - 1]! ^= 1;
@@ -49,16 +50,28 @@ async function makeHubCache(corrupt?: string): Promise<string> {
 async function plainFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   for (const e of entries) expect((await lstat(join(e.parentPath, e.name))).isSymbolicLink(), e.name).toBe(false);
-  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
 }
 
 describe('import', () => {
   test('a hub-cache folder (symlinks into blobs/) becomes plain files, checked against the blob names', async () => {
     const model = await manager().import(await makeHubCache());
-    expect(model).toMatchObject({ repo: 'OmniGen2/OmniGen2', state: 'ready', checksums: 'hub-cache', commit: COMMIT, source: 'import', fileCount: FILES.length });
+    expect(model).toMatchObject({
+      repo: 'OmniGen2/OmniGen2',
+      state: 'ready',
+      checksums: 'hub-cache',
+      commit: COMMIT,
+      source: 'import',
+      fileCount: FILES.length,
+    });
     expect(await plainFiles(model.folder)).toEqual(FILES.map((f) => f.path).sort());
     expect((await stat(join(model.folder, WEIGHTS))).nlink).toBe(2); // hard link to the immutable blob, no extra space
-    expect((await readFile(join(model.folder, WEIGHTS))).equals(FILES.find((f) => f.path === WEIGHTS)!.content!)).toBe(true);
+    expect((await readFile(join(model.folder, WEIGHTS))).equals(FILES.find((f) => f.path === WEIGHTS)!.content!)).toBe(
+      true,
+    );
     expect(await manager().verify('OmniGen2/OmniGen2')).toMatchObject({ state: 'ready' });
   });
 
@@ -70,7 +83,10 @@ describe('import', () => {
 
   test('a corrupted blob is refused and the models folder is left exactly as it was', async () => {
     const root = await makeHubCache(WEIGHTS);
-    await expect(manager().import(root)).rejects.toMatchObject({ code: 'checksum-mismatch', detail: { path: WEIGHTS } });
+    await expect(manager().import(root)).rejects.toMatchObject({
+      code: 'checksum-mismatch',
+      detail: { path: WEIGHTS },
+    });
     expect(await readdir(modelsDir).catch(() => [])).toEqual([]);
   });
 
@@ -83,7 +99,10 @@ describe('import', () => {
     const bytes = await readFile(config);
     await rm(config); // replace the file rather than write through it
     await writeFile(config, Buffer.concat([bytes.subarray(0, -1), Buffer.from(' ')]));
-    expect(await manager().verify('OmniGen2/OmniGen2')).toMatchObject({ state: 'damaged', damagedFiles: ['vae/config.json'] });
+    expect(await manager().verify('OmniGen2/OmniGen2')).toMatchObject({
+      state: 'damaged',
+      damagedFiles: ['vae/config.json'],
+    });
   });
 
   test('hf download --local-dir metadata provides hub etags for a plain folder', async () => {
@@ -93,8 +112,16 @@ describe('import', () => {
       await mkdir(dirname(meta), { recursive: true });
       await writeFile(meta, `${COMMIT}\n${f.path === WEIGHTS ? '0'.repeat(64) : etag}\n1700000000.0\n`);
     }
-    await expect(manager().import(source)).rejects.toMatchObject({ code: 'checksum-mismatch', detail: { path: WEIGHTS } });
-    await writeFile(join(source, '.cache', 'huggingface', 'download', `${WEIGHTS}.metadata`), `${COMMIT}\n${createHash('sha256').update(FILES.find((f) => f.path === WEIGHTS)!.content!).digest('hex')}\n0\n`);
+    await expect(manager().import(source)).rejects.toMatchObject({
+      code: 'checksum-mismatch',
+      detail: { path: WEIGHTS },
+    });
+    await writeFile(
+      join(source, '.cache', 'huggingface', 'download', `${WEIGHTS}.metadata`),
+      `${COMMIT}\n${createHash('sha256')
+        .update(FILES.find((f) => f.path === WEIGHTS)!.content!)
+        .digest('hex')}\n0\n`,
+    );
     const model = await manager().import(source);
     expect(model).toMatchObject({ checksums: 'hub-cache', commit: COMMIT });
     expect(await plainFiles(model.folder)).not.toContain('.cache');
@@ -102,7 +129,9 @@ describe('import', () => {
 
   test('a truncated safetensors file in a plain folder is refused (no reference checksum to compare with)', async () => {
     await truncate(join(source, WEIGHTS), 5000);
-    await expect(manager().import(source, { repo: 'me/omnigen2-copy' })).rejects.toMatchObject({ code: 'checksum-mismatch' });
+    await expect(manager().import(source, { repo: 'me/omnigen2-copy' })).rejects.toMatchObject({
+      code: 'checksum-mismatch',
+    });
     expect(await readdir(modelsDir).catch(() => [])).toEqual([]);
   });
 

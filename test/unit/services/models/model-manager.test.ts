@@ -25,7 +25,14 @@ function manager(free = Number.MAX_SAFE_INTEGER): ModelManager {
     modelsDir,
     hub: () => ({ endpoint: hub.url }),
     // Four ranged connections on the weights (about 1 MB in pieces of 128 KiB or more), as a large file gets them.
-    tuning: { stallMs: 500, retry: { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 }, freeSpace: async () => free, progressIntervalMs: 0, connections: 4, pieceBytes: 128 * 1024 },
+    tuning: {
+      stallMs: 500,
+      retry: { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 },
+      freeSpace: async () => free,
+      progressIntervalMs: 0,
+      connections: 4,
+      pieceBytes: 128 * 1024,
+    },
   });
   m.subscribe((e) => (e.event === 'download.progress' ? progress.push(e.payload) : states.push(e.payload)));
   return m;
@@ -36,7 +43,10 @@ const bodyRequests = () => hub.requests.filter((r) => r.kind === 'cdn' || (r.kin
 
 async function listTree(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => !e.isDirectory()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
+  return entries
+    .filter((e) => !e.isDirectory())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
 }
 
 beforeEach(async () => {
@@ -54,7 +64,15 @@ describe('ModelManager downloads', () => {
   test('downloads the repository into a plain mirror folder, verified, with honest progress and states', async () => {
     const m = manager();
     const model = await m.download(REPO).done;
-    expect(model).toMatchObject({ repo: REPO, state: 'ready', totalBytes: TOTAL, doneBytes: TOTAL, fileCount: FILES.length, verifiedFiles: FILES.length, checksums: 'hub' });
+    expect(model).toMatchObject({
+      repo: REPO,
+      state: 'ready',
+      totalBytes: TOTAL,
+      doneBytes: TOTAL,
+      fileCount: FILES.length,
+      verifiedFiles: FILES.length,
+      checksums: 'hub',
+    });
     expect(await listTree(folder())).toEqual(FILES.map((f) => f.path).sort());
     for (const f of FILES) {
       expect((await lstat(join(folder(), f.path))).isSymbolicLink()).toBe(false);
@@ -64,7 +82,12 @@ describe('ModelManager downloads', () => {
     expect(states.at(-1)).toMatchObject({ state: 'ready', model: { state: 'ready' } });
     const done = progress.map((p) => p.doneBytes);
     expect(done).toEqual([...done].sort((a, b) => a - b)); // never goes backwards without a fault
-    expect(progress.at(-1)).toMatchObject({ doneBytes: TOTAL, totalBytes: TOTAL, filesDone: FILES.length, fileCount: FILES.length });
+    expect(progress.at(-1)).toMatchObject({
+      doneBytes: TOTAL,
+      totalBytes: TOTAL,
+      filesDone: FILES.length,
+      fileCount: FILES.length,
+    });
     const saved = JSON.parse(await readFile(join(modelsDir, REGISTRY_FILE), 'utf8'));
     expect(saved.models[0]).toMatchObject({ repo: REPO, state: 'ready', folder: 'OmniGen2--OmniGen2' });
     expect(new Set(bodyRequests().map((r) => r.file)).size).toBe(FILES.length);

@@ -25,17 +25,25 @@ afterEach(async () => {
   await rm(modelsDir, { recursive: true, force: true });
 });
 
-const api = () => createModelsApi({
-  manager: new ModelManager({ modelsDir, hub: () => ({ endpoint: hub.url }), tuning: { freeSpace: async () => 1e15 } }),
-  emit: (event, payload) => events.push({ event, payload }),
-});
+const api = () =>
+  createModelsApi({
+    manager: new ModelManager({
+      modelsDir,
+      hub: () => ({ endpoint: hub.url }),
+      tuning: { freeSpace: async () => 1e15 },
+    }),
+    emit: (event, payload) => events.push({ event, payload }),
+  });
 
 describe('models IPC', () => {
   test('download answers once started; progress and the final state arrive as events', async () => {
     const models = api();
     const started = await models.download({ repo: REPO });
     expect(started).toMatchObject({ ok: true, value: { repo: REPO, state: 'downloading' } });
-    await waitFor(() => events.some((e) => e.event === 'model.state' && (e.payload as Events['model.state']).state === 'ready'), 'the ready state');
+    await waitFor(
+      () => events.some((e) => e.event === 'model.state' && (e.payload as Events['model.state']).state === 'ready'),
+      'the ready state',
+    );
     expect(events.some((e) => e.event === 'download.progress')).toBe(true);
     expect(await models.list()).toMatchObject({ ok: true, value: [{ repo: REPO, state: 'ready' }] });
     expect(await models.verify(REPO)).toMatchObject({ ok: true, value: { state: 'ready' } });
@@ -44,7 +52,10 @@ describe('models IPC', () => {
 
   test('failures come back as typed errors with the precise reason', async () => {
     const models = api();
-    expect(await models.download({ repo: 'nobody/nothing' })).toMatchObject({ ok: false, error: { code: 'not-found', detail: { reason: 'not-found' } } });
+    expect(await models.download({ repo: 'nobody/nothing' })).toMatchObject({
+      ok: false,
+      error: { code: 'not-found', detail: { reason: 'not-found' } },
+    });
     expect(await models.pause(REPO)).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
     expect(await models.remove(REPO)).toMatchObject({ ok: false, error: { code: 'not-found' } });
     expect(await models.catalogue()).toMatchObject({ ok: true, value: [{ repo: REPO, title: 'OmniGen2' }] });
@@ -52,12 +63,16 @@ describe('models IPC', () => {
 
   test('payloads are checked before the service sees them', () => {
     expect(modelsParsers.download([{ repo: REPO }])).toEqual([{ repo: REPO, revision: undefined }]);
-    expect(modelsParsers.download([{ repo: REPO, revision: 'refs/pr/3' }])).toEqual([{ repo: REPO, revision: 'refs/pr/3' }]);
+    expect(modelsParsers.download([{ repo: REPO, revision: 'refs/pr/3' }])).toEqual([
+      { repo: REPO, revision: 'refs/pr/3' },
+    ]);
     expect(() => modelsParsers.download([{ repo: '../../etc' }])).toThrow(/repository id/);
     expect(() => modelsParsers.download([{ repo: REPO, revision: '../x' }])).toThrow(/branch, tag or commit/);
     expect(() => modelsParsers.download([{ repo: REPO, extra: 1 }])).toThrow(/not expected/);
     expect(() => modelsParsers.cancel([{ repo: REPO }])).toThrow(/true or false/);
     expect(() => modelsParsers.remove([REPO, 'more'])).toThrow(/expected 1 argument/);
-    expect(modelsParsers.import([{ folder: '/data/hf', repo: undefined }])).toEqual([{ folder: '/data/hf', repo: undefined }]);
+    expect(modelsParsers.import([{ folder: '/data/hf', repo: undefined }])).toEqual([
+      { folder: '/data/hf', repo: undefined },
+    ]);
   });
 });

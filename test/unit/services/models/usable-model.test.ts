@@ -14,8 +14,17 @@ async function model(folder: string, state: RegistryEntry['state'] | null): Prom
   mkdirSync(dir, { recursive: true });
   if (state) {
     await new ModelRegistry(root).update(`org/${folder}`, () => ({
-      repo: `org/${folder}`, revision: 'main', commit: null, folder, state, source: 'download', checksums: 'hub',
-      files: [], verified: [], updatedAt: '', ...(state === 'damaged' ? { damagedFiles: ['vae/x.safetensors'] } : {}),
+      repo: `org/${folder}`,
+      revision: 'main',
+      commit: null,
+      folder,
+      state,
+      source: 'download',
+      checksums: 'hub',
+      files: [],
+      verified: [],
+      updatedAt: '',
+      ...(state === 'damaged' ? { damagedFiles: ['vae/x.safetensors'] } : {}),
     }));
   }
   return dir;
@@ -29,11 +38,17 @@ describe('assertModelUsable', () => {
 
   test('a paused download is refused as model-missing, naming the model', async () => {
     const e = await assertModelUsable(await model('half', 'paused')).catch((x: unknown) => x);
-    expect(toIpcError(e)).toMatchObject({ code: 'model-missing', message: expect.stringMatching(/not completely downloaded \(org\/half, paused\)/) });
+    expect(toIpcError(e)).toMatchObject({
+      code: 'model-missing',
+      message: expect.stringMatching(/not completely downloaded \(org\/half, paused\)/),
+    });
   });
 
   test('a damaged model is refused as model-damaged, naming the bad files', async () => {
     const e = await assertModelUsable(await model('broken', 'damaged')).catch((x: unknown) => x);
-    expect(toIpcError(e)).toMatchObject({ code: 'model-damaged', message: expect.stringMatching(/vae\/x\.safetensors/) });
+    expect(toIpcError(e)).toMatchObject({
+      code: 'model-damaged',
+      message: expect.stringMatching(/vae\/x\.safetensors/),
+    });
   });
 });

@@ -33,16 +33,31 @@ describe('verify', () => {
     await writeFile(join(dir, 'short'), 'hell');
     await writeFile(join(dir, 'altered'), 'hellO');
     const sha256 = '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824'; // sha256("hello")
-    const problems = await verifyFiles(dir, ['good', 'short', 'altered', 'gone'].map((path) => ({ path, size: 5, sha256 })));
-    expect(problems.map((p) => [p.path, p.problem])).toEqual([['short', 'size'], ['altered', 'checksum'], ['gone', 'missing']]);
+    const problems = await verifyFiles(
+      dir,
+      ['good', 'short', 'altered', 'gone'].map((path) => ({ path, size: 5, sha256 })),
+    );
+    expect(problems.map((p) => [p.path, p.problem])).toEqual([
+      ['short', 'size'],
+      ['altered', 'checksum'],
+      ['gone', 'missing'],
+    ]);
   });
 });
 
 describe('disk space, backoff and speed', () => {
   test('the disk-full message names what is needed and what is free', async () => {
-    const check = checkFreeSpace({ dir: '/models', downloadBytes: 15_900_000_000, cacheBytes: 15_400_000_000 }, async () => 20_000_000_000);
-    await expect(check).rejects.toThrow('not enough disk space in /models: 31.3 GB needed (15.9 GB still to download + 15.4 GB for the converted-weight cache), 20.0 GB free');
-    await expect(check).rejects.toMatchObject({ code: 'disk-full', detail: { neededBytes: 31_300_000_000, freeBytes: 20_000_000_000 } });
+    const check = checkFreeSpace(
+      { dir: '/models', downloadBytes: 15_900_000_000, cacheBytes: 15_400_000_000 },
+      async () => 20_000_000_000,
+    );
+    await expect(check).rejects.toThrow(
+      'not enough disk space in /models: 31.3 GB needed (15.9 GB still to download + 15.4 GB for the converted-weight cache), 20.0 GB free',
+    );
+    await expect(check).rejects.toMatchObject({
+      code: 'disk-full',
+      detail: { neededBytes: 31_300_000_000, freeBytes: 20_000_000_000 },
+    });
   });
 
   test('backoff grows exponentially with jitter and is capped', () => {

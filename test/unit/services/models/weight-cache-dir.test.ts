@@ -32,7 +32,9 @@ async function fakeCache(dir: string, bytes: number): Promise<void> {
 describe('where converted weights go', () => {
   test('an installed model keeps them in its own folder', async () => {
     const model = await manager().import(snapshot, { repo: 'acme/tiny' });
-    expect(await weightCacheDirFor(model.folder, { modelsDir, cacheDir })).toBe(join(model.folder, WEIGHT_CACHE_FOLDER));
+    expect(await weightCacheDirFor(model.folder, { modelsDir, cacheDir })).toBe(
+      join(model.folder, WEIGHT_CACHE_FOLDER),
+    );
   });
 
   test('a folder outside the models folder, or one inside that the registry does not list, uses the cache folder', async () => {

@@ -16,9 +16,13 @@ test('a process killed (SIGKILL) in the middle of a save leaves the previous fil
   const { path } = await value(api.saveAs({ path: join(dir, 'work', 'fox.atelier'), document, images }));
   const before = await readFile(path);
 
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'save-then-hang.ts'), path, join(dir, 'userData')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'save-then-hang.ts'), path, join(dir, 'userData')],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const outcome = await new Promise<string>((resolve) => {

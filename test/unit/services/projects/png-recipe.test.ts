@@ -3,12 +3,21 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { addTextChunks, readTextChunks } from '../../../../src-main/engine/image/png-text.ts';
-import { PARAMETERS_KEY, RECIPE_KEY, RECIPE_VERSION, embedRecipe, formatParameters, readRecipe } from '../../../../src-main/services/projects/png-recipe.ts';
+import {
+  PARAMETERS_KEY,
+  RECIPE_KEY,
+  RECIPE_VERSION,
+  embedRecipe,
+  formatParameters,
+  readRecipe,
+} from '../../../../src-main/services/projects/png-recipe.ts';
 import { image, recipe, tempDir, testApi, value } from './project-fixtures.ts';
 
 let png: Buffer;
 beforeAll(async () => {
-  png = await sharp({ create: { width: 8, height: 6, channels: 3, background: { r: 200, g: 40, b: 20 } } }).png().toBuffer();
+  png = await sharp({ create: { width: 8, height: 6, channels: 3, background: { r: 200, g: 40, b: 20 } } })
+    .png()
+    .toBuffer();
 });
 
 describe('recipe in a PNG', () => {
@@ -25,11 +34,13 @@ describe('recipe in a PNG', () => {
     const tagged = embedRecipe(png, r);
     const comments = (await sharp(tagged).metadata()).comments ?? [];
     expect(comments.find((c) => c.keyword === PARAMETERS_KEY)?.text).toBe(formatParameters(r));
-    expect(formatParameters(r)).toBe([
-      'a red fox in the snow',
-      'Negative prompt: blurry',
-      'Steps: 50, Sampler: euler, CFG scale: 5, Image CFG scale: 2, CFG range: 0-1, Seed: 42, Size: 1024x1024, Model: OmniGen2, Precision: bf16, Version: Atelier 0.1.0',
-    ].join('\n'));
+    expect(formatParameters(r)).toBe(
+      [
+        'a red fox in the snow',
+        'Negative prompt: blurry',
+        'Steps: 50, Sampler: euler, CFG scale: 5, Image CFG scale: 2, CFG range: 0-1, Seed: 42, Size: 1024x1024, Model: OmniGen2, Precision: bf16, Version: Atelier 0.1.0',
+      ].join('\n'),
+    );
   });
 
   test('re-embedding replaces the recipe instead of adding a second one', () => {
@@ -39,29 +50,50 @@ describe('recipe in a PNG', () => {
   });
 
   test('a PNG without a recipe → not-found/no-recipe', () => {
-    expect(() => readRecipe(png)).toThrow(expect.objectContaining({ code: 'not-found', detail: { reason: 'no-recipe' } }));
+    expect(() => readRecipe(png)).toThrow(
+      expect.objectContaining({ code: 'not-found', detail: { reason: 'no-recipe' } }),
+    );
   });
 
   test('not a PNG → unsupported/not-png; a damaged PNG → corrupt-file/bad-png', async () => {
     const jpeg = await sharp(png).jpeg().toBuffer();
-    expect(() => readRecipe(jpeg)).toThrow(expect.objectContaining({ code: 'unsupported', detail: { reason: 'not-png' } }));
+    expect(() => readRecipe(jpeg)).toThrow(
+      expect.objectContaining({ code: 'unsupported', detail: { reason: 'not-png' } }),
+    );
     const damaged = Buffer.from(embedRecipe(png, recipe()));
     damaged[40] = damaged.readUInt8(40) ^ 0xff;
-    expect(() => readRecipe(damaged)).toThrow(expect.objectContaining({ code: 'corrupt-file', detail: { reason: 'bad-png' } }));
+    expect(() => readRecipe(damaged)).toThrow(
+      expect.objectContaining({ code: 'corrupt-file', detail: { reason: 'bad-png' } }),
+    );
   });
 
   test('a mangled recipe → corrupt-file/bad-recipe; a newer recipe format → from-future', () => {
     const withText = (text: string) => addTextChunks(png, { [RECIPE_KEY]: text });
-    expect(() => readRecipe(withText('{not json'))).toThrow(expect.objectContaining({ code: 'corrupt-file', detail: { reason: 'bad-recipe' } }));
-    expect(() => readRecipe(withText(JSON.stringify({ version: 1, recipe: { ...recipe(), steps: 'many' } }))))
-      .toThrow(expect.objectContaining({ message: expect.stringContaining('recipe.steps') }));
-    expect(() => readRecipe(withText(JSON.stringify({ version: RECIPE_VERSION + 1, recipe: recipe() })))).toThrow(expect.objectContaining({ code: 'from-future' }));
+    expect(() => readRecipe(withText('{not json'))).toThrow(
+      expect.objectContaining({ code: 'corrupt-file', detail: { reason: 'bad-recipe' } }),
+    );
+    expect(() => readRecipe(withText(JSON.stringify({ version: 1, recipe: { ...recipe(), steps: 'many' } })))).toThrow(
+      expect.objectContaining({ message: expect.stringContaining('recipe.steps') }),
+    );
+    expect(() => readRecipe(withText(JSON.stringify({ version: RECIPE_VERSION + 1, recipe: recipe() })))).toThrow(
+      expect.objectContaining({ code: 'from-future' }),
+    );
   });
 
   test('a chat-mode recipe keeps its conversation; a format-1 recipe (before chat) still reads', () => {
-    const chat = recipe({ prompt: 'Draw it blue.', chat: { history: [{ role: 'user', text: 'What is in image 2?' }, { role: 'assistant', text: 'A sofa.' }] } });
+    const chat = recipe({
+      prompt: 'Draw it blue.',
+      chat: {
+        history: [
+          { role: 'user', text: 'What is in image 2?' },
+          { role: 'assistant', text: 'A sofa.' },
+        ],
+      },
+    });
     expect(readRecipe(embedRecipe(png, chat))).toEqual(chat);
-    expect(readRecipe(addTextChunks(png, { [RECIPE_KEY]: JSON.stringify({ version: 1, recipe: recipe() }) }))).toEqual(recipe());
+    expect(readRecipe(addTextChunks(png, { [RECIPE_KEY]: JSON.stringify({ version: 1, recipe: recipe() }) }))).toEqual(
+      recipe(),
+    );
   });
 });
 
@@ -91,12 +123,15 @@ describe('export and import through the API', () => {
     const { api } = testApi(join(dir, 'userData'));
     const a = image(png);
     const good = { image: a.hash, recipe: recipe(), fileName: 'ok' };
-    await expect(api.exportPng({ folder: dir, items: [good, { ...good, fileName: '../escape' }], images: [a] }))
-      .rejects.toMatchObject({ code: 'invalid-request', detail: { reason: 'bad-name' } });
-    await expect(api.exportPng({ folder: dir, items: [good, { ...good, image: 'e'.repeat(64), fileName: 'x' }], images: [a] }))
-      .rejects.toMatchObject({ detail: { reason: 'missing-image' } });
-    await expect(api.exportPng({ folder: dir, items: [good, { ...good, fileName: 'OK.png' }], images: [a] }))
-      .rejects.toMatchObject({ detail: { reason: 'bad-name' } });
+    await expect(
+      api.exportPng({ folder: dir, items: [good, { ...good, fileName: '../escape' }], images: [a] }),
+    ).rejects.toMatchObject({ code: 'invalid-request', detail: { reason: 'bad-name' } });
+    await expect(
+      api.exportPng({ folder: dir, items: [good, { ...good, image: 'e'.repeat(64), fileName: 'x' }], images: [a] }),
+    ).rejects.toMatchObject({ detail: { reason: 'missing-image' } });
+    await expect(
+      api.exportPng({ folder: dir, items: [good, { ...good, fileName: 'OK.png' }], images: [a] }),
+    ).rejects.toMatchObject({ detail: { reason: 'bad-name' } });
     expect(await readdir(dir)).toEqual([]);
   });
 });

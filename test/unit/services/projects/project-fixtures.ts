@@ -32,7 +32,10 @@ export function sampleProject(): { document: ProjectDocument; images: ProjectIma
   const [in1, in2, out1, out2] = [image(), image(), image(), image()];
   const r = recipe({ inputImages: [in1.hash, in2.hash] });
   const round = {
-    seed: 7, parameters: DEFAULT_PARAMETERS, inputImages: [] as string[], modelId: 'OmniGen2',
+    seed: 7,
+    parameters: DEFAULT_PARAMETERS,
+    inputImages: [] as string[],
+    modelId: 'OmniGen2',
     checklist: [
       { question: 'Is there a fox?', tag: 'object' as const, probability: 0.97, passed: true },
       { question: 'Is the fox red?', tag: 'color' as const, probability: 0.31, passed: false },
@@ -57,33 +60,129 @@ export function sampleProject(): { document: ProjectDocument; images: ProjectIma
       canvas: { view: 'compare', zoom: 1.5, pan: [-120, 40.5], selectedResultIds: ['res-1'] },
     },
     results: [
-      { id: 'res-1', image: out1.hash, width: 1024, height: 768, recipe: r, createdAt: '2026-11-20T10:01:00.000Z', starred: true },
-      { id: 'res-2', image: out2.hash, width: 1024, height: 768, recipe: { ...r, seed: 43 }, createdAt: '2026-11-20T10:02:00.000Z', starred: false },
+      {
+        id: 'res-1',
+        image: out1.hash,
+        width: 1024,
+        height: 768,
+        recipe: r,
+        createdAt: '2026-11-20T10:01:00.000Z',
+        starred: true,
+      },
+      {
+        id: 'res-2',
+        image: out2.hash,
+        width: 1024,
+        height: 768,
+        recipe: { ...r, seed: 43 },
+        createdAt: '2026-11-20T10:02:00.000Z',
+        starred: false,
+      },
     ],
     history: [
-      { id: 'h-1', kind: 'generate', at: '2026-11-20T10:01:00.000Z', label: 'Generate', resultIds: ['res-1'], reflectionId: null },
-      { id: 'h-2', kind: 'reflect', at: '2026-11-20T10:02:00.000Z', label: 'Reflect', resultIds: ['res-2'], reflectionId: 'refl-1' },
+      {
+        id: 'h-1',
+        kind: 'generate',
+        at: '2026-11-20T10:01:00.000Z',
+        label: 'Generate',
+        resultIds: ['res-1'],
+        reflectionId: null,
+      },
+      {
+        id: 'h-2',
+        kind: 'reflect',
+        at: '2026-11-20T10:02:00.000Z',
+        label: 'Reflect',
+        resultIds: ['res-2'],
+        reflectionId: 'refl-1',
+      },
     ],
-    reflections: [{
-      id: 'refl-1', prompt: 'a red fox', createdAt: '2026-11-20T10:01:30.000Z', threshold: 0.5, bestRoundId: 'round-1', stopReason: 'done',
-      rounds: [
-        { ...round, id: 'round-0', parentId: null, mode: 'generate', text: 'a red fox', outputImage: out1.hash,
-          fix: { raw: 'EDIT: Make the fox red.', parsed: 'Make the fox red.' }, score: { passed: 1, total: 3, meanProbability: 0.64 } },
-        { ...round, id: 'round-1', parentId: 'round-0', mode: 'edit', text: 'Make the fox red.', inputImages: [out1.hash], outputImage: out2.hash,
-          fix: null, score: { passed: 3, total: 3, meanProbability: 0.9 } },
-        { ...round, id: 'round-2', parentId: 'round-0', mode: 'regenerate', text: 'a red fox. the fox is red', outputImage: null,
-          checklist: [], fix: { raw: 'I think it is fine', parsed: null }, score: null, timings: { generateMs: null, critiqueMs: null, fixMs: null } },
-      ],
-    }],
-    conversations: [{
-      id: 'chat-1', createdAt: '2026-11-20T10:03:00.000Z', images: [in1.hash, in2.hash],
-      messages: [
-        { id: 'm-1', role: 'user', text: 'What is in image 2?', at: '2026-11-20T10:03:00.000Z', stopped: false, resultId: null },
-        { id: 'm-2', role: 'assistant', text: 'A snowy for', at: '2026-11-20T10:03:01.000Z', stopped: true, resultId: null },
-        { id: 'm-3', role: 'user', text: 'Draw the fox there.', at: '2026-11-20T10:03:05.000Z', stopped: false, resultId: null },
-        { id: 'm-4', role: 'assistant', text: '<|img|>', at: '2026-11-20T10:03:30.000Z', stopped: false, resultId: 'res-1' },
-      ],
-    }],
+    reflections: [
+      {
+        id: 'refl-1',
+        prompt: 'a red fox',
+        createdAt: '2026-11-20T10:01:30.000Z',
+        threshold: 0.5,
+        bestRoundId: 'round-1',
+        stopReason: 'done',
+        rounds: [
+          {
+            ...round,
+            id: 'round-0',
+            parentId: null,
+            mode: 'generate',
+            text: 'a red fox',
+            outputImage: out1.hash,
+            fix: { raw: 'EDIT: Make the fox red.', parsed: 'Make the fox red.' },
+            score: { passed: 1, total: 3, meanProbability: 0.64 },
+          },
+          {
+            ...round,
+            id: 'round-1',
+            parentId: 'round-0',
+            mode: 'edit',
+            text: 'Make the fox red.',
+            inputImages: [out1.hash],
+            outputImage: out2.hash,
+            fix: null,
+            score: { passed: 3, total: 3, meanProbability: 0.9 },
+          },
+          {
+            ...round,
+            id: 'round-2',
+            parentId: 'round-0',
+            mode: 'regenerate',
+            text: 'a red fox. the fox is red',
+            outputImage: null,
+            checklist: [],
+            fix: { raw: 'I think it is fine', parsed: null },
+            score: null,
+            timings: { generateMs: null, critiqueMs: null, fixMs: null },
+          },
+        ],
+      },
+    ],
+    conversations: [
+      {
+        id: 'chat-1',
+        createdAt: '2026-11-20T10:03:00.000Z',
+        images: [in1.hash, in2.hash],
+        messages: [
+          {
+            id: 'm-1',
+            role: 'user',
+            text: 'What is in image 2?',
+            at: '2026-11-20T10:03:00.000Z',
+            stopped: false,
+            resultId: null,
+          },
+          {
+            id: 'm-2',
+            role: 'assistant',
+            text: 'A snowy for',
+            at: '2026-11-20T10:03:01.000Z',
+            stopped: true,
+            resultId: null,
+          },
+          {
+            id: 'm-3',
+            role: 'user',
+            text: 'Draw the fox there.',
+            at: '2026-11-20T10:03:05.000Z',
+            stopped: false,
+            resultId: null,
+          },
+          {
+            id: 'm-4',
+            role: 'assistant',
+            text: '<|img|>',
+            at: '2026-11-20T10:03:30.000Z',
+            stopped: false,
+            resultId: 'res-1',
+          },
+        ],
+      },
+    ],
   };
   return { document, images: [in1, in2, out1, out2] };
 }
@@ -99,7 +198,9 @@ export async function snapshotDir(dir: string): Promise<Record<string, string>> 
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const path = join(entry.parentPath, entry.name);
-    out[path.slice(dir.length)] = createHash('sha256').update(await readFile(path)).digest('hex');
+    out[path.slice(dir.length)] = createHash('sha256')
+      .update(await readFile(path))
+      .digest('hex');
   }
   return out;
 }
@@ -112,7 +213,8 @@ export function flipByte(bytes: Uint8Array, at: number, mask = 0x01): Buffer {
   return copy;
 }
 
-const errno = (code: string, syscall: string) => Object.assign(new Error(`${code}: injected by the test, ${syscall}`), { code, syscall });
+const errno = (code: string, syscall: string) =>
+  Object.assign(new Error(`${code}: injected by the test, ${syscall}`), { code, syscall });
 
 /** nodeFileSystem whose writes fail with `code` once `afterBytes` bytes of a file are written (the disk fills up mid-file). */
 export function failingWrites(code: 'ENOSPC' | 'EROFS' | 'EACCES', afterBytes = 0): FileSystem {
@@ -144,7 +246,12 @@ export function testApi(userDataDir: string, over: Partial<ProjectsDeps> = {}) {
   const api = createProjectsApi({
     userDataDir,
     appVersion: '0.1.0-test',
-    recent: { get: () => recent, set: (paths) => { recent = paths; } },
+    recent: {
+      get: () => recent,
+      set: (paths) => {
+        recent = paths;
+      },
+    },
     autosaveIntervalMs: () => 60_000,
     onBackgroundError: (e) => errors.push(e),
     ...over,

@@ -31,7 +31,9 @@ describe('.atelier container', () => {
     const back = decodeProject(bytes, 'test.atelier');
     expect(back.formatVersion).toBe(FORMAT_VERSION);
     expect(back.document).toEqual(document);
-    expect(new Map([...back.images].map(([h, b]) => [h, Buffer.from(b)]))).toEqual(new Map([...images].map(([h, b]) => [h, Buffer.from(b)])));
+    expect(new Map([...back.images].map(([h, b]) => [h, Buffer.from(b)]))).toEqual(
+      new Map([...images].map(([h, b]) => [h, Buffer.from(b)])),
+    );
   });
 
   test('a format-1 file (before chat) opens with no conversations; everything else as it was', () => {
@@ -48,15 +50,28 @@ describe('.atelier container', () => {
 
   test('a conversation message must name a result the project has', () => {
     const { document, images } = sample();
-    const bad = { ...document, conversations: [{ ...document.conversations[0]!, messages: [{ ...document.conversations[0]!.messages[3]!, resultId: 'res-404' }] }] };
-    expect(decodeError(encoded(bad, images))).toMatchObject({ code: 'corrupt-file', message: expect.stringMatching(/conversations\[0\]\.messages\[0\]\.resultId refers to result "res-404"/) });
+    const bad = {
+      ...document,
+      conversations: [
+        {
+          ...document.conversations[0]!,
+          messages: [{ ...document.conversations[0]!.messages[3]!, resultId: 'res-404' }],
+        },
+      ],
+    };
+    expect(decodeError(encoded(bad, images))).toMatchObject({
+      code: 'corrupt-file',
+      message: expect.stringMatching(/conversations\[0\]\.messages\[0\]\.resultId refers to result "res-404"/),
+    });
   });
 
   test('stores an image used many times once', () => {
     const { document, images } = sample();
     // out1 is a result, a round's output and another round's input: three references, one copy.
     const out1 = document.results[0]!.image;
-    expect(document.reflections[0]!.rounds.filter((r) => r.outputImage === out1 || r.inputImages.includes(out1))).toHaveLength(2);
+    expect(
+      document.reflections[0]!.rounds.filter((r) => r.outputImage === out1 || r.inputImages.includes(out1)),
+    ).toHaveLength(2);
     const bytes = encoded(document, images);
     const imageBytes = [...images.values()].reduce((n, b) => n + b.length, 0);
     const manifestBytes = Buffer.byteLength(JSON.stringify(document));
@@ -88,22 +103,37 @@ describe('damaged files are named precisely', () => {
   });
 
   test('an empty file is truncated', () => {
-    expect(decodeError(new Uint8Array(0))).toMatchObject({ code: 'corrupt-file', reason: 'truncated', message: expect.stringMatching(/empty/) });
+    expect(decodeError(new Uint8Array(0))).toMatchObject({
+      code: 'corrupt-file',
+      reason: 'truncated',
+      message: expect.stringMatching(/empty/),
+    });
   });
 
   test('extra bytes at the end → trailing-data', () => {
-    expect(decodeError(Buffer.concat([good, Buffer.from('x')]))).toMatchObject({ code: 'corrupt-file', reason: 'trailing-data' });
+    expect(decodeError(Buffer.concat([good, Buffer.from('x')]))).toMatchObject({
+      code: 'corrupt-file',
+      reason: 'trailing-data',
+    });
   });
 
   test('a changed manifest byte → checksum-mismatch of the index', () => {
-    expect(decodeError(flipByte(good, 40))).toMatchObject({ code: 'corrupt-file', reason: 'checksum-mismatch', detail: { part: 'index' } });
+    expect(decodeError(flipByte(good, 40))).toMatchObject({
+      code: 'corrupt-file',
+      reason: 'checksum-mismatch',
+      detail: { part: 'index' },
+    });
   });
 
   test('a changed image byte → checksum-mismatch naming the image', () => {
     const bad = flipByte(good, -10, 0xff);
     const lastHash = [...images.keys()].sort().at(-1)!;
     const e = decodeError(bad);
-    expect(e).toMatchObject({ code: 'corrupt-file', reason: 'checksum-mismatch', detail: { part: 'image', image: lastHash } });
+    expect(e).toMatchObject({
+      code: 'corrupt-file',
+      reason: 'checksum-mismatch',
+      detail: { part: 'image', image: lastHash },
+    });
     expect(e.message).toContain(lastHash);
   });
 
@@ -111,7 +141,10 @@ describe('damaged files are named precisely', () => {
     const future = Buffer.from(good);
     future.writeUInt32LE(FORMAT_VERSION + 1, 12);
     const e = decodeError(future);
-    expect(e).toMatchObject({ code: 'from-future', detail: { fileVersion: FORMAT_VERSION + 1, supportedVersion: FORMAT_VERSION } });
+    expect(e).toMatchObject({
+      code: 'from-future',
+      detail: { fileVersion: FORMAT_VERSION + 1, supportedVersion: FORMAT_VERSION },
+    });
     expect(e.message).toContain(`format ${FORMAT_VERSION + 1}`);
     expect(e.message).toContain(`format ${FORMAT_VERSION}`);
   });
@@ -124,7 +157,9 @@ describe('damaged files are named precisely', () => {
   });
 
   test('a PNG or a text file is not a project', () => {
-    expect(decodeError(Buffer.from('\x89PNG\r\n\x1a\n0000000000000000000000000000', 'latin1'))).toMatchObject({ reason: 'not-a-project' });
+    expect(decodeError(Buffer.from('\x89PNG\r\n\x1a\n0000000000000000000000000000', 'latin1'))).toMatchObject({
+      reason: 'not-a-project',
+    });
     expect(decodeError(Buffer.from('{"id": "x"}'))).toMatchObject({ reason: 'not-a-project' });
   });
 
@@ -137,7 +172,12 @@ describe('damaged files are named precisely', () => {
 
   test('a reflection round whose parent comes later → bad-manifest (rounds must form a tree)', () => {
     const session = document.reflections[0]!;
-    const cyclic = { ...document, reflections: [{ ...session, rounds: [{ ...session.rounds[0]!, parentId: 'round-1' }, ...session.rounds.slice(1)] }] };
+    const cyclic = {
+      ...document,
+      reflections: [
+        { ...session, rounds: [{ ...session.rounds[0]!, parentId: 'round-1' }, ...session.rounds.slice(1)] },
+      ],
+    };
     expect(decodeError(encoded(cyclic, images)).message).toContain('manifest.reflections[0].rounds[0].parentId');
   });
 
@@ -145,12 +185,22 @@ describe('damaged files are named precisely', () => {
     const lacking = new Map(images);
     const input = document.workspace.inputs[1]!.hash;
     lacking.delete(input);
-    expect(decodeError(encoded(document, lacking))).toMatchObject({ code: 'corrupt-file', reason: 'missing-image', detail: { image: input } });
+    expect(decodeError(encoded(document, lacking))).toMatchObject({
+      code: 'corrupt-file',
+      reason: 'missing-image',
+      detail: { image: input },
+    });
   });
 
   test('a recipe input that is not stored is fine (recipes from imported PNGs name images we never had)', () => {
     const foreign = 'f'.repeat(64);
-    const doc = { ...document, results: [{ ...document.results[0]!, recipe: { ...document.results[0]!.recipe, inputImages: [foreign] } }, document.results[1]!] };
+    const doc = {
+      ...document,
+      results: [
+        { ...document.results[0]!, recipe: { ...document.results[0]!.recipe, inputImages: [foreign] } },
+        document.results[1]!,
+      ],
+    };
     expect(decodeProject(encoded(doc, images), 'x').document.results[0]!.recipe.inputImages).toEqual([foreign]);
   });
 });

@@ -21,7 +21,13 @@ describe('autosave', () => {
     const { document, images } = sampleProject();
     const first = await value(api.autosave({ document, images, immediate: false }));
     expect(first).toEqual({ lastAutosavedAt: null, pending: true });
-    await value(api.autosave({ document: { ...document, workspace: { ...document.workspace, prompt: 'latest' } }, images: [], immediate: false }));
+    await value(
+      api.autosave({
+        document: { ...document, workspace: { ...document.workspace, prompt: 'latest' } },
+        images: [],
+        immediate: false,
+      }),
+    );
     expect(await recoveryFiles()).toEqual([]);
     const expected = [`${document.id}.atelier`, `${document.id}.json`];
     await until(async () => JSON.stringify(await recoveryFiles()) === JSON.stringify(expected));
@@ -29,7 +35,13 @@ describe('autosave', () => {
 
     const next = testApi(userData()).api; // the next start
     const [offer] = await value(next.recoverable());
-    expect(offer).toMatchObject({ id: document.id, projectPath: null, savedAt: null, prompt: 'latest', resultCount: 2 });
+    expect(offer).toMatchObject({
+      id: document.id,
+      projectPath: null,
+      savedAt: null,
+      prompt: 'latest',
+      resultCount: 2,
+    });
   });
 
   test('immediate (after a finished generation) writes before answering', async () => {
@@ -52,7 +64,9 @@ describe('autosave', () => {
   test('an autosave needs every image (missing-image) and writes nothing without it', async () => {
     const { api } = testApi(userData());
     const { document, images } = sampleProject();
-    await expect(api.autosave({ document, images: images.slice(2), immediate: true })).rejects.toMatchObject({ detail: { reason: 'missing-image' } });
+    await expect(api.autosave({ document, images: images.slice(2), immediate: true })).rejects.toMatchObject({
+      detail: { reason: 'missing-image' },
+    });
     expect(await recoveryFiles()).toEqual([]);
   });
 });
@@ -64,7 +78,14 @@ describe('crash recovery', () => {
     const session = testApi(userData()).api;
     const saved = await value(session.saveAs({ path: join(dir, 'work', 'fox.atelier'), document, images }));
     const extra = image();
-    const unsaved = { ...document, workspace: { ...document.workspace, prompt: 'unsaved change', inputs: [{ hash: extra.hash, label: 'added', crop: null }] } };
+    const unsaved = {
+      ...document,
+      workspace: {
+        ...document.workspace,
+        prompt: 'unsaved change',
+        inputs: [{ hash: extra.hash, label: 'added', crop: null }],
+      },
+    };
     await value(session.autosave({ document: unsaved, images: [extra], immediate: true }));
     // Filesystem times can be coarse: make the autosave clearly later than the save, as it is in real use.
     const later = new Date(Date.now() + 5_000);
@@ -77,7 +98,9 @@ describe('crash recovery', () => {
     const { saved, unsaved, extra } = await crashAfterAutosave();
     const { api } = testApi(userData());
     const offers = await value(api.recoverable());
-    expect(offers).toEqual([expect.objectContaining({ id: unsaved.id, projectPath: saved.path, prompt: 'unsaved change' })]);
+    expect(offers).toEqual([
+      expect.objectContaining({ id: unsaved.id, projectPath: saved.path, prompt: 'unsaved change' }),
+    ]);
     expect(offers[0]!.savedAt).not.toBeNull();
 
     const recovered = await value(api.recover(unsaved.id));
@@ -123,7 +146,10 @@ describe('crash recovery', () => {
 
   test('recover of an unknown id → not-found/no-recovery; a path-like id is refused', async () => {
     const { api } = testApi(userData());
-    await expect(api.recover('nothing-here')).rejects.toMatchObject({ code: 'not-found', detail: { reason: 'no-recovery' } });
+    await expect(api.recover('nothing-here')).rejects.toMatchObject({
+      code: 'not-found',
+      detail: { reason: 'no-recovery' },
+    });
     await expect(api.discardRecovery('../../etc')).rejects.toMatchObject({ code: 'invalid-request' });
   });
 });

@@ -26,8 +26,12 @@ const stallingFs: FileSystem = {
 };
 
 const api = createProjectsApi({
-  userDataDir, appVersion: 'crash', recent: { get: () => [], set: () => {} },
-  autosaveIntervalMs: () => 60_000, onBackgroundError: () => {}, fs: stallingFs,
+  userDataDir,
+  appVersion: 'crash',
+  recent: { get: () => [], set: () => {} },
+  autosaveIntervalMs: () => 60_000,
+  onBackgroundError: () => {},
+  fs: stallingFs,
 });
 const { document, images } = sampleProject();
 // 8 × 4 MiB of images: a save that takes a while, like a real project full of results.
@@ -35,5 +39,8 @@ const big = Array.from({ length: 8 }, (_, i) => new Uint8Array(4 * 1024 * 1024).
 const bigImages = big.map((bytes) => ({ hash: createHash('sha256').update(bytes).digest('hex'), bytes }));
 const inputs = bigImages.map((i, n) => ({ hash: i.hash, label: `big ${n}`, crop: null }));
 await api.open(path);
-await api.save({ document: { ...document, workspace: { ...document.workspace, inputs } }, images: [...images, ...bigImages] });
+await api.save({
+  document: { ...document, workspace: { ...document.workspace, inputs } },
+  images: [...images, ...bigImages],
+});
 process.stdout.write('save finished (the test expected to kill it first)\n');

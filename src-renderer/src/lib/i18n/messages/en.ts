@@ -70,7 +70,8 @@ export const en = {
   'pattern.keepAPersonConsistent': 'Keep a person consistent',
   'prompt.tip.text-to-image': 'Longer, specific descriptions work better than short ones. English prompts work best.',
   'prompt.tip.edit': 'Say what to change and what to keep. Input images of at least 512 × 512 give the best results.',
-  'prompt.tip.compose': 'Name each image ("the bird from image 1", "the desk in image 2") and describe the final picture in detail.',
+  'prompt.tip.compose':
+    'Name each image ("the bird from image 1", "the desk in image 2") and describe the final picture in detail.',
 
   // Why Generate cannot run (shell/studio.svelte.ts, workspace/workspace-state.svelte.ts)
   'blocker.checkingModels': 'Checking the installed models…',
@@ -99,7 +100,8 @@ export const en = {
   'inputs.add': 'Add images',
   'inputs.addMore': 'Add',
   'inputs.help.empty': 'Drop, paste (Ctrl+V) or add up to five images. The prompt calls them “image 1” to “image 5”.',
-  'inputs.help.order': 'Drag a card, or focus it and press Alt+Left or Alt+Right, to change the order. Delete removes it.',
+  'inputs.help.order':
+    'Drag a card, or focus it and press Alt+Left or Alt+Right, to change the order. Delete removes it.',
   'inputs.card': '{label}: {name}, {width} × {height}. Position {position} of {count}.',
   'inputs.card.cropped': '{label}: {name}, {width} × {height}, cropped. Position {position} of {count}.',
   'inputs.cropped': 'Cropped',
@@ -108,7 +110,10 @@ export const en = {
   'inputs.cropOne': 'Crop {label}',
   'inputs.removeOne': 'Remove {label}',
   'inputs.removeTitle': 'Remove (Delete)',
-  'inputs.didNotFit': { one: '{count} did not fit next to the images added meanwhile.', other: '{count} did not fit next to the images added meanwhile.' },
+  'inputs.didNotFit': {
+    one: '{count} did not fit next to the images added meanwhile.',
+    other: '{count} did not fit next to the images added meanwhile.',
+  },
   'inputs.notAdded.title': 'Some images were not added',
   'inputs.notAdded.next': 'Use PNG, JPEG or WebP files, at most five.',
   'inputs.full.title': 'Five images are already in use',
@@ -141,7 +146,8 @@ export const en = {
   'canvas.result': 'Result',
   'canvas.waiting': 'waiting',
   'canvas.empty.title': 'Start with words, or with images',
-  'canvas.empty.text': 'Describe a picture in the prompt below to create one. Drop, paste or add up to five images to edit one or combine several.',
+  'canvas.empty.text':
+    'Describe a picture in the prompt below to create one. Drop, paste or add up to five images to edit one or combine several.',
   'canvas.empty.add': 'Add images…',
   'canvas.outputSize': 'Output {width} × {height}.',
 
@@ -151,7 +157,8 @@ export const en = {
   'parameters.guidance': 'Guidance',
   'parameters.imageGuidance': 'Image guidance',
   'parameters.imageGuidanceHint': 'How closely to follow the input images. {low}–{high} works best here.',
-  'parameters.imageGuidanceHint.auto': 'How closely to follow the input images. {low}–{high} works best here (set for you).',
+  'parameters.imageGuidanceHint.auto':
+    'How closely to follow the input images. {low}–{high} works best here (set for you).',
   'parameters.useRecommended': 'Use the recommended value',
   'parameters.imageGuidanceUnused': 'Image guidance applies when input images are used.',
   'parameters.imagesPerRun': 'Images per run',
@@ -266,7 +273,8 @@ export const en = {
   // History (history/*.svelte)
   'history.count': { one: '{count} result', other: '{count} results' },
   'history.empty.title': 'Nothing here yet',
-  'history.empty.text': 'Every image you make appears here with its full recipe, so you can compare, repeat or continue from it.',
+  'history.empty.text':
+    'Every image you make appears here with its full recipe, so you can compare, repeat or continue from it.',
   'history.empty.go': 'Go to the workspace',
   'history.results': 'Results',
   'history.rerun': 'Re-run',
@@ -416,7 +424,8 @@ export const en = {
   'models.removeAsk': 'Remove…',
   'firstRun.title': 'Set up OmniGen2',
   'firstRun.titleCompact': 'One step before your first image',
-  'firstRun.intro': 'Atelier runs OmniGen2 entirely on this computer, so it needs the model files once: about {size} from Hugging Face. Nothing you make leaves this computer.',
+  'firstRun.intro':
+    'Atelier runs OmniGen2 entirely on this computer, so it needs the model files once: about {size} from Hugging Face. Nothing you make leaves this computer.',
   'firstRun.parts': 'What will be downloaded',
   'firstRun.part.transformer': 'Diffusion transformer',
   'firstRun.part.transformer.why': 'draws the picture (4 billion parameters)',
@@ -427,10 +436,12 @@ export const en = {
   'firstRun.download': 'Download OmniGen2 ({size})',
   'firstRun.haveFiles': 'I already have the files',
   'firstRun.space.before': 'Keep about ',
-  'firstRun.space.after': ' free: the download plus a copy converted once for your graphics card. Downloads resume after an interruption, and every file is verified before use.',
+  'firstRun.space.after':
+    ' free: the download plus a copy converted once for your graphics card. Downloads resume after an interruption, and every file is verified before use.',
   'firstRun.folder': 'Models folder:',
   'import.title': 'Import a model you already have',
-  'import.text': 'A folder with model_index.json, transformer/, vae/ and mllm/, or a Hugging Face cache folder such as models--OmniGen2--OmniGen2. Files are copied and verified.',
+  'import.text':
+    'A folder with model_index.json, transformer/, vae/ and mllm/, or a Hugging Face cache folder such as models--OmniGen2--OmniGen2. Files are copied and verified.',
   'import.folder': 'Folder',
   'import.browse': 'Browse…',
   'import.repo': 'Repository id',
@@ -446,7 +457,10 @@ export const en = {
   'engine.unavailable': 'not available',
   'engine.recheck': 'Check the providers again',
   'engine.findingProvider': 'Finding the execution provider',
-  'engine.ready': { one: 'Engine ready: {count} run on {provider} in {ms} ms.', other: 'Engine ready: {count} runs on {provider} in {ms} ms.' },
+  'engine.ready': {
+    one: 'Engine ready: {count} run on {provider} in {ms} ms.',
+    other: 'Engine ready: {count} runs on {provider} in {ms} ms.',
+  },
 
   // Projects (projects/*.svelte, projects/project-state.svelte.ts, shell/studio.svelte.ts)
   'project.menu': 'Project',
@@ -482,12 +496,18 @@ export const en = {
   'exported.detail': 'Saved in {folder}.',
   'exported.next': 'Each file carries its recipe; drop one on Atelier to restore its settings.',
   'chatExported.title': 'Conversation exported',
-  'chatExported.detail': { one: 'Saved as {file}, with {count} image file beside it.', other: 'Saved as {file}, with {count} image files beside it.' },
+  'chatExported.detail': {
+    one: 'Saved as {file}, with {count} image file beside it.',
+    other: 'Saved as {file}, with {count} image files beside it.',
+  },
   'chatExported.next': 'Open the .md file in any Markdown viewer.',
   'restored.title': 'Settings restored from {name}',
   'restored.detail': 'Its prompt, seed and parameters are in the workspace now.',
   'restored.next': 'To edit the picture itself, add it with Add image instead of dropping it.',
-  'inputs.leftOut': { one: 'Only {max} images can be used at once, so {count} was left out.', other: 'Only {max} images can be used at once, so {count} were left out.' },
+  'inputs.leftOut': {
+    one: 'Only {max} images can be used at once, so {count} was left out.',
+    other: 'Only {max} images can be used at once, so {count} were left out.',
+  },
   'import.folderPlaceholder': '/home/you/models/OmniGen2',
   'import.repoPlaceholder': 'OmniGen2/OmniGen2',
   'models.rate': '{rate}/s',
@@ -500,7 +520,8 @@ export const en = {
   'chat.tab': 'Chat',
   'chat.title': 'Chat about your images',
   'chat.empty.title': 'Ask about your images, or ask for a picture',
-  'chat.empty.text': 'The model sees the input images as image 1 to image 5, exactly as on the input cards. Ask what is in them, compare them, or press Draw this to get a picture from the conversation.',
+  'chat.empty.text':
+    'The model sees the input images as image 1 to image 5, exactly as on the input cards. Ask what is in them, compare them, or press Draw this to get a picture from the conversation.',
   'chat.noImages': 'No images: text only',
   'chat.images': { one: '{count} image in the conversation', other: '{count} images in the conversation' },
   'chat.message': 'Message',
@@ -537,6 +558,9 @@ export const en = {
 
   // Screen-reader announcements (jobs/announcements.ts, shell/LiveAnnouncer.svelte)
   'announce.progress': 'Generating: {stage}, {percent}%',
-  'announce.done': { one: 'Done: {label}. {count} result in History.', other: 'Done: {label}. {count} results in History.' },
+  'announce.done': {
+    one: 'Done: {label}. {count} result in History.',
+    other: 'Done: {label}. {count} results in History.',
+  },
   'announce.cancelled': 'Cancelled: {label}',
 } as const satisfies Record<string, Message>;

@@ -395,7 +395,8 @@ export const zhCN: Catalogue = {
   'models.removeAsk': '移除…',
   'firstRun.title': '设置 OmniGen2',
   'firstRun.titleCompact': '生成第一张图像前还差一步',
-  'firstRun.intro': 'Atelier 完全在这台电脑上运行 OmniGen2，因此需要下载一次模型文件：从 Hugging Face 下载约 {size}。你创作的任何内容都不会离开这台电脑。',
+  'firstRun.intro':
+    'Atelier 完全在这台电脑上运行 OmniGen2，因此需要下载一次模型文件：从 Hugging Face 下载约 {size}。你创作的任何内容都不会离开这台电脑。',
   'firstRun.parts': '将要下载的内容',
   'firstRun.part.transformer': '扩散 Transformer',
   'firstRun.part.transformer.why': '负责绘制画面（40 亿参数）',
@@ -406,10 +407,12 @@ export const zhCN: Catalogue = {
   'firstRun.download': '下载 OmniGen2（{size}）',
   'firstRun.haveFiles': '我已有这些文件',
   'firstRun.space.before': '请预留约 ',
-  'firstRun.space.after': ' 的空闲空间：下载内容加上一份为你的显卡转换过的副本。下载中断后可继续，每个文件在使用前都会校验。',
+  'firstRun.space.after':
+    ' 的空闲空间：下载内容加上一份为你的显卡转换过的副本。下载中断后可继续，每个文件在使用前都会校验。',
   'firstRun.folder': '模型文件夹：',
   'import.title': '导入已有的模型',
-  'import.text': '包含 model_index.json、transformer/、vae/ 和 mllm/ 的文件夹，或 Hugging Face 缓存文件夹（如 models--OmniGen2--OmniGen2）。文件会被复制并校验。',
+  'import.text':
+    '包含 model_index.json、transformer/、vae/ 和 mllm/ 的文件夹，或 Hugging Face 缓存文件夹（如 models--OmniGen2--OmniGen2）。文件会被复制并校验。',
   'import.folder': '文件夹',
   'import.browse': '浏览…',
   'import.repo': '仓库 ID',
@@ -478,7 +481,8 @@ export const zhCN: Catalogue = {
   'chat.tab': '对话',
   'chat.title': '围绕你的图像对话',
   'chat.empty.title': '询问关于图像的问题，或请求一张图片',
-  'chat.empty.text': '模型把输入图像称为 image 1 到 image 5，与输入卡片上的标注完全一致。可以问图中有什么、比较它们，或按“画出来”，根据对话得到一张图片。',
+  'chat.empty.text':
+    '模型把输入图像称为 image 1 到 image 5，与输入卡片上的标注完全一致。可以问图中有什么、比较它们，或按“画出来”，根据对话得到一张图片。',
   'chat.noImages': '没有图像：仅文字',
   'chat.images': { other: '对话中有 {count} 张图像' },
   'chat.message': '消息',

@@ -2,7 +2,10 @@ import type { CropRect } from '../../../../../src-main/ipc/contract.ts';
 
 /** What a pointer drags: the whole rectangle, or one of its corners or edges. */
 export type Handle = 'move' | 'n' | 's' | 'e' | 'w' | 'ne' | 'nw' | 'se' | 'sw';
-export interface Size { width: number; height: number }
+export interface Size {
+  width: number;
+  height: number;
+}
 
 /** The crop never gets smaller than one 16-pixel block (the engine works in multiples of 16). */
 export const MIN_SIDE = 16;
@@ -11,9 +14,20 @@ export const MIN_SIDE = 16;
  * The rectangle after dragging `handle` by (dx, dy) source pixels from `start`, kept inside the image. With an
  * aspect ratio (width / height), corners keep it and the side opposite the handle stays put.
  */
-export function dragRect(start: CropRect, handle: Handle, dx: number, dy: number, bounds: Size, aspect: number | null): CropRect {
+export function dragRect(
+  start: CropRect,
+  handle: Handle,
+  dx: number,
+  dy: number,
+  bounds: Size,
+  aspect: number | null,
+): CropRect {
   if (handle === 'move') {
-    return { ...start, x: clamp(start.x + dx, 0, bounds.width - start.width), y: clamp(start.y + dy, 0, bounds.height - start.height) };
+    return {
+      ...start,
+      x: clamp(start.x + dx, 0, bounds.width - start.width),
+      y: clamp(start.y + dy, 0, bounds.height - start.height),
+    };
   }
   let left = start.x;
   let top = start.y;
@@ -51,7 +65,12 @@ export function centredAspect(bounds: Size, aspect: number | null): CropRect {
 export function roundRect(r: CropRect, bounds: Size): CropRect {
   const width = clamp(Math.round(r.width), Math.min(MIN_SIDE, bounds.width), bounds.width);
   const height = clamp(Math.round(r.height), Math.min(MIN_SIDE, bounds.height), bounds.height);
-  return { x: clamp(Math.round(r.x), 0, bounds.width - width), y: clamp(Math.round(r.y), 0, bounds.height - height), width, height };
+  return {
+    x: clamp(Math.round(r.x), 0, bounds.width - width),
+    y: clamp(Math.round(r.y), 0, bounds.height - height),
+    width,
+    height,
+  };
 }
 
 function clamp(v: number, lo: number, hi: number): number {

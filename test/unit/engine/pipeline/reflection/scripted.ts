@@ -1,7 +1,13 @@
 import { CancelledError } from '../../../../../src-main/engine/cancellation.ts';
 import { rgbImage, type RgbImage } from '../../../../../src-main/engine/image/rgb-image.ts';
 import type { GenerationParams } from '../../../../../src-main/engine/pipeline/generate.ts';
-import type { Critic, CritiqueView, Inspection, RoundGenerator, RoundRequest } from '../../../../../src-main/engine/pipeline/reflection.ts';
+import type {
+  Critic,
+  CritiqueView,
+  Inspection,
+  RoundGenerator,
+  RoundRequest,
+} from '../../../../../src-main/engine/pipeline/reflection.ts';
 
 /**
  * A scripted critic: each generated image carries its number n (0, 1, …) in its first pixel, and `answers(n)`
@@ -47,7 +53,10 @@ export class ScriptedGenerator implements RoundGenerator {
   /** Called before image n is returned (e.g. to accept or cancel mid-round). */
   onGenerate: (n: number, signal: AbortSignal | undefined) => void = () => {};
 
-  async generate(request: RoundRequest, options: { signal?: AbortSignal; onStep?: (step: number, steps: number) => void } = {}) {
+  async generate(
+    request: RoundRequest,
+    options: { signal?: AbortSignal; onStep?: (step: number, steps: number) => void } = {},
+  ) {
     const n = this.requests.length;
     this.requests.push(request);
     this.onGenerate(n, options.signal);
@@ -58,6 +67,14 @@ export class ScriptedGenerator implements RoundGenerator {
 }
 
 export const PARAMS: GenerationParams = {
-  steps: 4, textGuidance: 5, imageGuidance: 2, cfgRange: [0, 1], scheduler: 'euler', width: 64, height: 64,
-  maxPixels: 64 * 64, maxSideLength: 64, seed: 100,
+  steps: 4,
+  textGuidance: 5,
+  imageGuidance: 2,
+  cfgRange: [0, 1],
+  scheduler: 'euler',
+  width: 64,
+  height: 64,
+  maxPixels: 64 * 64,
+  maxSideLength: 64,
+  seed: 100,
 };
