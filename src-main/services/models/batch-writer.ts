@@ -2,10 +2,13 @@
  * Collects received chunks into batches and writes one batch while the next one is being received, so the disk
  * and the network work at the same time. `onWritten` hears of a batch only once it is on disk: what it records
  * (the range journal, progress) always describes bytes in the file, which is what a resume after a failure relies on.
+ * A batch is written when it is full or, on a slow connection, once its first chunk has waited `maxDelayMs`, so
+ * progress and the journal keep moving however slowly the bytes arrive.
  */
 export class BatchWriter {
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
+  #pendingSince = 0;
   #inFlight: Promise<void> = Promise.resolve();
   #error: { error: unknown } | null = null;
   #nextWrite: number;
@@ -19,6 +22,7 @@ export class BatchWriter {
     offset: number,
     private readonly onWritten: (start: number, end: number) => void,
     private readonly batchBytes: number,
+    private readonly maxDelayMs = 250,
   ) {
     this.written = offset;
     this.queued = offset;
@@ -27,10 +31,13 @@ export class BatchWriter {
 
   /** Takes a chunk; waits only when a full batch has to queue behind the previous write (backpressure). */
   async push(chunk: Uint8Array): Promise<void> {
+    if (this.#pendingBytes === 0) this.#pendingSince = performance.now();
     this.#pending.push(chunk);
     this.#pendingBytes += chunk.byteLength;
     this.queued += chunk.byteLength;
-    if (this.#pendingBytes >= this.batchBytes) await this.#startWrite();
+    if (this.#pendingBytes >= this.batchBytes || performance.now() - this.#pendingSince >= this.maxDelayMs) {
+      await this.#startWrite();
+    }
   }
 
   /** Writes whatever is waiting and resolves when everything is on disk; rethrows a write failure. */
