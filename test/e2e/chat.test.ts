@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { AppUnderTest, headlessUnavailable } from './harness/app-under-test.ts';
 import { PieceGate, gatedChat } from './harness/paced-engine.ts';
 import { importTinyModel } from './helpers/tiny-model.ts';
-import { dropFiles, inputOrder, scenePng } from './helpers/workspace-fixtures.ts';
+import { dropFiles, inputOrder, smallScenes } from './helpers/workspace-fixtures.ts';
 
 const unavailable = headlessUnavailable();
 if (unavailable) console.warn(`[e2e] skipping the chat suite: ${unavailable}`);
@@ -65,32 +65,7 @@ describe.skipIf(unavailable !== null)('chat with the tiny model', () => {
     app = await AppUnderTest.launch({ userData, wrapEngine: (engine) => gatedChat(engine, gate) });
     const { page } = app;
     await importTinyModel(page);
-    await dropFiles(page, [
-      {
-        name: 'ball.png',
-        mimeType: 'image/png',
-        buffer: await scenePng({
-          width: 64,
-          height: 64,
-          sky: '#8ec5ff',
-          ground: '#6aa84f',
-          subject: '#d9342b',
-          shape: 'circle',
-        }),
-      },
-      {
-        name: 'box.png',
-        mimeType: 'image/png',
-        buffer: await scenePng({
-          width: 64,
-          height: 48,
-          sky: '#ffd59e',
-          ground: '#a67c52',
-          subject: '#2b5fd9',
-          shape: 'square',
-        }),
-      },
-    ]);
+    await dropFiles(page, await smallScenes());
     await expect.poll(() => inputOrder(page)).toEqual(['ball.png', 'box.png']);
     await setSmallRun(page);
 

@@ -3,40 +3,10 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AppUnderTest, headlessUnavailable } from './harness/app-under-test.ts';
 import { finishedRuns, importTinyModel } from './helpers/tiny-model.ts';
-import { dropFiles, inputOrder, scenePng } from './helpers/workspace-fixtures.ts';
+import { dropFiles, inputOrder, smallScenes } from './helpers/workspace-fixtures.ts';
 
 const unavailable = headlessUnavailable();
 if (unavailable) console.warn(`[e2e] skipping the generation suite: ${unavailable}`);
-
-/** Inputs small enough for the tiny model to encode quickly. */
-async function smallScenes() {
-  return [
-    {
-      name: 'ball.png',
-      mimeType: 'image/png',
-      buffer: await scenePng({
-        width: 96,
-        height: 64,
-        sky: '#8ec5ff',
-        ground: '#6aa84f',
-        subject: '#d9342b',
-        shape: 'circle',
-      }),
-    },
-    {
-      name: 'box.png',
-      mimeType: 'image/png',
-      buffer: await scenePng({
-        width: 64,
-        height: 64,
-        sky: '#ffd59e',
-        ground: '#a67c52',
-        subject: '#2b5fd9',
-        shape: 'square',
-      }),
-    },
-  ];
-}
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AppUnderTest, headlessUnavailable } from './harness/app-under-test.ts';
 import { invisibleFocus, tabTo, typeOver } from './helpers/keyboard.ts';
 import { finishedRuns, TINY_MODEL, TINY_REPO, until } from './helpers/tiny-model.ts';
-import { inputOrder, scenePng } from './helpers/workspace-fixtures.ts';
+import { inputOrder, smallScenes } from './helpers/workspace-fixtures.ts';
 
 const unavailable = headlessUnavailable();
 if (unavailable) console.warn(`[e2e] skipping the keyboard suite: ${unavailable}`);
@@ -123,34 +123,7 @@ describe.skipIf(unavailable !== null)('keyboard only', () => {
     const chooser = page.waitForEvent('filechooser');
     await tabTo(page, page.locator('.add-tile'), { back: true });
     await page.keyboard.press('Enter');
-    await (
-      await chooser
-    ).setFiles([
-      {
-        name: 'ball.png',
-        mimeType: 'image/png',
-        buffer: await scenePng({
-          width: 96,
-          height: 64,
-          sky: '#8ec5ff',
-          ground: '#6aa84f',
-          subject: '#d9342b',
-          shape: 'circle',
-        }),
-      },
-      {
-        name: 'box.png',
-        mimeType: 'image/png',
-        buffer: await scenePng({
-          width: 64,
-          height: 64,
-          sky: '#ffd59e',
-          ground: '#a67c52',
-          subject: '#2b5fd9',
-          shape: 'square',
-        }),
-      },
-    ]);
+    await (await chooser).setFiles(await smallScenes());
     await expect.poll(() => inputOrder(page)).toEqual(['ball.png', 'box.png']);
     const second = page.getByRole('button', { name: /^image 2: box\.png/ });
     await tabTo(page, second, { back: true });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AppUnderTest, headlessUnavailable } from './harness/app-under-test.ts';
 import { finishedRuns, importTinyModel, TINY_REPO } from './helpers/tiny-model.ts';
-import { dropFiles, inputOrder, scenePng } from './helpers/workspace-fixtures.ts';
+import { dropFiles, inputOrder, smallScenes } from './helpers/workspace-fixtures.ts';
 
 const unavailable = headlessUnavailable();
 if (unavailable) console.warn(`[e2e] skipping the languages suite: ${unavailable}`);
@@ -34,32 +34,7 @@ describe.skipIf(unavailable !== null)('the interface in Simplified Chinese', () 
 
   test('workspace: two images, an instruction, a run', async () => {
     const { page } = app;
-    await dropFiles(page, [
-      {
-        name: 'ball.png',
-        mimeType: 'image/png',
-        buffer: await scenePng({
-          width: 96,
-          height: 64,
-          sky: '#8ec5ff',
-          ground: '#6aa84f',
-          subject: '#d9342b',
-          shape: 'circle',
-        }),
-      },
-      {
-        name: 'box.png',
-        mimeType: 'image/png',
-        buffer: await scenePng({
-          width: 64,
-          height: 64,
-          sky: '#ffd59e',
-          ground: '#a67c52',
-          subject: '#2b5fd9',
-          shape: 'square',
-        }),
-      },
-    ]);
+    await dropFiles(page, await smallScenes());
     await expect.poll(() => inputOrder(page)).toEqual(['ball.png', 'box.png']);
     expect(await page.locator('.mode-auto').textContent()).toBe('根据 2 张图像自动选择');
     await page

@@ -50,6 +50,36 @@ export async function twoScenes(): Promise<{ name: string; mimeType: string; buf
   ];
 }
 
+/** Inputs small enough for the tiny model to encode quickly. */
+export async function smallScenes(): Promise<{ name: string; mimeType: string; buffer: Buffer }[]> {
+  return [
+    {
+      name: 'ball.png',
+      mimeType: 'image/png',
+      buffer: await scenePng({
+        width: 96,
+        height: 64,
+        sky: '#8ec5ff',
+        ground: '#6aa84f',
+        subject: '#d9342b',
+        shape: 'circle',
+      }),
+    },
+    {
+      name: 'box.png',
+      mimeType: 'image/png',
+      buffer: await scenePng({
+        width: 64,
+        height: 64,
+        sky: '#ffd59e',
+        ground: '#a67c52',
+        subject: '#2b5fd9',
+        shape: 'square',
+      }),
+    },
+  ];
+}
+
 /** Drops files on the workspace the way a file manager does: dragenter, dragover, drop with a DataTransfer. */
 export async function dropFiles(
   page: Page,

@@ -10,21 +10,11 @@ import {
 } from '../../../src-main/ipc/contract.ts';
 import { PARSERS } from '../../../src-main/ipc/parsers/index.ts';
 import { registerHandlers } from '../../../src-main/ipc/register-handlers.ts';
+import { SETTINGS_DEFAULTS } from '../../../src-main/services/settings/settings-schema.ts';
 
 type Handler = (event: unknown, ...args: unknown[]) => unknown;
 const ok = <T>(value: T) => ({ ok: true as const, value });
-const settings: Settings = {
-  theme: 'system',
-  language: 'system',
-  modelsDir: '/m',
-  cacheDir: '/c',
-  hubEndpoint: 'https://huggingface.co',
-  provider: 'auto',
-  memoryMode: 'one-at-a-time',
-  autosaveSeconds: 30,
-  recentProjects: [],
-  downloadConnections: 8,
-};
+const settings: Settings = SETTINGS_DEFAULTS('/m', '/c');
 
 /** Every method records its call, except a few that fail in the ways the tests need. */
 function fakeServices(calls: string[]): Contract {

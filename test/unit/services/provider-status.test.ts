@@ -4,19 +4,9 @@ import type { EngineTask } from '../../../src-main/engine/host/protocol.ts';
 import { ProviderError, type ProviderSelection } from '../../../src-main/engine/onnx/providers.ts';
 import type { Settings } from '../../../src-main/ipc/contract.ts';
 import { ProviderStatusService } from '../../../src-main/services/runtime/provider-status.ts';
+import { SETTINGS_DEFAULTS } from '../../../src-main/services/settings/settings-schema.ts';
 
-const settings: Settings = {
-  theme: 'system',
-  language: 'system',
-  modelsDir: '/m',
-  cacheDir: '/c',
-  hubEndpoint: 'https://huggingface.co',
-  provider: 'auto',
-  memoryMode: 'one-at-a-time',
-  autosaveSeconds: 30,
-  recentProjects: [],
-  downloadConnections: 8,
-};
+const settings: Settings = SETTINGS_DEFAULTS('/m', '/c');
 
 function fakeEngine(answer: (task: EngineTask) => unknown) {
   const tasks: EngineTask[] = [];
