@@ -1,7 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Engine } from '../engine/host/engine-client.ts';
 import { CancelledError } from '../engine/cancellation.ts';
 import { startWorkerEngine } from '../engine/host/worker-engine.ts';
@@ -11,13 +10,12 @@ import type { ChatJob, ChatOutcome } from '../engine/pipeline/chat-job.ts';
 import type { GenerateJob, GeneratedPng } from '../engine/pipeline/generate-job.ts';
 import type { ChatTurn } from '../engine/text/prompts.ts';
 import { completeRecipe, generationParams, modelIdOf } from '../services/generation/recipe.ts';
-import { writeFileAtomic } from '../services/projects/atomic-write.ts';
-import { nodeFileSystem } from '../services/projects/file-system.ts';
 import { embedRecipe } from '../services/projects/png-recipe.ts';
 import { intOption, numberOption, parseCommandArgs } from './args.ts';
 import { CliError, UsageError, type CliCommand, type CliContext } from './command.ts';
 import { GENERATION_OPTIONS, chosenModel, inputImages, memoryModeOption, recipeOptions } from './generation-options.ts';
-import { ProgressBar } from './progress-bar.ts';
+import { writeOutputFile } from './output-file.ts';
+import { ProgressBar, stepProgress } from './progress-bar.ts';
 import { cliVersion } from './run-cli.ts';
 
 const IMG_TOKEN = '<|img|>';
@@ -255,14 +253,7 @@ class ChatSession {
         { kind: 'generate', job },
         {
           signal: this.signal,
-          onProgress: (p) =>
-            bar.update({
-              label: p.stage === 'denoising' ? 'Drawing' : 'Loading',
-              done: p.step,
-              total: p.total,
-              unit: 'steps',
-              etaMs: p.etaMs,
-            }),
+          onProgress: (p) => bar.update(stepProgress(p, 'Drawing')),
         },
       )) as GeneratedPng[];
     } finally {
@@ -277,12 +268,7 @@ class ChatSession {
       appVersion: cliVersion(),
     });
     const path = ++this.pictures === 1 ? this.o.out : this.o.out.replace(/(\.png)?$/i, `-${this.pictures}.png`);
-    try {
-      await mkdir(dirname(path), { recursive: true });
-      await writeFileAtomic(nodeFileSystem, path, [embedRecipe(png.png, full)]);
-    } catch (e) {
-      throw new CliError(`cannot write ${path}: ${(e as Error).message}`);
-    }
+    await writeOutputFile(path, embedRecipe(png.png, full));
     this.ctx.stdout(`${IMG_TOKEN} ${path}\n`);
     this.turns.push({ role: 'assistant', text: IMG_TOKEN });
   }

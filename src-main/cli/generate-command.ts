@@ -1,5 +1,4 @@
-import { mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { startWorkerEngine } from '../engine/host/worker-engine.ts';
 import type { ProviderRequest } from '../engine/onnx/providers.ts';
 import type { GenerateJob, GeneratedPng } from '../engine/pipeline/generate-job.ts';
@@ -13,8 +12,6 @@ import {
   modelIdOf,
   type RecipeParams,
 } from '../services/generation/recipe.ts';
-import { writeFileAtomic } from '../services/projects/atomic-write.ts';
-import { nodeFileSystem } from '../services/projects/file-system.ts';
 import { embedRecipe } from '../services/projects/png-recipe.ts';
 import { choiceOption as oneOf, intOption, parseCommandArgs } from './args.ts';
 import { CliError, UsageError, type CliCommand, type CliContext } from './command.ts';
@@ -27,7 +24,8 @@ import {
   providerRequest,
   recipeOptions,
 } from './generation-options.ts';
-import { ProgressBar } from './progress-bar.ts';
+import { writeOutputFile } from './output-file.ts';
+import { ProgressBar, stepProgress } from './progress-bar.ts';
 import { cliVersion } from './run-cli.ts';
 
 const USAGE = `Usage: atelier generate [--model REPO|DIR] --prompt TEXT [options]
@@ -119,7 +117,7 @@ export const generateCommand: CliCommand = {
         appVersion: cliVersion(),
       });
       const path = results.length === 1 ? out : out.replace(/(\.png)?$/i, `-${i + 1}.png`);
-      await writeAtomic(path, embedRecipe(r.png, recipe));
+      await writeOutputFile(path, embedRecipe(r.png, recipe));
       written.push(path);
     }
     for (const p of written) ctx.stdout(`${p}\n`);
@@ -139,14 +137,7 @@ async function runJob(job: GenerateJob & { provider: ProviderRequest }, ctx: Cli
       { kind: 'generate', job },
       {
         signal: controller.signal,
-        onProgress: (p) =>
-          bar.update({
-            label: p.stage === 'denoising' ? 'Generating' : 'Loading',
-            done: p.step,
-            total: p.total,
-            unit: 'steps',
-            etaMs: p.etaMs,
-          }),
+        onProgress: (p) => bar.update(stepProgress(p, 'Generating')),
       },
     );
     return result as GeneratedPng[];
@@ -203,13 +194,4 @@ function readLatents(path: string): Float32Array {
   const file = SafetensorsFile.open(path);
   if (!file.has('initial_latents')) throw new CliError(`${path} has no initial_latents tensor`);
   return file.readFloat32('initial_latents');
-}
-
-async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  try {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFileAtomic(nodeFileSystem, path, [bytes]);
-  } catch (e) {
-    throw new CliError(`cannot write ${path}: ${(e as Error).message}`);
-  }
 }

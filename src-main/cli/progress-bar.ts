@@ -1,3 +1,4 @@
+import type { EngineProgress } from '../engine/host/protocol.ts';
 import type { CliContext } from './command.ts';
 
 export interface ProgressState {
@@ -8,6 +9,17 @@ export interface ProgressState {
   unit?: 'bytes' | 'steps';
   ratePerSec?: number;
   etaMs?: number | null;
+}
+
+/** A sampling job's engine progress as a bar: `working` while denoising, "Loading" before. */
+export function stepProgress(p: EngineProgress, working: string): ProgressState {
+  return {
+    label: p.stage === 'denoising' ? working : 'Loading',
+    done: p.step,
+    total: p.total,
+    unit: 'steps',
+    etaMs: p.etaMs,
+  };
 }
 
 const BAR = 24;

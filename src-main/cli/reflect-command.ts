@@ -19,8 +19,6 @@ import {
 import { generationParams, modelIdOf } from '../services/generation/recipe.ts';
 import { withTaskReports } from '../services/generation/reflection-jobs.ts';
 import { ReflectionRecorder } from '../services/generation/reflection-records.ts';
-import { writeFileAtomic } from '../services/projects/atomic-write.ts';
-import { nodeFileSystem } from '../services/projects/file-system.ts';
 import { intOption, numberOption, parseCommandArgs } from './args.ts';
 import { CliError, UsageError, type CliCommand, type CliContext } from './command.ts';
 import {
@@ -32,7 +30,8 @@ import {
   providerRequest,
   recipeOptions,
 } from './generation-options.ts';
-import { ProgressBar } from './progress-bar.ts';
+import { writeOutputFile } from './output-file.ts';
+import { ProgressBar, stepProgress } from './progress-bar.ts';
 import { cliVersion } from './run-cli.ts';
 
 const USAGE = `Usage: atelier reflect [--model REPO|DIR] --prompt TEXT --out-dir DIR [options]
@@ -149,14 +148,7 @@ class RoundWriter {
         { kind: 'reflect', job },
         {
           signal: controller.signal,
-          onProgress: (p) =>
-            bar.update({
-              label: p.stage === 'denoising' ? `Round ${this.files.size}` : 'Loading',
-              done: p.step,
-              total: p.total,
-              unit: 'steps',
-              etaMs: p.etaMs,
-            }),
+          onProgress: (p) => bar.update(stepProgress(p, `Round ${this.files.size}`)),
         },
       )) as ReflectionOutcome;
     } finally {
@@ -186,7 +178,7 @@ class RoundWriter {
     if (image) {
       const name = `round-${this.files.size}.png`;
       this.files.set(round.id, name);
-      this.queue(() => writeAtomic(join(this.outDir, name), image.bytes));
+      this.queue(() => writeOutputFile(join(this.outDir, name), image.bytes));
     }
     if (round.score && !this.printed.has(round.id)) {
       this.printed.add(round.id);
@@ -202,7 +194,7 @@ class RoundWriter {
   ): Promise<void> {
     const session = this.recorder.session(stopReason, bestRoundId);
     const record = { version: 1, session, checklist: this.checklist, files: Object.fromEntries(this.files) };
-    await writeAtomic(
+    await writeOutputFile(
       join(this.outDir, 'rounds.json'),
       new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`),
     );
@@ -234,12 +226,4 @@ function readCheck(raw: string): CheckSpec {
     throw new UsageError(`--check must read "TAG | question?" with TAG one of ${CHECK_TAGS.join(', ')}, got "${raw}"`);
   }
   return { tag: m[1]!.toLowerCase() as CheckTag, question: m[2]!.trim() };
-}
-
-async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  try {
-    await writeFileAtomic(nodeFileSystem, path, [bytes]);
-  } catch (e) {
-    throw new CliError(`cannot write ${path}: ${(e as Error).message}`);
-  }
 }
