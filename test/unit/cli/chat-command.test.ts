@@ -110,44 +110,23 @@ describe('atelier chat', () => {
     );
     expect(fromStdin.stdout.join('')).toBe(out);
     // The second answer depends on the first turn: alone, the same question is answered from a shorter prompt.
-    const alone = await atelier(
-      [
-        'chat',
-        '--model',
-        modelDir,
-        '--image',
-        'turns.png',
-        '--max-tokens',
-        '3',
-        '--temperature',
-        '1',
-        '--seed',
-        '1',
-        '--input',
-        '-',
-      ],
-      undefined,
-      'And its colour?\n',
-    );
-    const inContext = await atelier(
-      [
-        'chat',
-        '--model',
-        modelDir,
-        '--image',
-        'turns.png',
-        '--max-tokens',
-        '3',
-        '--temperature',
-        '1',
-        '--seed',
-        '1',
-        '--input',
-        '-',
-      ],
-      undefined,
-      'What is in image 1?\nAnd its colour?\n',
-    );
+    const sampled = [
+      'chat',
+      '--model',
+      modelDir,
+      '--image',
+      'turns.png',
+      '--max-tokens',
+      '3',
+      '--temperature',
+      '1',
+      '--seed',
+      '1',
+      '--input',
+      '-',
+    ];
+    const alone = await atelier(sampled, undefined, 'And its colour?\n');
+    const inContext = await atelier(sampled, undefined, 'What is in image 1?\nAnd its colour?\n');
     expect(inContext.stdout.join('').split('> And its colour?\n')[1]).not.toBe(
       alone.stdout.join('').split('> And its colour?\n')[1] ?? alone.stdout.join(''),
     );
