@@ -1,32 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, test } from 'vitest';
 import { encodePng } from '../../src-main/engine/image/encode-png.ts';
-import { rgbImage } from '../../src-main/engine/image/rgb-image.ts';
 import { generateImage } from '../../src-main/engine/pipeline/generate.ts';
 import { ModelSet } from '../../src-main/engine/pipeline/model-set.ts';
-import { SafetensorsFile } from '../../src-main/engine/weights/safetensors.ts';
 import { goldenCases, goldenDir, repoRoot } from '../helpers/golden.ts';
+import { goldenE2eRun } from '../helpers/golden-pipeline.ts';
 import { expectClose } from '../helpers/tensors.ts';
 
-interface E2eRun {
-  prompt: string;
-  negative: string | null;
-  images: [number, number, number][];
-  w: number | null;
-  h: number | null;
-  steps: number;
-  tg: number;
-  ig: number;
-  cfg: [number, number];
-  output_hw: [number, number];
-}
-
 const files = goldenCases('e2e', /^e2e_.*\.safetensors$/);
-const runs = JSON.parse(readFileSync(join(goldenDir(), 'e2e/runs.json'), 'utf8')) as Record<string, E2eRun>;
 const modelDir = join(goldenDir(), 'e2e/model');
 const models = new ModelSet();
 const work = mkdtempSync(join(tmpdir(), 'atelier-e2e-prompt-'));
@@ -35,53 +20,27 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function load(file: string) {
-  const name = basename(file, '.safetensors');
-  const run = runs[name];
-  if (!run) throw new Error(`${file} has no entry in e2e/runs.json`);
-  const f = SafetensorsFile.open(file);
-  const images = [...f.tensors.keys()]
-    .filter((k) => /^input_image_\d+$/.test(k))
-    .sort()
-    .map((k) => {
-      const [h, w] = f.get(k).shape as [number, number, number];
-      return rgbImage(w, h, new Uint8Array(f.readBytes(k)));
-    });
-  return { name, run, f, images };
-}
-
 // The MLLM, DiT and VAE in fp32 against the official fp32 run: 1e-4 absolute on the [0, 1] image.
 describe('text prompt → image, end to end through the MLLM (golden e2e runs)', () => {
   test('the golden directory has e2e runs', () => expect(files.length).toBeGreaterThan(0));
 
   test.each(files.map((f) => [basename(f), f]))('%s through the pipeline', async (_n, file) => {
-    const { run, f, images } = load(file);
+    const { run, f, images, params, initialLatents } = goldenE2eRun(file);
     const set = models.open(modelDir);
     const [dit, vae] = [await set.dit(), await set.vae()];
     const result = await generateImage(dit, vae, {
       prompt: await set.encodePrompt(run.prompt),
       negative: await set.encodePrompt(run.negative ?? ''),
       images,
-      params: {
-        steps: run.steps,
-        textGuidance: run.tg,
-        imageGuidance: run.ig,
-        cfgRange: run.cfg,
-        scheduler: 'euler',
-        width: run.w ?? 1024,
-        height: run.h ?? 1024,
-        maxPixels: 1024 * 1024,
-        maxSideLength: 1024,
-        seed: 0,
-      },
-      initialLatents: f.readFloat32('initial_latents'),
+      params,
+      initialLatents,
     });
     expect([result.image.height, result.image.width]).toEqual(run.output_hw);
     expectClose(result.image.data, f.readFloat32('image'), { atol: 1e-4 }, 'image');
   });
 
   test.each(files.map((f) => [basename(f), f]))('%s through atelier generate --prompt', async (name, file) => {
-    const { run, f, images } = load(file);
+    const { run, f, images } = goldenE2eRun(file);
     const out = join(work, `${name}.png`);
     // The golden images are fp32: pin the CPU so a machine with a WebGPU adapter does not switch to fp16-mixed.
     const args = [
