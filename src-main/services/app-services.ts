@@ -65,6 +65,17 @@ export function createAppServices(deps: AppDeps): AppServices {
     appVersion: deps.version,
   });
   deps.settings.onChange((settings) => deps.emit('settings.changed', { settings }));
+  /** How a job on `model` runs (the model checked usable first): provider, memory mode, converted-weight folder. */
+  const runtimeFor = async (model: string) => {
+    const { modelsDir, cacheDir, memoryMode } = deps.settings.get();
+    const modelDir = modelFolder(model, modelsDir);
+    await assertModelUsable(modelDir);
+    return {
+      provider: providers.request(),
+      memoryMode,
+      weightCacheDir: await weightCacheDirFor(modelDir, { modelsDir, cacheDir }),
+    };
+  };
   const contract: Contract = {
     app: {
       info: async () =>
@@ -114,36 +125,25 @@ export function createAppServices(deps: AppDeps): AppServices {
           ),
         ),
       generate: async (req) => {
-        const { modelsDir, cacheDir, memoryMode } = deps.settings.get();
-        const modelDir = modelFolder(req.model, modelsDir);
-        await assertModelUsable(modelDir);
-        const weightCacheDir = await weightCacheDirFor(modelDir, { modelsDir, cacheDir });
+        const runtime = await runtimeFor(req.model);
         return ok(
           queue.submit(
             'generate',
             req.recipe.prompt.slice(0, 80) || 'Untitled',
             {
               kind: 'generate',
-              job: toGenerateJob(req, modelsDir, { provider: providers.request(), memoryMode, weightCacheDir }),
+              job: toGenerateJob(req, deps.settings.get().modelsDir, runtime),
             },
             (result) => ({ images: toGeneratedImages(req, result as GeneratedPng[], deps.version) }),
           ),
         );
       },
       reflect: async (req) => {
-        const { modelsDir, cacheDir, memoryMode } = deps.settings.get();
-        const modelDir = modelFolder(req.model, modelsDir);
-        await assertModelUsable(modelDir);
-        const weightCacheDir = await weightCacheDirFor(modelDir, { modelsDir, cacheDir });
-        return ok(reflections.submit(queue, req, { provider: providers.request(), memoryMode, weightCacheDir }));
+        return ok(reflections.submit(queue, req, await runtimeFor(req.model)));
       },
       acceptReflection: async (id) => ok(reflections.accept(queue, id)),
       chat: async (req) => {
-        const { modelsDir, cacheDir, memoryMode } = deps.settings.get();
-        const modelDir = modelFolder(req.model, modelsDir);
-        await assertModelUsable(modelDir);
-        const weightCacheDir = await weightCacheDirFor(modelDir, { modelsDir, cacheDir });
-        return ok(chats.submit(queue, req, { provider: providers.request(), memoryMode, weightCacheDir }));
+        return ok(chats.submit(queue, req, await runtimeFor(req.model)));
       },
       cancel: async (id) => {
         if (!queue.cancel(id)) throw Object.assign(new Error(`no running or queued job ${id}`), { code: 'not-found' });
