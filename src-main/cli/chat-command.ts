@@ -17,8 +17,9 @@ import { GENERATION_OPTIONS, chosenModel, inputImages, memoryModeOption, recipeO
 import { writeOutputFile } from './output-file.ts';
 import { ProgressBar, stepProgress } from './progress-bar.ts';
 import { cliVersion } from './run-cli.ts';
+import { SPECIAL_TOKENS } from '../engine/text/special-tokens.ts';
 
-const IMG_TOKEN = '<|img|>';
+const IMG_TOKEN = SPECIAL_TOKENS.img;
 
 const USAGE = `Usage: atelier chat [--model REPO|DIR] [options] ["message"]
 

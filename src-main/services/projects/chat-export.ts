@@ -6,8 +6,9 @@ import type { ImagePool } from './image-pool.ts';
 import { BAD_NAME } from './png-export.ts';
 import { embedRecipe } from './png-recipe.ts';
 import { ProjectError } from './project-errors.ts';
+import { SPECIAL_TOKENS } from '../../engine/text/special-tokens.ts';
 
-const IMG_TOKEN = '<|img|>';
+const IMG_TOKEN = SPECIAL_TOKENS.img;
 
 /** File names of the images beside the Markdown, by hash (inputs) and by result id (pictures). */
 export interface ChatFiles {
