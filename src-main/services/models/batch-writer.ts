@@ -1,16 +1,23 @@
+import type { BodySink } from './http-connection.ts';
+
 /**
- * Collects received chunks into batches and writes one batch while the next one is being received, so the disk
- * and the network work at the same time. `onWritten` hears of a batch only once it is on disk: what it records
- * (the range journal, progress) always describes bytes in the file, which is what a resume after a failure relies on.
- * A batch is written when it is full or, on a slow connection, once its first chunk has waited `maxDelayMs`, so
- * progress and the journal keep moving however slowly the bytes arrive.
+ * Receives one region of a file into two buffers of its own and writes one while the socket fills the other, so the
+ * disk and the network work at the same time and no byte is copied on the way. `onWritten` hears of a batch only
+ * once it is on disk: what it records (the range journal, progress) always describes bytes in the file, which is
+ * what a resume after a failure relies on. A batch is written when it is full or, on a slow connection, once its
+ * first bytes have waited `maxDelayMs`, so progress and the journal keep moving however slowly the bytes arrive.
+ * Memory: two batches, whatever the region's size.
  */
-export class BatchWriter {
-  #pending: Uint8Array[] = [];
-  #pendingBytes = 0;
-  #pendingSince = 0;
-  #inFlight: Promise<void> = Promise.resolve();
+export class BatchWriter implements BodySink {
+  readonly #free: Buffer[] = [];
+  #allocated = 0;
+  #current: Buffer | null = null;
+  #fill = 0;
+  #since = 0;
+  /** Full batches in the order they are written, one at a time. */
+  #writing: Promise<void> = Promise.resolve();
   #error: { error: unknown } | null = null;
+  #roomWaiters: { resolve(): void; reject(e: unknown): void }[] = [];
   #nextWrite: number;
   /** End of the bytes on disk (the writer starts at `offset`). */
   written: number;
@@ -20,6 +27,8 @@ export class BatchWriter {
   constructor(
     private readonly write: (chunks: Uint8Array[], position: number) => Promise<void>,
     offset: number,
+    /** The region ends here: bytes beyond it are not wanted. */
+    private readonly end: number,
     private readonly onWritten: (start: number, end: number) => void,
     private readonly batchBytes: number,
     private readonly maxDelayMs = 250,
@@ -29,52 +38,82 @@ export class BatchWriter {
     this.#nextWrite = offset;
   }
 
-  /** Takes a chunk; waits only when a full batch has to queue behind the previous write (backpressure). */
-  async push(chunk: Uint8Array): Promise<void> {
-    if (this.#pendingBytes === 0) this.#pendingSince = performance.now();
-    this.#pending.push(chunk);
-    this.#pendingBytes += chunk.byteLength;
-    this.queued += chunk.byteLength;
-    if (this.#pendingBytes >= this.batchBytes || performance.now() - this.#pendingSince >= this.maxDelayMs) {
-      await this.#startWrite();
+  get wanted(): number {
+    return this.end - this.queued;
+  }
+
+  space(): Uint8Array | null {
+    if (this.#error) return null;
+    if (!this.#current) {
+      this.#current = this.#free.pop() ?? (this.#allocated < 2 ? this.#allocate() : null);
+      this.#fill = 0;
     }
+    return this.#current?.subarray(this.#fill) ?? null;
+  }
+
+  commit(n: number): void {
+    if (n <= 0) return;
+    if (this.#fill === 0) this.#since = performance.now();
+    this.#fill += n;
+    this.queued += n;
+    if (this.#fill >= this.batchBytes || this.wanted <= 0 || performance.now() - this.#since >= this.maxDelayMs)
+      this.#startWrite();
+  }
+
+  room(): Promise<void> {
+    if (this.#error) return Promise.reject(this.#error.error);
+    if (this.space()) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#roomWaiters.push({ resolve, reject }));
   }
 
   /** Writes whatever is waiting and resolves when everything is on disk; rethrows a write failure. */
   async finish(): Promise<void> {
-    await this.#startWrite();
-    await this.#inFlight;
-    this.#rethrow();
+    this.#startWrite();
+    await this.#writing;
+    if (this.#error) throw this.#error.error;
   }
 
-  /** Waits for the write in progress without writing more (before giving up on a connection). */
+  /** Waits for the writes in progress without writing more (before giving up on a connection). */
   async settle(): Promise<void> {
-    await this.#inFlight;
+    await this.#writing;
   }
 
-  async #startWrite(): Promise<void> {
-    await this.#inFlight;
-    this.#rethrow();
-    if (this.#pendingBytes === 0) return;
-    const batch = this.#pending;
+  #allocate(): Buffer {
+    this.#allocated++;
+    return Buffer.allocUnsafe(this.batchBytes);
+  }
+
+  #startWrite(): void {
+    const batch = this.#current;
+    if (!batch || this.#fill === 0 || this.#error) return;
+    const bytes = batch.subarray(0, this.#fill);
     const start = this.#nextWrite;
-    const end = start + this.#pendingBytes;
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    const end = start + this.#fill;
+    this.#current = null;
+    this.#fill = 0;
     this.#nextWrite = end;
-    // The failure is kept and rethrown by the next call, so it is never an unhandled rejection meanwhile.
-    this.#inFlight = this.write(batch, start).then(
-      () => {
+    // Chained, so batches reach the disk (and onWritten) in order; a failure is kept and reported by room()/finish(),
+    // so it is never an unhandled rejection meanwhile.
+    this.#writing = this.#writing.then(async () => {
+      if (this.#error) return;
+      try {
+        await this.write([bytes], start);
         this.written = end;
         this.onWritten(start, end);
-      },
-      (error: unknown) => {
+      } catch (error) {
         this.#error = { error };
-      },
-    );
+      } finally {
+        this.#free.push(batch);
+        this.#wakeWaiters();
+      }
+    });
   }
 
-  #rethrow(): void {
-    if (this.#error) throw this.#error.error;
+  #wakeWaiters(): void {
+    const waiters = this.#roomWaiters.splice(0);
+    for (const w of waiters) {
+      if (this.#error) w.reject(this.#error.error);
+      else w.resolve();
+    }
   }
 }

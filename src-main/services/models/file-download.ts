@@ -1,7 +1,7 @@
 import { rename, rm } from 'node:fs/promises';
 import { BatchWriter } from './batch-writer.ts';
 import { fsSink, type FileSink, type SinkHandle } from './file-sink.ts';
-import { httpGet, type HttpResponse } from './http-get.ts';
+import { ConnectionPool, httpGet, type HttpResponse } from './http-get.ts';
 import { httpError, networkError } from './hub-client.ts';
 import { ModelError, cancelled, fromFsError } from './model-error.ts';
 import { PrefixHasher } from './prefix-hasher.ts';
@@ -138,6 +138,8 @@ class ParallelTransfer {
   readonly #connections: number;
   readonly #inner = new AbortController();
   readonly #workers: Promise<void>[] = [];
+  /** Each connection, between pieces, waits here for the next: the pieces reuse their TCP and TLS sessions. */
+  readonly #pool = new ConnectionPool();
   #live = 0;
   #rangesConfirmed = false;
   #error: { error: unknown } | null = null;
@@ -169,6 +171,7 @@ class ParallelTransfer {
       for (let i = 0; i < this.#workers.length; i++) await this.#workers[i];
     } finally {
       this.o.signal.removeEventListener('abort', onAbort);
+      this.#pool.close();
     }
     if (this.o.signal.aborted) throw cancelled(`download of ${this.o.expected.path}`);
     if (this.#error) throw this.#error.error;
@@ -224,7 +227,11 @@ class ParallelTransfer {
     const watchdog = new StallWatchdog(o.stallMs ?? DEFAULT_STALL_MS, () => connection.abort());
     try {
       const get = (url: string) =>
-        httpGet(url, { headers: { ...headersFor(url, o), ...(whole ? {} : { range }) }, signal: connection.signal });
+        httpGet(url, {
+          headers: { ...headersFor(url, o), ...(whole ? {} : { range }) },
+          signal: connection.signal,
+          pool: this.#pool,
+        });
       let res = await get(this.#direct ?? o.url);
       if (this.#direct && LINK_EXPIRED.has(res.status)) {
         // Pre-signed links expire: ask the hub for a fresh one.
@@ -234,7 +241,7 @@ class ParallelTransfer {
       }
       watchdog.touch();
       if ((await this.#accept(res, piece, whole)) === 'refused') return 'refused';
-      await this.#writeBody(res.body, piece, watchdog);
+      await this.#writeBody(res, piece, watchdog);
       return 'done';
     } catch (e) {
       if (o.signal.aborted) throw cancelled(`download of ${path}`);
@@ -300,28 +307,23 @@ class ParallelTransfer {
     throw httpError(res.status, this.o.url, path);
   }
 
-  async #writeBody(body: AsyncIterable<Uint8Array>, piece: Piece, watchdog: StallWatchdog): Promise<void> {
+  async #writeBody(res: HttpResponse, piece: Piece, watchdog: StallWatchdog): Promise<void> {
     const { path } = this.o.expected;
+    // Ends at the piece: of a longer body (a full body for the first piece, a file longer than listed) only what
+    // fits is kept.
     const writer = new BatchWriter(
       (chunks, position) =>
         this.file.write(chunks, position).catch((e: unknown) => {
           throw fromFsError(e, this.part, 'writing');
         }),
       piece.start,
+      piece.end,
       (start, end) => this.#written(piece, start, end),
       BATCH_BYTES,
     );
     let streamError: unknown = null;
     try {
-      for await (const chunk of body) {
-        watchdog.touch();
-        const room = piece.end - writer.queued;
-        // More bytes than asked for (a full body for the first piece, or a file longer than listed): keep what fits.
-        if (chunk.byteLength >= room) {
-          await writer.push(chunk.subarray(0, room));
-          if (chunk.byteLength > room) break;
-        } else await writer.push(chunk);
-      }
+      await res.readBody(writer, () => watchdog.touch());
     } catch (e) {
       streamError = e;
     }

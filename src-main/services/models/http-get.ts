@@ -1,42 +1,91 @@
-import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { HttpConnection, type BodySink, type ConnectOptions } from './http-connection.ts';
 
 export interface HttpResponse {
   status: number;
   /** Where the answer came from, after redirects. */
   url: string;
   header(name: string): string | null;
-  /** Read it once, or call discard(). */
-  body: AsyncIterable<Uint8Array>;
+  /** Reads the body into `sink` (once), or call discard(); `onRead` hears of every socket read. */
+  readBody(sink: BodySink, onRead?: () => void): Promise<void>;
   discard(): void;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /**
- * GET that follows redirects like fetch does, for file bodies. node:http hands over socket buffers directly; fetch's
- * web streams cost about a third more CPU per byte (measured by scripts/bench-download.ts), which shows on a
- * 16 GB download competing with other work. No Accept-Encoding is sent, so ranges always address raw file bytes.
+ * Idle keep-alive connections by origin, shared by the requests of one download so that its pieces do not each
+ * pay a TCP and TLS handshake. close() ends them all.
+ */
+export class ConnectionPool {
+  readonly #idle = new Map<string, HttpConnection[]>();
+  #closed = false;
+
+  constructor(readonly options: ConnectOptions = {}) {}
+
+  take(url: URL): { connection: HttpConnection; reused: boolean } {
+    const idle = this.#idle.get(url.origin);
+    for (let c = idle?.pop(); c; c = idle?.pop()) if (c.reusable) return { connection: c, reused: true };
+    return { connection: HttpConnection.open(url, this.options), reused: false };
+  }
+
+  give(connection: HttpConnection): void {
+    if (this.#closed || !connection.reusable) return connection.close();
+    const idle = this.#idle.get(connection.origin) ?? [];
+    idle.push(connection);
+    this.#idle.set(connection.origin, idle);
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const idle of this.#idle.values()) for (const c of idle) c.close();
+    this.#idle.clear();
+  }
+}
+
+/**
+ * GET that follows redirects like fetch does, for file bodies, read straight into the caller's buffers (see
+ * BodySink). No compression is asked for, so ranges always address raw file bytes. Without a pool the connection
+ * closes after the body.
  */
 export async function httpGet(
   url: string,
-  opts: { headers?: Record<string, string>; signal?: AbortSignal; maxRedirects?: number } = {},
+  opts: { headers?: Record<string, string>; signal?: AbortSignal; maxRedirects?: number; pool?: ConnectionPool } = {},
 ): Promise<HttpResponse> {
+  const pool = opts.pool ?? new ConnectionPool();
+  const release = (c: HttpConnection) => (opts.pool ? pool.give(c) : c.close());
   let current = new URL(url);
   let headers = { ...opts.headers };
   for (let hops = 0; ; hops++) {
-    const res = await send(current, headers, opts.signal);
-    const location = res.headers.location;
-    if (!REDIRECTS.has(res.statusCode ?? 0) || !location) {
+    const { connection, status, headers: answer } = await send(current, headers, pool, opts.signal);
+    const location = answer.get('location');
+    if (!REDIRECTS.has(status) || !location) {
+      const onAbort = () => connection.close();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      const done = () => opts.signal?.removeEventListener('abort', onAbort);
       return {
-        status: res.statusCode ?? 0,
+        status,
         url: current.href,
-        header: (name) => headerValue(res.headers, name),
-        body: res,
-        discard: () => res.destroy(),
+        header: (name) => answer.get(name.toLowerCase()) ?? null,
+        readBody: (sink, onRead) =>
+          connection.readBody(sink, onRead).then(
+            () => {
+              done();
+              release(connection);
+            },
+            (e: unknown) => {
+              done();
+              connection.close();
+              throw e;
+            },
+          ),
+        discard: () => {
+          done();
+          connection.close();
+        },
       };
     }
-    res.resume();
+    // A redirect's body is a line of text: cheaper to drop the connection than to read it.
+    connection.close();
     if (hops >= (opts.maxRedirects ?? 10))
       throw new Error(`more than ${opts.maxRedirects ?? 10} redirects from ${url}`);
     const next = new URL(location, current);
@@ -47,17 +96,27 @@ export async function httpGet(
   }
 }
 
-function send(url: URL, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<IncomingMessage> {
-  const request = url.protocol === 'https:' ? httpsRequest : url.protocol === 'http:' ? httpRequest : null;
-  if (!request) return Promise.reject(new Error(`unsupported protocol in ${url.origin}`));
-  return new Promise((resolve, reject) => {
-    const req = request(url, { headers, ...(signal ? { signal } : {}) }, resolve);
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-function headerValue(headers: IncomingHttpHeaders, name: string): string | null {
-  const v = headers[name.toLowerCase()];
-  return Array.isArray(v) ? v.join(', ') : (v ?? null);
+async function send(
+  url: URL,
+  headers: Record<string, string>,
+  pool: ConnectionPool,
+  signal: AbortSignal | undefined,
+): Promise<{ connection: HttpConnection; status: number; headers: Map<string, string> }> {
+  for (;;) {
+    signal?.throwIfAborted();
+    const { connection, reused } = pool.take(url);
+    const onAbort = () => connection.close();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const head = await connection.request(url, headers);
+      return { connection, ...head };
+    } catch (e) {
+      connection.close();
+      // A kept-alive connection that the server closed while it was idle fails before any byte: use a fresh one.
+      if (reused && connection.received === 0 && !signal?.aborted) continue;
+      throw e;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
 }
