@@ -226,7 +226,7 @@ export class HttpConnection {
   #drainHeld(): void {
     const sink = this.#sink;
     if (!sink || this.#held === 0) return;
-    let from = 0;
+    let from: number;
     const put = (bytes: Uint8Array): number => {
       let taken = 0;
       while (taken < bytes.byteLength && sink.wanted > 0) {
