@@ -1,9 +1,12 @@
 // Download throughput: Atelier's model downloader with one connection and with N ranged connections, against
 // `curl`, all fetching the same 1 GB file from local imitations of the hub (content generated on the fly, nothing
-// stored), each server in its own process so that no client shares an event loop with it. The file is served two
-// ways: uncapped, and capped per connection (as content delivery networks do; 25 MB/s by default). Atelier's figure
-// includes what curl does not do: sha256 of every byte, fsync before the atomic rename, the listing and the registry.
+// stored), each server in its own process so that no client shares an event loop with it. The file is served in
+// several ways: uncapped (loopback: as fast as the two processes' CPUs go), capped per connection (as content
+// delivery networks do; 25 MB/s by default), and over imitated links of a given total speed (125 and 500 MB/s, that
+// is 1 and 4 Gbit/s, by default). Atelier's figure includes what curl does not do: sha256 of every byte, fsync
+// before the atomic rename, the listing and the registry.
 //   npx tsx scripts/bench-download.ts [--size-mb 1000] [--rounds 3] [--connections 8] [--cap-mbps 25]
+//                                     [--link-mbps 125,500]
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -39,14 +42,20 @@ export async function benchDownload(o: {
   rounds: number;
   connections: number;
   capBytesPerSec: number;
+  linkBytesPerSec: number[];
 }): Promise<DownloadBench> {
   const servers = [
-    { link: 'uncapped', server: await startServer(o.sizeBytes, null) },
+    { link: 'uncapped', server: await startServer(o.sizeBytes, {}) },
     {
       link: `capped at ${(o.capBytesPerSec / 1e6).toFixed(0)} MB/s per connection`,
-      server: await startServer(o.sizeBytes, o.capBytesPerSec),
+      server: await startServer(o.sizeBytes, { cap: o.capBytesPerSec }),
     },
   ];
+  for (const rate of o.linkBytesPerSec)
+    servers.push({
+      link: `link of ${(rate / 1e6).toFixed(0)} MB/s (${((rate * 8) / 1e9).toFixed(1)} Gbit/s)`,
+      server: await startServer(o.sizeBytes, { link: rate }),
+    });
   const work = await mkdtemp(join(tmpdir(), 'atelier-bench-dl-'));
   const links: LinkBench[] = servers.map(({ link }) => ({
     link,
@@ -97,14 +106,18 @@ const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** A fake hub in a child process (this same file with --serve); resolves with its URL. */
-function startServer(sizeBytes: number, capBytesPerSec: number | null): Promise<{ url: string; stop(): void }> {
+function startServer(
+  sizeBytes: number,
+  limits: { cap?: number; link?: number },
+): Promise<{ url: string; stop(): void }> {
   const args = [
     '--import',
     'tsx',
     fileURLToPath(import.meta.url),
     '--serve',
     String(sizeBytes),
-    ...(capBytesPerSec ? ['--cap', String(capBytesPerSec)] : []),
+    ...(limits.cap ? ['--cap', String(limits.cap)] : []),
+    ...(limits.link ? ['--link', String(limits.link)] : []),
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
@@ -113,14 +126,15 @@ function startServer(sizeBytes: number, capBytesPerSec: number | null): Promise<
   });
 }
 
-async function serve(sizeBytes: number, capBytesPerSec: number | null): Promise<void> {
+async function serve(sizeBytes: number, limits: { cap: number | null; link: number | null }): Promise<void> {
   const hub = await FakeHub.start({ [REPO]: [{ path: FILE, lfs: true, generatedSize: sizeBytes }] });
   hub.chunkBytes = 1 << 20;
-  hub.capBytesPerSec = capBytesPerSec;
+  hub.capBytesPerSec = limits.cap;
+  hub.linkBytesPerSec = limits.link;
   process.stdout.write(`${hub.url}\n`);
 }
 
-/** `npm run bench -- download [--size-mb N] [--rounds N] [--connections N] [--cap-mbps N]` (scripts/bench/download.ts) lands here. */
+/** `npm run bench -- download [--size-mb N] [--rounds N] [--connections N] [--cap-mbps N] [--link-mbps N,N]` (scripts/bench/download.ts) lands here. */
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -129,6 +143,7 @@ export async function run(args: string[]): Promise<void> {
       rounds: { type: 'string' },
       connections: { type: 'string' },
       'cap-mbps': { type: 'string' },
+      'link-mbps': { type: 'string' },
     },
   });
   const result = await benchDownload({
@@ -136,6 +151,10 @@ export async function run(args: string[]): Promise<void> {
     rounds: Number(values.rounds ?? 3),
     connections: Number(values.connections ?? DEFAULT_CONNECTIONS),
     capBytesPerSec: Number(values['cap-mbps'] ?? 25) * 1e6,
+    linkBytesPerSec: (values['link-mbps'] ?? '125,500')
+      .split(',')
+      .filter(Boolean)
+      .map((v) => Number(v) * 1e6),
   });
   const n = result.connections;
   console.log(
@@ -151,16 +170,21 @@ export async function run(args: string[]): Promise<void> {
       `${l.link.padEnd(36)}${cell(l.curl)}${cell(l.curlChecked)}${cell(l.atelierOne)}${cell(l.atelierMany)}${(median(l.atelierMany) / median(l.curl)).toFixed(2)}`,
     );
   }
-  const [uncapped, capped] = result.links;
+  const [uncapped, capped, ...links] = result.links;
+  const ratio = (l: LinkBench) => (median(l.atelierMany) / median(l.curl)).toFixed(2);
   console.log(
-    `atelier x${n} / curl uncapped: ${(median(uncapped!.atelierMany) / median(uncapped!.curl)).toFixed(2)} (goal 0.9); capped: ${(median(capped!.atelierMany) / median(capped!.curl)).toFixed(2)} (goal 3)`,
+    `atelier x${n} / curl uncapped: ${ratio(uncapped!)} (goal 0.9); capped: ${ratio(capped!)} (goal 3)${links.map((l) => `; ${l.link}: ${ratio(l)}`).join('')}`,
   );
 }
 
 // Run directly, this file is also the fake hub's child process (--serve).
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ strict: false, options: { serve: { type: 'string' }, cap: { type: 'string' } } });
+  const { values } = parseArgs({
+    strict: false,
+    options: { serve: { type: 'string' }, cap: { type: 'string' }, link: { type: 'string' } },
+  });
+  const limit = (v: unknown) => (typeof v === 'string' ? Number(v) : null);
   if (typeof values.serve === 'string')
-    await serve(Number(values.serve), typeof values.cap === 'string' ? Number(values.cap) : null);
+    await serve(Number(values.serve), { cap: limit(values.cap), link: limit(values.link) });
   else await run(process.argv.slice(2));
 }

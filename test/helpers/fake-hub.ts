@@ -58,6 +58,10 @@ export class FakeHub {
   throttle: { bytes: number; everyMs: number } | null = null;
   /** Bytes per second each response may send at most, paced against the clock (a CDN's per-connection cap). */
   capBytesPerSec: number | null = null;
+  /** Bytes per second all responses together may send at most: a link of that speed between hub and client. */
+  linkBytesPerSec: number | null = null;
+  /** When the imitated link has sent everything queued on it so far. */
+  #linkFreeAt = 0;
   chunkBytes = 256 * 1024;
   url = '';
 
@@ -214,6 +218,12 @@ export class FakeHub {
       if (fault?.kind === 'corrupt' && sent === 0) {
         chunk = Buffer.from(chunk);
         chunk[0]! ^= 0xff;
+      }
+      if (this.linkBytesPerSec) {
+        // Each chunk takes its turn on the shared link; an idle link earns no credit for later.
+        const now = performance.now();
+        this.#linkFreeAt = Math.max(now, this.#linkFreeAt) + (chunk.length / this.linkBytesPerSec) * 1000;
+        await new Promise((r) => setTimeout(r, this.#linkFreeAt - now));
       }
       const drained = res.write(chunk);
       sent += chunk.length;

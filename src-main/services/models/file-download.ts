@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { rename, rm } from 'node:fs/promises';
 import { BatchWriter } from './batch-writer.ts';
 import { fsSink, type FileSink, type SinkHandle } from './file-sink.ts';
@@ -159,6 +160,8 @@ class ParallelTransfer {
     ({ journal: this.journal, hasher: this.hasher, file: this.file } = parts);
     this.#queue = parts.pieces;
     this.#connections = Math.min(parts.connections, this.#queue.length);
+    // Every connection listens for the end of the transfer; more than node's default of ten is expected, not a leak.
+    setMaxListeners(MAX_CONNECTIONS + 1, this.#inner.signal);
   }
 
   async run(): Promise<void> {
