@@ -2,12 +2,14 @@ import type { BodySink } from '../../src-main/services/models/http-connection.ts
 
 /**
  * A BodySink that keeps everything in memory. `spaceBytes` sizes each space it offers (0: none, until room() is
- * called, which then resolves on a later tick), so tests can starve the reader the way a busy disk does.
+ * called, which resolves on a later tick), so tests can starve the reader the way a busy disk does.
  */
 export class MemorySink implements BodySink {
   readonly #chunks: Buffer[] = [];
   #space: Buffer | null = null;
   #offers = 0;
+  /** Once it has offered no space, none until room() resolves: the contract a reader relies on. */
+  #starved = false;
   received = 0;
 
   constructor(
@@ -20,9 +22,10 @@ export class MemorySink implements BodySink {
   }
 
   space(): Uint8Array | null {
-    if (this.#space) return this.#space;
+    if (this.#space || this.#starved) return this.#space;
     const bytes = this.spaceBytes(this.#offers++);
     this.#space = bytes > 0 ? Buffer.alloc(bytes) : null;
+    this.#starved = this.#space === null;
     return this.#space;
   }
 
@@ -34,9 +37,10 @@ export class MemorySink implements BodySink {
   }
 
   room(): Promise<void> {
+    if (!this.#starved) return Promise.resolve();
     return new Promise((resolve) =>
       setImmediate(() => {
-        this.#space = Buffer.alloc(Math.max(1, this.spaceBytes(this.#offers++)));
+        this.#starved = false;
         resolve();
       }),
     );
