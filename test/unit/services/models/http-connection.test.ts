@@ -251,6 +251,51 @@ describe('broken answers fail with a clear error instead of hanging', () => {
   });
 });
 
+describe('an abort signal ends a request wherever it waits', () => {
+  test('for an answer that never comes', async () => {
+    const server = await rawServer(() => {});
+    const abort = new AbortController();
+    const pending = httpGet(`${server.url}/f`, { signal: abort.signal });
+    await waitFor(() => server.sockets.length === 1, 'the request to arrive');
+    abort.abort();
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    expect(server.sockets).toHaveLength(1);
+  });
+
+  test('for room in a sink that never gets any (a stuck disk)', async () => {
+    const server = await httpServer((_req, res) => res.end(Buffer.alloc(100_000)));
+    const abort = new AbortController();
+    const res = await httpGet(`${server.url}/f`, { signal: abort.signal });
+    const stuck = new MemorySink(Number.POSITIVE_INFINITY, () => 0);
+    stuck.room = () => new Promise(() => {});
+    const reading = res.readBody(stuck);
+    abort.abort();
+    await expect(reading).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
+
+test('a head of 60 KiB (a long pre-signed Location) is read, and so is its body', async () => {
+  const big = 'a'.repeat(60 * 1024);
+  const server = await rawServer((socket) =>
+    socket.write(`HTTP/1.1 200 OK\r\nX-Big: ${big}\r\nContent-Length: 4\r\n\r\nbody`),
+  );
+  const res = await httpGet(`${server.url}/f`);
+  const sink = new MemorySink();
+  await res.readBody(sink);
+  expect([res.header('x-big') === big, sink.text()]).toEqual([true, 'body']);
+});
+
+test('a 204 has no body to wait for, and its connection serves the next request', async () => {
+  const server = await rawServer((socket, _req, index) =>
+    socket.write(index === 0 ? 'HTTP/1.1 204 No Content\r\n\r\n' : 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'),
+  );
+  const pool = new ConnectionPool();
+  cleanups.push(() => pool.close());
+  expect((await getBody(`${server.url}/a`, { pool })).sink.text()).toBe('');
+  expect((await getBody(`${server.url}/b`, { pool })).sink.text()).toBe('ok');
+  expect(server.sockets).toHaveLength(1);
+});
+
 describe.each([
   ['Content-Length', 'Content-Length: 5\r\n'],
   ['until close', 'Connection: close\r\n'],
