@@ -177,6 +177,38 @@ describe('keep-alive', () => {
     expect(server.sockets).toHaveLength(2);
   });
 
+  test('a request that meets the server closing the kept-alive connection is sent again on a fresh one', async () => {
+    // The close crosses the request on the wire, so the client cannot have seen it before sending.
+    const server = await rawServer((socket, _req, index) => {
+      if (index > 0) return void socket.destroy();
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n${server.sockets.length === 1 ? 'ok' : 'OK'}`);
+    });
+    const pool = new ConnectionPool();
+    cleanups.push(() => pool.close());
+    await getBody(`${server.url}/a`, { pool });
+    expect((await getBody(`${server.url}/b`, { pool })).sink.text()).toBe('OK');
+    expect(server.sockets).toHaveLength(2);
+  });
+
+  test('a kept-alive connection on which the server spoke unasked (a 408 on idle timeout) is not reused', async () => {
+    const server = await rawServer((socket, req) =>
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n${req.startsWith('GET /a') ? 'ok' : 'OK'}`),
+    );
+    const pool = new ConnectionPool();
+    cleanups.push(() => pool.close());
+    await getBody(`${server.url}/a`, { pool });
+    // Only now, so that it cannot arrive with the first answer.
+    const timeout = 'HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n';
+    const idle = server.sockets[0]!;
+    const before = idle.bytesWritten;
+    idle.write(timeout);
+    await waitFor(() => idle.bytesWritten === before + timeout.length, 'the server to send its 408');
+    await new Promise((r) => setTimeout(r, 20));
+    const { status, sink } = await getBody(`${server.url}/b`, { pool });
+    expect([status, sink.text()]).toEqual([200, 'OK']);
+    expect(server.sockets).toHaveLength(2);
+  });
+
   test('an answer with Connection: close is not reused, even while the server leaves the socket open', async () => {
     // A reused socket would get the second answer, which only a reused socket can ask for.
     const server = await rawServer((socket, _req, index) =>
