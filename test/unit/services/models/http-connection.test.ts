@@ -223,16 +223,24 @@ describe('keep-alive', () => {
     expect(server.sockets).toHaveLength(2);
   });
 
-  test('a sink that wants less than the body stops there, and that connection is not reused', async () => {
-    const body = randomBytes(200_000);
-    const server = await httpServer((_req, res) => res.writeHead(200, { 'content-length': body.byteLength }).end(body));
-    const pool = new ConnectionPool();
-    cleanups.push(() => pool.close());
-    const { sink } = await getBody(`${server.url}/f`, { pool }, new MemorySink(1_000));
-    expect(sink.bytes().equals(body.subarray(0, 1_000))).toBe(true);
-    await getBody(`${server.url}/f`, { pool });
-    expect(server.sockets).toHaveLength(2);
-  });
+  test.each([
+    ['Content-Length', true],
+    ['chunked', false],
+  ])(
+    'a sink that wants less than the body stops there, and that connection is not reused (%s)',
+    async (_name, sized) => {
+      const body = randomBytes(200_000);
+      const server = await httpServer((_req, res) =>
+        res.writeHead(200, sized ? { 'content-length': body.byteLength } : {}).write(body, () => res.end()),
+      );
+      const pool = new ConnectionPool();
+      cleanups.push(() => pool.close());
+      const { sink } = await getBody(`${server.url}/f`, { pool }, new MemorySink(1_000));
+      expect(sink.bytes().equals(body.subarray(0, 1_000))).toBe(true);
+      await getBody(`${server.url}/f`, { pool });
+      expect(server.sockets).toHaveLength(2);
+    },
+  );
 });
 
 describe('broken answers fail with a clear error instead of hanging', () => {
