@@ -151,7 +151,7 @@ export class HttpConnection {
     return this.#scratch.subarray(this.#held);
   }
 
-  /** Returns false to pause the socket: while the sink has no room, and while no request is waiting. */
+  /** Returns false to pause the socket: while the sink has no room, and before a response's body is asked for. */
   #onData(n: number, buf: Uint8Array): boolean {
     this.received += n;
     this.#onRead?.();
@@ -164,7 +164,8 @@ export class HttpConnection {
         this.#held += n;
         if (this.#phase === 'head') this.#parseHead();
         else if (this.#phase === 'body') this.#drainHeld();
-        else return false;
+        // Read as the answer to the next request, it would be taken for one (a server's 408 on idle timeout).
+        else throw new Error(`${this.origin} sent ${n} bytes while no request was waiting`);
       }
       return this.#settle();
     } catch (e) {
@@ -183,7 +184,9 @@ export class HttpConnection {
       (this.#framing.kind === 'close' && this.#ended && this.#held === 0);
     if (complete) {
       this.#finishBody();
-      return false;
+      // An idle kept-alive connection keeps reading, so that a server closing it or talking out of turn makes it
+      // unusable before a request is sent on it.
+      return this.#keepAlive;
     }
     if (this.#sink.wanted <= 0) {
       // The sink has what it asked for; the unread rest of the body makes the connection unusable.
