@@ -242,14 +242,21 @@ export class HttpConnection {
       }
       return taken;
     };
-    if (this.#framing.kind === 'chunked') {
-      from = this.#framing.decoder.feed(this.#scratch.subarray(0, this.#held), put);
+    const framing = this.#framing;
+    if (framing.kind === 'chunked') {
+      from = framing.decoder.feed(this.#scratch.subarray(0, this.#held), put);
     } else {
-      const limit = this.#framing.kind === 'length' ? this.#framing.left : Infinity;
+      const limit = framing.kind === 'length' ? framing.left : Infinity;
       from = put(this.#scratch.subarray(0, Math.min(this.#held, limit)));
-      if (this.#framing.kind === 'length') this.#framing.left -= from;
-      if (sink.wanted <= 0 || (this.#framing.kind === 'length' && this.#framing.left === 0)) from = this.#held;
+      if (framing.kind === 'length') framing.left -= from;
     }
+    const ended =
+      (framing.kind === 'length' && framing.left === 0) || (framing.kind === 'chunked' && framing.decoder.done);
+    if (ended && from < this.#held) {
+      // Bytes after the end of the body: the server and this client disagree on where answers end.
+      this.#keepAlive = false;
+      from = this.#held;
+    } else if (sink.wanted <= 0) from = this.#held;
     this.#scratch.copyWithin(0, from, this.#held);
     this.#held -= from;
   }

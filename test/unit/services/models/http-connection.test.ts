@@ -224,6 +224,20 @@ describe('keep-alive', () => {
   });
 
   test.each([
+    ['Content-Length', 'Content-Length: 5\r\n\r\nhello'],
+    ['chunked', 'Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'],
+  ])('bytes after the end of a body (%s) keep that connection from being reused', async (_name, answer) => {
+    const server = await rawServer((socket, _req, index) =>
+      socket.write(index === 0 ? `HTTP/1.1 200 OK\r\n${answer}EXTRA` : `HTTP/1.1 200 OK\r\n${answer}`),
+    );
+    const pool = new ConnectionPool();
+    cleanups.push(() => pool.close());
+    expect((await getBody(`${server.url}/a`, { pool })).sink.text()).toBe('hello');
+    expect((await getBody(`${server.url}/b`, { pool })).sink.text()).toBe('hello');
+    expect(server.sockets).toHaveLength(2);
+  });
+
+  test.each([
     ['Content-Length', true],
     ['chunked', false],
   ])(
