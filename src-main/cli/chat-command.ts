@@ -13,7 +13,16 @@ import { completeRecipe, generationParams, modelIdOf } from '../services/generat
 import { embedRecipe } from '../services/projects/png-recipe.ts';
 import { intOption, numberOption, parseCommandArgs } from './args.ts';
 import { CliError, UsageError, type CliCommand, type CliContext } from './command.ts';
-import { GENERATION_OPTIONS, chosenModel, inputImages, memoryModeOption, recipeOptions } from './generation-options.ts';
+import { PROVIDER_PREFERENCES, type ProviderRequest } from '../engine/onnx/providers.ts';
+import {
+  GENERATION_OPTIONS,
+  chosenModel,
+  inputImages,
+  memoryModeOption,
+  printProviderChoice,
+  providerRequest,
+  recipeOptions,
+} from './generation-options.ts';
 import { writeOutputFile } from './output-file.ts';
 import { ProgressBar, stepProgress } from './progress-bar.ts';
 import { cliVersion } from './run-cli.ts';
@@ -44,6 +53,8 @@ conditioning) and written as a PNG that carries its recipe.
   --seed S                  seed of sampled answers and of the picture (default: random, printed on stderr)
   --steps N --width N --height N --negative TEXT --text-guidance S --image-guidance S
                             the picture's settings, as for atelier generate
+  --provider NAME           execution provider: ${PROVIDER_PREFERENCES.join(' | ')} (default auto; the choice is
+                            printed on stderr)
   --memory-mode MODE        all-resident | one-at-a-time | low-memory (default one-at-a-time)
 `;
 
@@ -138,6 +149,7 @@ export const chatCommand: CliCommand = {
       values.seed !== undefined ? intOption('seed', values.seed, 0, { min: 0, max: 2 ** 32 - 1 }) : randomInt(2 ** 32);
     const recipe = recipeOptions({ ...values, seed: String(seed) }, '');
     const memoryMode = memoryModeOption(values['memory-mode']);
+    const provider = providerRequest(values.provider, ctx);
     const { dir: modelDir, repo, weightCacheDir } = await chosenModel(values.model, ctx);
     checkModelFolder(modelDir);
     const images = inputImages(values.image, ctx);
@@ -157,9 +169,11 @@ export const chatCommand: CliCommand = {
       weightCacheDir,
       images,
       memoryMode,
+      provider,
       out: resolve(ctx.cwd, values.out ?? 'atelier-chat.png'),
     });
     try {
+      await printProviderChoice(engine, provider, ctx);
       for (const [i, message] of messages.entries()) {
         if (ctx.signal.aborted) throw new CancelledError('the conversation');
         if (messages.length > 1) ctx.stdout(`> ${message}\n`);
@@ -199,6 +213,7 @@ class ChatSession {
       weightCacheDir: string;
       images: Uint8Array[];
       memoryMode: ChatJob['memoryMode'];
+      provider: ProviderRequest;
       out: string;
     },
   ) {}
@@ -211,6 +226,7 @@ class ChatSession {
       turns: [...this.turns],
       images: this.o.images,
       memoryMode: this.o.memoryMode,
+      provider: this.o.provider,
       ...options,
     };
     const outcome = (await this.engine.run(
@@ -244,6 +260,7 @@ class ChatSession {
       numImages: 1,
       previews: false,
       memoryMode: this.o.memoryMode,
+      provider: this.o.provider,
       chat: { history },
     };
     const bar = new ProgressBar(this.ctx);

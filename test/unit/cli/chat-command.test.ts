@@ -22,7 +22,9 @@ async function atelier(argv: string[], signal = new AbortController().signal, st
     signal,
     ...(stdin !== undefined ? { stdin: async () => stdin } : {}),
   });
-  return { code, stdout, stderr: stderr.join('') };
+  // Every run first says where it runs (the provider line, as atelier generate does); the tests below look at the rest.
+  const [, provider = null, rest = ''] = /^(Running on [^\n]*\n)?([\s\S]*)$/.exec(stderr.join('')) ?? [];
+  return { code, stdout, stderr: rest, provider };
 }
 
 let dir: string;
@@ -185,6 +187,13 @@ describe('atelier chat', () => {
       );
     }
     expect((await atelier(['chat', '--model', join(dir, 'nowhere'), 'hi'])).stderr).toMatch(/no model folder at/);
+  });
+
+  test('--provider is honoured and the choice printed first on stderr', async () => {
+    const run = await atelier(['chat', '--provider', 'cpu', '--model', modelDir, '--max-tokens', '2', 'hi']);
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(run.provider).toMatch(/^Running on CPU \(.+\)\n$/);
+    expect((await atelier(['chat', '--provider', 'abacus', '--model', modelDir, 'hi'])).code).toBe(2);
   });
 
   test('usage errors exit 2', async () => {
