@@ -23,7 +23,9 @@ export type Fault =
   | { kind: 'status'; status: number }
   | { kind: 'stall'; afterBytes: number }
   | { kind: 'corrupt' }
-  | { kind: 'ignore-range' };
+  | { kind: 'ignore-range' }
+  /** This response only, at most `bytes` per `everyMs` (a connection the CDN serves slowly). */
+  | { kind: 'slow'; bytes: number; everyMs: number };
 
 export interface LoggedRequest {
   kind: 'revision' | 'tree' | 'resolve' | 'cdn' | 'other';
@@ -206,10 +208,11 @@ export class FakeHub {
     let sent = 0;
     const began = performance.now();
     const limit = fault?.kind === 'drop' || fault?.kind === 'stall' ? fault.afterBytes : Infinity;
+    const pace = fault?.kind === 'slow' ? fault : this.throttle;
     for (let pos = start; pos < end && !res.destroyed;) {
       const chunkEnd = Math.min(
         end,
-        pos + (this.throttle?.bytes ?? this.chunkBytes),
+        pos + (pace?.bytes ?? this.chunkBytes),
         pos + limit - sent,
         (Math.floor(pos / BLOCK) + 1) * BLOCK,
       );
@@ -238,7 +241,7 @@ export class FakeHub {
           res.on('drain', done).on('close', done);
         });
       }
-      if (this.throttle) await new Promise((r) => setTimeout(r, this.throttle!.everyMs));
+      if (pace) await new Promise((r) => setTimeout(r, pace.everyMs));
       const ahead = this.capBytesPerSec ? began + (sent / this.capBytesPerSec) * 1000 - performance.now() : 0;
       if (ahead > 0) await new Promise((r) => setTimeout(r, ahead));
     }

@@ -28,7 +28,7 @@ export class BatchWriter implements BodySink {
     private readonly write: (chunks: Uint8Array[], position: number) => Promise<void>,
     offset: number,
     /** The region ends here: bytes beyond it are not wanted. */
-    private readonly end: number,
+    private end: number,
     private readonly onWritten: (start: number, end: number) => void,
     private readonly batchBytes: number,
     private readonly maxDelayMs = 250,
@@ -40,6 +40,12 @@ export class BatchWriter implements BodySink {
 
   get wanted(): number {
     return this.end - this.queued;
+  }
+
+  /** Ends the region earlier (another connection takes the rest), never before the bytes already taken; the new end. */
+  shrink(end: number): number {
+    this.end = Math.max(this.queued, Math.min(this.end, end));
+    return this.end;
   }
 
   space(): Uint8Array | null {

@@ -54,6 +54,13 @@ const MAX_PIECE_BYTES = 32 * 1024 * 1024;
 const BATCH_BYTES = 1024 * 1024;
 // How much a kill may cost each connection, at most, in bytes fetched again: the journal is saved this often.
 const JOURNAL_SAVE_MS = 1000;
+// A connection whose piece would take longer than this at its pace so far gives most of the rest to one that came
+// free. Long against a request's round trip, so that splitting never costs more than it saves.
+const STEAL_AFTER_MS = 2000;
+// How long a connection is watched before its pace is trusted.
+const PACE_WINDOW_MS = 500;
+// What a slow connection keeps of its piece when another takes over: about this long of its own pace.
+const KEEP_MS = 1000;
 
 /** Downloads one file resumably and verifies it; on return `dest` holds exactly the expected bytes. */
 export async function downloadFile(o: FileDownloadOptions): Promise<void> {
@@ -84,7 +91,8 @@ async function transfer(o: FileDownloadOptions, part: string): Promise<FileProbl
     throw fromFsError(e, part, 'opening');
   });
   const connections = Math.max(1, Math.min(MAX_CONNECTIONS, Math.floor(o.connections ?? DEFAULT_CONNECTIONS)));
-  const pieces = splitIntoPieces(journal.missing(), connections, o.pieceBytes ?? MIN_PIECE_BYTES);
+  const pieceBytes = o.pieceBytes ?? MIN_PIECE_BYTES;
+  const pieces = splitIntoPieces(journal.missing(), connections, pieceBytes);
   await journal.begin(Math.min(connections, pieces.length) <= 1).catch((e: unknown) => {
     throw fromFsError(e, part, 'preparing');
   });
@@ -95,7 +103,7 @@ async function transfer(o: FileDownloadOptions, part: string): Promise<FileProbl
   hasher.advance(journal.prefix);
   o.onProgress?.(journal.doneBytes);
   try {
-    await new ParallelTransfer(o, part, { journal, hasher, file, pieces, connections }).run();
+    await new ParallelTransfer(o, part, { journal, hasher, file, pieces, connections, pieceBytes }).run();
   } catch (e) {
     await hasher.close();
     await file.close({ sync: false }).catch(() => undefined);
@@ -115,10 +123,12 @@ async function transfer(o: FileDownloadOptions, part: string): Promise<FileProbl
   return problem;
 }
 
-/** A region still to fetch; `start` moves up as its bytes reach the disk. */
+/** A region still to fetch; `start` moves up as its bytes reach the disk, `end` down when another takes its rest. */
 interface Piece {
   start: number;
   end: number;
+  /** While a response is being read: what receives it, since when, and from which byte. */
+  receiving?: { writer: BatchWriter; since: number; from: number };
 }
 
 interface TransferParts {
@@ -127,6 +137,7 @@ interface TransferParts {
   file: SinkHandle;
   pieces: Piece[];
   connections: number;
+  pieceBytes: number;
 }
 
 /**
@@ -136,7 +147,11 @@ interface TransferParts {
  */
 class ParallelTransfer {
   readonly #queue: Piece[];
+  /** Pieces a connection is fetching. */
+  readonly #active = new Set<Piece>();
   readonly #connections: number;
+  /** Smallest rest of a piece worth a request of its own. */
+  readonly #minSteal: number;
   readonly #inner = new AbortController();
   readonly #workers: Promise<void>[] = [];
   /** Each connection, between pieces, waits here for the next: the pieces reuse their TCP and TLS sessions. */
@@ -160,6 +175,7 @@ class ParallelTransfer {
     ({ journal: this.journal, hasher: this.hasher, file: this.file } = parts);
     this.#queue = parts.pieces;
     this.#connections = Math.min(parts.connections, this.#queue.length);
+    this.#minSteal = Math.max(1, Math.floor(parts.pieceBytes / 4));
     // Every connection listens for the end of the transfer; more than node's default of ten is expected, not a leak.
     setMaxListeners(MAX_CONNECTIONS + 1, this.#inner.signal);
   }
@@ -191,8 +207,13 @@ class ParallelTransfer {
 
   async #worker(): Promise<void> {
     try {
-      for (let piece = this.#queue.shift(); piece && !this.#inner.signal.aborted; piece = this.#queue.shift()) {
-        if ((await this.#fetchPiece(piece)) === 'refused') return;
+      for (let piece = await this.#next(); piece && !this.#inner.signal.aborted; piece = await this.#next()) {
+        this.#active.add(piece);
+        try {
+          if ((await this.#fetchPiece(piece)) === 'refused') return;
+        } finally {
+          this.#active.delete(piece);
+        }
       }
     } catch (error) {
       this.#error ??= { error };
@@ -200,11 +221,54 @@ class ParallelTransfer {
     }
   }
 
+  /** The next piece to start or to take over; waits while others are at work, since one of them may slow down. */
+  async #next(): Promise<Piece | undefined> {
+    for (;;) {
+      const piece = this.#queue.shift() ?? this.#steal();
+      if (piece || this.#active.size === 0 || this.#inner.signal.aborted) return piece;
+      await sleep(PACE_WINDOW_MS / 2, this.#inner.signal).catch(() => undefined);
+    }
+  }
+
+  /**
+   * With no piece left to start, takes over from a slow connection: the one whose piece would take longest, if
+   * that is over STEAL_AFTER_MS at its pace so far. It keeps what it receives in KEEP_MS at that pace and the rest
+   * becomes a new piece, which is split again if it turns out slow too. A connection the CDN serves slowly then
+   * no longer holds up the end of the file; on a fast link nothing is split and no request is added. Only once
+   * ranges are confirmed (the rest is a range request).
+   */
+  #steal(): Piece | undefined {
+    if (!this.#rangesConfirmed) return undefined;
+    const now = performance.now();
+    let victim: { piece: Piece; writer: BatchWriter; keep: number } | undefined;
+    let longest = STEAL_AFTER_MS;
+    for (const piece of this.#active) {
+      const r = piece.receiving;
+      if (!r || now - r.since < PACE_WINDOW_MS) continue;
+      const bytesPerMs = (r.writer.queued - r.from) / (now - r.since);
+      const left = piece.end - r.writer.queued;
+      const msLeft = left / Math.max(bytesPerMs, Number.MIN_VALUE);
+      const keep = Math.ceil(bytesPerMs * KEEP_MS);
+      if (left - keep >= this.#minSteal && msLeft > longest) {
+        victim = { piece, writer: r.writer, keep };
+        longest = msLeft;
+      }
+    }
+    if (!victim) return undefined;
+    const { piece, writer, keep } = victim;
+    const end = piece.end;
+    // Bytes the victim's writer already holds stay its own.
+    piece.end = writer.shrink(writer.queued + keep);
+    return piece.end < end ? { start: piece.end, end } : undefined;
+  }
+
   /** Fetches one piece, retrying on its own; failures in a row that brought no byte count against the budget. */
   async #fetchPiece(piece: Piece): Promise<'done' | 'refused'> {
     const policy = this.o.retry ?? DEFAULT_RETRY;
     let failures = 0;
     for (;;) {
+      // Another connection may have taken the rest while this one waited to retry.
+      if (piece.start >= piece.end) return 'done';
       const before = piece.start;
       try {
         return await this.#request(piece);
@@ -325,10 +389,13 @@ class ParallelTransfer {
       BATCH_BYTES,
     );
     let streamError: unknown = null;
+    piece.receiving = { writer, since: performance.now(), from: piece.start };
     try {
       await res.readBody(writer, () => watchdog.touch());
     } catch (e) {
       streamError = e;
+    } finally {
+      piece.receiving = undefined;
     }
     // After a dropped connection the bytes already received are still good: keep them for the resume.
     if (streamError instanceof ModelError) await writer.settle();

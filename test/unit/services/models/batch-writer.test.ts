@@ -133,4 +133,16 @@ describe('BatchWriter', () => {
     await w.settle();
     expect(d.heard).toEqual([[100, 110]]);
   });
+
+  test('shrink ends the region earlier when another connection takes the rest, never before the bytes it holds', () => {
+    const d = fastDisk();
+    const w = new BatchWriter(d.write, 100, 200, d.onWritten, 64, Number.POSITIVE_INFINITY);
+    w.space()!.fill(1, 0, 30);
+    w.commit(30);
+    expect(w.shrink(150)).toBe(150);
+    expect(w.wanted).toBe(20);
+    expect(w.shrink(110)).toBe(130);
+    expect(w.wanted).toBe(0);
+    expect(w.shrink(190)).toBe(130);
+  });
 });

@@ -242,6 +242,19 @@ describe('downloadFile with several connections', () => {
     expect(notices.map((n) => n.kind)).toEqual(['fewer-connections', 'fewer-connections', 'fewer-connections']);
   });
 
+  test('a connection the CDN serves slowly gives the rest of its piece to connections that came free', async () => {
+    // The second response trickles at ~20 KB/s: its 0.75 MB piece alone would take over half a minute.
+    hub.fault(W, { kind: 'none' }, { kind: 'slow', bytes: 2048, everyMs: 100 });
+    const o = options(W, { stallMs: 5_000 });
+    await downloadFile(o);
+    expectBytes(await readFile(o.dest), BIG);
+    const [slow, ...others] = bodyRequests(W).slice(1);
+    const [, from, to] = /^bytes=(\d+)-(\d+)$/.exec(slow!.range!)!.map(Number);
+    // The rest of the slow piece was asked for by a request that starts inside it.
+    expect(others.some((r) => rangeStart(r.range) > from! && rangeStart(r.range) <= to!)).toBe(true);
+    expect(hub.bytesSent.get(W)!).toBeLessThan(BIG.length * 1.1);
+  }, 20_000);
+
   test('SIGKILL with several ranges in flight: the restart resumes every range where its bytes end', async () => {
     const big = await FakeHub.start({
       'test-org/big': [{ path: 'weights.bin', lfs: true, generatedSize: 12 * 1024 * 1024 }],
