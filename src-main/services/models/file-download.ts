@@ -434,10 +434,15 @@ function headersFor(url: string, o: FileDownloadOptions): Record<string, string>
   return Object.fromEntries(Object.entries(o.headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
 }
 
-/** Cuts the missing ranges into pieces: about size / connections each, within the piece bounds. */
+/**
+ * Cuts the missing ranges into pieces within the piece bounds, as many as fill every connection an equal number of
+ * times: on a link that caps each connection alike they all finish together, instead of a last round in which
+ * some connections have nothing left to do (12 pieces on 8 connections ran at 75% of the capped rate).
+ */
 function splitIntoPieces(missing: readonly ByteRange[], connections: number, minPiece: number): Piece[] {
   const remaining = missing.reduce((n, [a, b]) => n + b - a, 0);
-  const pieceBytes = Math.max(minPiece, Math.min(MAX_PIECE_BYTES, Math.ceil(remaining / connections)));
+  const rounds = Math.max(1, Math.ceil(remaining / (connections * MAX_PIECE_BYTES)));
+  const pieceBytes = Math.max(minPiece, Math.ceil(remaining / (connections * rounds)));
   const pieces: Piece[] = [];
   for (const [start, end] of missing) {
     const count = Math.max(1, Math.round((end - start) / pieceBytes));
