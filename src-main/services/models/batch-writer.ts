@@ -26,7 +26,8 @@ export class BatchWriter implements BodySink {
 
   constructor(
     private readonly write: (chunks: Uint8Array[], position: number) => Promise<void>,
-    offset: number,
+    /** Where the region starts in the file. */
+    readonly offset: number,
     /** The region ends here: bytes beyond it are not wanted. */
     private end: number,
     private readonly onWritten: (start: number, end: number) => void,

@@ -127,8 +127,8 @@ async function transfer(o: FileDownloadOptions, part: string): Promise<FileProbl
 interface Piece {
   start: number;
   end: number;
-  /** While a response is being read: what receives it, since when, and from which byte. */
-  receiving?: { writer: BatchWriter; since: number; from: number };
+  /** While a response is being read: what receives it (from its offset on), and since when. */
+  receiving?: { writer: BatchWriter; since: number };
 }
 
 interface TransferParts {
@@ -240,22 +240,20 @@ class ParallelTransfer {
   #steal(): Piece | undefined {
     if (!this.#rangesConfirmed) return undefined;
     const now = performance.now();
-    let victim: { piece: Piece; writer: BatchWriter; keep: number } | undefined;
+    let victim: { writer: BatchWriter; piece: Piece; keep: number } | undefined;
     let longest = STEAL_AFTER_MS;
     for (const piece of this.#active) {
       const r = piece.receiving;
       if (!r || now - r.since < PACE_WINDOW_MS) continue;
-      const bytesPerMs = (r.writer.queued - r.from) / (now - r.since);
+      const bytesPerMs = (r.writer.queued - r.writer.offset) / (now - r.since);
       const left = piece.end - r.writer.queued;
-      const msLeft = left / Math.max(bytesPerMs, Number.MIN_VALUE);
       const keep = Math.ceil(bytesPerMs * KEEP_MS);
-      if (left - keep >= this.#minSteal && msLeft > longest) {
-        victim = { piece, writer: r.writer, keep };
-        longest = msLeft;
-      }
+      const msLeft = left / Math.max(bytesPerMs, Number.MIN_VALUE);
+      if (left - keep >= this.#minSteal && msLeft > longest)
+        [victim, longest] = [{ writer: r.writer, piece, keep }, msLeft];
     }
     if (!victim) return undefined;
-    const { piece, writer, keep } = victim;
+    const { writer, piece, keep } = victim;
     const end = piece.end;
     // Bytes the victim's writer already holds stay its own.
     piece.end = writer.shrink(writer.queued + keep);
@@ -389,7 +387,7 @@ class ParallelTransfer {
       BATCH_BYTES,
     );
     let streamError: unknown = null;
-    piece.receiving = { writer, since: performance.now(), from: piece.start };
+    piece.receiving = { writer, since: performance.now() };
     try {
       await res.readBody(writer, () => watchdog.touch());
     } catch (e) {

@@ -1,4 +1,4 @@
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 
 /**
@@ -72,7 +72,7 @@ export class HttpConnection {
         tlsConnect({
           host,
           port,
-          servername: isIp(host) ? undefined : host,
+          servername: isIP(host) ? undefined : host,
           onread,
           ...(opts.ca ? { ca: opts.ca } : {}),
         } as ConnectionOptions)
@@ -178,11 +178,8 @@ export class HttpConnection {
   /** After bytes arrived or room appeared: finishes the body, or pauses until the sink has room. */
   #settle(): boolean {
     if (this.#phase !== 'body' || !this.#sink || !this.#waiting) return this.#phase === 'head';
-    const complete =
-      (this.#framing.kind === 'length' && this.#framing.left === 0 && this.#held === 0) ||
-      (this.#framing.kind === 'chunked' && this.#framing.decoder.done) ||
-      (this.#framing.kind === 'close' && this.#ended && this.#held === 0);
-    if (complete) {
+    // Bytes past a framed body's end never stay held (#drainHeld drops them).
+    if (this.#atBodyEnd() || (this.#framing.kind === 'close' && this.#ended && this.#held === 0)) {
       this.#finishBody();
       // An idle kept-alive connection keeps reading, so that a server closing it or talking out of turn makes it
       // unusable before a request is sent on it.
@@ -214,6 +211,12 @@ export class HttpConnection {
       return false;
     }
     return true;
+  }
+
+  /** Whether a body that states its own end (length or chunked) has been read to it. */
+  #atBodyEnd(): boolean {
+    const f = this.#framing;
+    return (f.kind === 'length' && f.left === 0) || (f.kind === 'chunked' && f.decoder.done);
   }
 
   #finishBody(): void {
@@ -250,9 +253,7 @@ export class HttpConnection {
       from = put(this.#scratch.subarray(0, Math.min(this.#held, limit)));
       if (framing.kind === 'length') framing.left -= from;
     }
-    const ended =
-      (framing.kind === 'length' && framing.left === 0) || (framing.kind === 'chunked' && framing.decoder.done);
-    if (ended && from < this.#held) {
+    if (this.#atBodyEnd() && from < this.#held) {
       // Bytes after the end of the body: the server and this client disagree on where answers end.
       this.#keepAlive = false;
       from = this.#held;
@@ -396,8 +397,4 @@ class ChunkedDecoder {
     }
     return at;
   }
-}
-
-function isIp(host: string): boolean {
-  return /^[\d.]+$/.test(host) || host.includes(':');
 }
